@@ -1,0 +1,365 @@
+//! JSON bodies of the node's HTTP API (`/api/v1`). The node encodes them and the app decodes
+//! them with these same structs, so the two cannot drift.
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::{Address, ShardId};
+use crate::block::{BlockHeader, ShardHeader};
+use crate::commit::Commit;
+use crate::hash::Hash;
+use crate::merkle::MerkleProof;
+use crate::receipt::{Receipt, TxOutcome};
+use crate::state::Account;
+use crate::transaction::SignedTransaction;
+use crate::validator::ValidatorSet;
+
+/// Body of every error response: a stable machine-readable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    /// Stable identifier, e.g. `bad_signature`, `nonce_too_low`, `not_found`.
+    pub code: String,
+    /// What went wrong, readable.
+    pub message: String,
+}
+
+/// The token's display metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Ticker.
+    pub symbol: String,
+    /// Decimal places of the smallest unit.
+    pub decimals: u8,
+}
+
+/// `GET /chain`: what a client needs to start following the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainInfo {
+    /// The chain id every transaction must name.
+    pub chain_id: String,
+    /// Number of shards.
+    pub shard_count: u16,
+    /// Hash of the genesis document.
+    pub genesis_hash: Hash,
+    /// Genesis time.
+    pub genesis_time_ms: u64,
+    /// The genesis validator set (the default trusted checkpoint).
+    pub genesis_validators: ValidatorSet,
+    /// The current validator set.
+    pub validators: ValidatorSet,
+    /// Latest final block height (0 before the first block).
+    pub head_height: u64,
+    /// Latest final block hash.
+    pub head_hash: Hash,
+    /// Target time between blocks.
+    pub block_interval_ms: u64,
+    /// Fee charged per transaction; `max_fee` must cover it.
+    pub min_fee: u64,
+    /// Tokens per faucet request; `None` when the faucet is off.
+    pub faucet_amount: Option<u64>,
+    /// The token.
+    pub token: TokenInfo,
+}
+
+/// One line of a block list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockSummary {
+    /// Height.
+    pub height: u64,
+    /// Header hash.
+    pub hash: Hash,
+    /// Proposer's timestamp.
+    pub timestamp_ms: u64,
+    /// Transactions over all shards.
+    pub tx_count: u64,
+    /// Per-shard transaction counts, in shard order.
+    pub shard_tx_counts: Vec<u32>,
+}
+
+/// `GET /blocks`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockList {
+    /// The blocks.
+    pub blocks: Vec<BlockSummary>,
+    /// Pass as `before` to get the next (older) page; `None` at genesis.
+    pub next_before: Option<u64>,
+}
+
+/// `GET /blocks/{id}` and each event of `GET /stream`: everything to verify a block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockResponse {
+    /// Header hash.
+    pub hash: Hash,
+    /// The header.
+    pub header: BlockHeader,
+    /// Shard headers, in shard order.
+    pub shards: Vec<ShardHeader>,
+    /// The commit making it final.
+    pub commit: Commit,
+    /// The validator set that signed it.
+    pub validators: ValidatorSet,
+}
+
+/// A page of items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Zero-based page number.
+    pub page: u32,
+    /// Page size.
+    pub limit: u32,
+    /// Items over all pages.
+    pub total: u64,
+}
+
+/// A transaction as listed in a shard block or an account's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxSummary {
+    /// Id.
+    pub id: Hash,
+    /// The signed transaction, decoded.
+    pub tx: SignedTransaction,
+    /// Sender's address.
+    pub sender: Address,
+    /// Outcome committed in the shard header.
+    pub outcome: TxOutcome,
+    /// Block height.
+    pub height: u64,
+    /// Shard.
+    pub shard: ShardId,
+    /// Position in the shard block.
+    pub index: u32,
+    /// Block time.
+    pub timestamp_ms: u64,
+}
+
+/// `GET /blocks/{id}/shards/{shard}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardBlockResponse {
+    /// The block's hash.
+    pub block_hash: Hash,
+    /// The block header.
+    pub header: BlockHeader,
+    /// The shard header.
+    pub shard: ShardHeader,
+    /// Proof of the shard header in `header.shards_root`.
+    pub shard_proof: MerkleProof,
+    /// The shard's transactions, paginated.
+    pub transactions: Page<TxSummary>,
+    /// Receipts this shard emitted in this block.
+    pub outgoing_receipts: Vec<Receipt>,
+    /// Receipts this shard applied in this block.
+    pub incoming_receipts: Vec<Receipt>,
+}
+
+/// Where a shard header sits, with the proofs that tie an item to a block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInclusion {
+    /// Block height.
+    pub height: u64,
+    /// Block hash (verify its commit via `GET /blocks/{height}`).
+    pub block_hash: Hash,
+    /// The shard header.
+    pub shard_header: ShardHeader,
+    /// Proof of the shard header in the block's `shards_root`.
+    pub shard_proof: MerkleProof,
+}
+
+/// A transaction's inclusion in a block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxInclusion {
+    /// The shard block it is in.
+    pub at: ShardInclusion,
+    /// Position in the shard block.
+    pub index: u32,
+    /// The outcome committed in `tx_root`.
+    pub outcome: TxOutcome,
+    /// Proof of the outcome in `tx_root`.
+    pub proof: MerkleProof,
+    /// Block time.
+    pub timestamp_ms: u64,
+}
+
+/// A cross-shard receipt with its proofs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptView {
+    /// The receipt.
+    pub receipt: Receipt,
+    /// Proof in the source shard header's `outgoing_receipts_root` (that header is the
+    /// transaction's `inclusion.at.shard_header`).
+    pub outgoing_proof: MerkleProof,
+    /// Where the destination applied it; `None` until it has.
+    pub applied: Option<ReceiptApplied>,
+}
+
+/// The destination shard block that applied a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptApplied {
+    /// The destination shard block.
+    pub at: ShardInclusion,
+    /// Proof in its `incoming_receipts_root`.
+    pub incoming_proof: MerkleProof,
+}
+
+/// Where a transaction stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TxState {
+    /// Accepted into the mempool, not yet in a block.
+    Pending,
+    /// In a final block (its outcome says whether it succeeded).
+    Included,
+    /// Accepted once, then dropped before inclusion; `reason` says why.
+    Dropped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// `GET /transactions/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxResponse {
+    /// Id.
+    pub id: Hash,
+    /// The signed transaction, decoded.
+    pub tx: SignedTransaction,
+    /// Sender's address.
+    pub sender: Address,
+    /// Where it stands.
+    pub state: TxState,
+    /// Its block, once included.
+    pub inclusion: Option<TxInclusion>,
+    /// Its cross-shard receipt, if it emitted one.
+    pub receipt: Option<ReceiptView>,
+}
+
+/// Proof of an account's state in a shard block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountProof {
+    /// The shard block whose `state_root` the proof is against.
+    pub at: ShardInclusion,
+    /// Proof of the account's leaf.
+    pub proof: MerkleProof,
+}
+
+/// `GET /accounts/{address}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountResponse {
+    /// The address.
+    pub address: Address,
+    /// Its shard.
+    pub shard: ShardId,
+    /// State at the latest final block (zero if the account does not exist yet).
+    pub account: Account,
+    /// Proof of `account`; `None` when the account does not exist (non-inclusion proofs come
+    /// with the authenticated state tree).
+    pub proof: Option<AccountProof>,
+    /// Next nonce to use, counting the account's pending transactions.
+    pub next_nonce: u64,
+    /// Transactions sent or received, newest first.
+    pub transactions: Page<TxSummary>,
+}
+
+/// `GET /search?q=`: what a query names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SearchResult {
+    /// A block.
+    Block {
+        /// Its height.
+        height: u64,
+        /// Its hash.
+        hash: Hash,
+    },
+    /// A transaction.
+    Transaction {
+        /// Its id.
+        id: Hash,
+    },
+    /// An account.
+    Account {
+        /// Its address.
+        address: Address,
+    },
+}
+
+/// One point of the throughput series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsPoint {
+    /// Block height.
+    pub height: u64,
+    /// Block time.
+    pub timestamp_ms: u64,
+    /// Transactions in the block.
+    pub tx_count: u64,
+}
+
+/// `GET /stats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Latest final height.
+    pub head_height: u64,
+    /// Transactions in all blocks so far.
+    pub total_transactions: u64,
+    /// Transactions per second over the window.
+    pub tps: f64,
+    /// Blocks in the window.
+    pub window_blocks: u64,
+    /// The window's blocks, oldest first.
+    pub recent: Vec<StatsPoint>,
+    /// Transactions waiting in the mempool.
+    pub mempool_size: u64,
+}
+
+/// `POST /transactions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitRequest {
+    /// The signed transaction's canonical bytes, hex.
+    pub tx: String,
+}
+
+/// Answer to an accepted submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitResponse {
+    /// The transaction's id.
+    pub id: Hash,
+}
+
+/// `POST /transactions/batch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSubmitRequest {
+    /// Signed transactions, hex each.
+    pub txs: Vec<String>,
+}
+
+/// Per-transaction answer of a batch: `id` when accepted, `error` when not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchItem {
+    /// Id of an accepted transaction.
+    pub id: Option<Hash>,
+    /// Why it was refused.
+    pub error: Option<ApiErrorBody>,
+}
+
+/// `POST /transactions/batch` answer, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSubmitResponse {
+    /// One per submitted transaction.
+    pub results: Vec<BatchItem>,
+}
+
+/// `POST /faucet`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaucetRequest {
+    /// Recipient, bech32m text (validated by the node, which names the problem if it is bad).
+    pub address: String,
+}
+
+/// Answer of the faucet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaucetResponse {
+    /// The funding transaction.
+    pub id: Hash,
+    /// Tokens sent.
+    pub amount: u64,
+}

@@ -1,0 +1,116 @@
+//! Golden vectors: exact bytes and hashes of fixed values. A failure here means the wire
+//! format changed; update the vectors only when that change is deliberate.
+
+use joule_light_client::*;
+
+use super::fixtures::key;
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+fn golden_tx() -> SignedTransaction {
+    let sender = key(1);
+    Transaction {
+        chain_id: "joule-devnet".into(),
+        sender: sender.public_key(),
+        nonce: 7,
+        max_fee: 1_000,
+        payload: Payload::Transfer {
+            to: Address::from_public_key(&key(2).public_key()),
+            amount: 12_500_000_000,
+        },
+    }
+    .sign(&sender)
+}
+
+#[test]
+fn transaction_vector() {
+    let stx = golden_tx();
+    assert_eq!(hex::encode(stx.tx.encode()), GOLDEN_TX_BYTES);
+    assert_eq!(stx.id().to_hex(), GOLDEN_TX_ID);
+    assert_eq!(hex::encode(stx.signature.0), GOLDEN_TX_SIG);
+    assert_eq!(SignedTransaction::from_bytes(&stx.encode()).unwrap(), stx);
+}
+
+#[test]
+fn address_vector() {
+    assert_eq!(
+        Address::from_public_key(&key(1).public_key()).to_bech32(),
+        GOLDEN_ADDRESS
+    );
+}
+
+fn golden_shard_header() -> ShardHeader {
+    ShardHeader {
+        shard: 2,
+        height: 42,
+        tx_root: Domain::Transaction.hash(b"tx"),
+        outgoing_receipts_root: Domain::Receipt.hash(b"out"),
+        incoming_receipts_root: Domain::Receipt.hash(b"in"),
+        state_root: Domain::Account.hash(b"state"),
+        tx_count: 3,
+        fees: 3_000,
+    }
+}
+
+#[test]
+fn shard_header_vector() {
+    let sh = golden_shard_header();
+    assert_eq!(hex::encode(sh.encode()), GOLDEN_SHARD_HEADER_BYTES);
+    assert_eq!(sh.hash().to_hex(), GOLDEN_SHARD_HEADER_HASH);
+    assert_eq!(
+        codec::decode_exact::<ShardHeader>(&sh.encode()).unwrap(),
+        sh
+    );
+}
+
+#[test]
+fn block_header_vector() {
+    let set = ValidatorSet::new(vec![Validator {
+        public_key: key(9).public_key(),
+        power: 1,
+    }])
+    .unwrap();
+    let h = BlockHeader {
+        chain_id: "joule-devnet".into(),
+        height: 42,
+        parent_hash: Domain::BlockHeader.hash(b"parent"),
+        timestamp_ms: 1_764_000_000_000,
+        proposer: key(9).public_key(),
+        shards_root: block::shards_tree(&[golden_shard_header()]).root(),
+        shard_count: 1,
+        validator_set_hash: set.hash(),
+        next_validator_set_hash: set.hash(),
+    };
+    assert_eq!(hex::encode(h.encode()), GOLDEN_BLOCK_HEADER_BYTES);
+    assert_eq!(h.hash().to_hex(), GOLDEN_BLOCK_HEADER_HASH);
+    assert_eq!(set.hash().to_hex(), GOLDEN_VALIDATOR_SET_HASH);
+    assert_eq!(codec::decode_exact::<BlockHeader>(&h.encode()).unwrap(), h);
+}
+
+#[test]
+fn merkle_vector() {
+    let leaves: [&[u8]; 3] = [b"a", b"b", b"c"];
+    assert_eq!(merkle::merkle_root(leaves).to_hex(), GOLDEN_MERKLE_ROOT_ABC);
+    assert_eq!(
+        merkle::merkle_root(std::iter::empty()).to_hex(),
+        GOLDEN_MERKLE_ROOT_EMPTY
+    );
+}
+
+const GOLDEN_TX_BYTES: &str = "010c0000006a6f756c652d6465766e65748a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0700000000000000e803000000000000000e60593ef6f624b0e23c8835c6d8a95116f9b48d00dd0ee902000000";
+const GOLDEN_TX_ID: &str = "d4e0de95bbc023955fa60ff054afd50d7f1d6ef661d6dada3c265d2a33399a81";
+const GOLDEN_TX_SIG: &str = "2ce8aee3623b2526ade583ed74641fc8b665c90931872966b94aa49b33ae5abab637668c7d677c387ba9f4766fd40e1a65bde25886fcb538e46eef8aee8d4105";
+const GOLDEN_ADDRESS: &str = "joule144hdpegnvmve9kgk85hwvmjk8h6y0zf04pfcz7";
+const GOLDEN_SHARD_HEADER_BYTES: &str = "02002a0000000000000040c8ef8382caed73386646cca9372f1d855079e9a871d19856db1fb779c099690f655602015c835217eb666d34f05ffeaf3f762ecb821f08b9ec77a8f39b38eb62704ae56c9ecb7ee7975b24d7e761b5643decf5917634d8000930644e5eb89fc2ba013af86347f750c33cd75c8e077af91e3911f1acb601a1fe788190939b6d03000000b80b000000000000";
+const GOLDEN_SHARD_HEADER_HASH: &str =
+    "51336c900c9afec82efe43a6cad18a1c8c9dae40856e1d9189f6d7dd2e6e809d";
+const GOLDEN_BLOCK_HEADER_BYTES: &str = "0c0000006a6f756c652d6465766e65742a00000000000000bf8eece59d956de1f16ead1bad02818ff17b9a7ce973e9b54b4c9868da7c514f00e897b69a010000fd1724385aa0c75b64fb78cd602fa1d991fdebf76b13c58ed702eac835e9f618f9ca2c34e387e7689523f68b6ad6ca851ccf5dc6477df14d321781a414ef74d8010070a574cea597b7e66796c718b6f482306b499787b353eec245f9368e8e2eb95170a574cea597b7e66796c718b6f482306b499787b353eec245f9368e8e2eb951";
+const GOLDEN_BLOCK_HEADER_HASH: &str =
+    "0e8b1a3b622295707be000e6c762641f156fa0a8b72a1a80c7c0596f7ad012e6";
+const GOLDEN_VALIDATOR_SET_HASH: &str =
+    "70a574cea597b7e66796c718b6f482306b499787b353eec245f9368e8e2eb951";
+const GOLDEN_MERKLE_ROOT_ABC: &str =
+    "22f7891a1f3a6409c8b6df0f31ac6646edbaa657dd04a495694a8502584e8d37";
+const GOLDEN_MERKLE_ROOT_EMPTY: &str =
+    "5174dee3b5f3a1bf6b518c0d78aa32c4a8946297893e97f9a2c708a835d4e61e";

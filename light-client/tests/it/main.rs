@@ -1,0 +1,11 @@
+//! Integration tests of the protocol crate: golden vectors, commit and chain verification, and
+//! inclusion proofs. They run natively and, through wasm-bindgen-test, in headless Chromium.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+mod chain;
+mod commit;
+mod fixtures;
+mod golden;
+mod inclusion;
