@@ -1,1 +1,125 @@
-fn main() {}
+//! `joule`: run a devnet node, or load-test one.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use joule_server::load::{self, LoadOptions};
+use joule_server::server::RunningNode;
+use joule_server::{Node, NodeConfig};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "joule",
+    version,
+    about = "Joule: a sharded blockchain for community energy markets"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a single-process devnet node with the HTTP API and the web app.
+    Node {
+        /// Where genesis and the database live.
+        #[arg(long, default_value = "./data")]
+        data_dir: PathBuf,
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Shards of a new devnet (an existing genesis keeps its own).
+        #[arg(long, default_value_t = 4)]
+        shards: u16,
+        /// Milliseconds between blocks of a new devnet.
+        #[arg(long, default_value_t = 500)]
+        block_interval_ms: u64,
+        /// The built web app.
+        #[arg(long, default_value = "./dist")]
+        dist: PathBuf,
+    },
+    /// Sign and submit devnet transfers (same- and cross-shard) to a running node.
+    Load {
+        /// The node.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Target transactions per second.
+        #[arg(long, default_value_t = 1000)]
+        tps: u32,
+        /// Seconds of sending.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Devnet accounts to send from.
+        #[arg(long, default_value_t = 256)]
+        senders: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Node {
+            data_dir,
+            port,
+            shards,
+            block_interval_ms,
+            dist,
+        } => {
+            let config = NodeConfig {
+                shard_count: shards,
+                block_interval_ms,
+                ..NodeConfig::devnet(&data_dir)
+            };
+            let node = tokio::task::spawn_blocking(move || Node::open(&config))
+                .await?
+                .context("opening node")?;
+            tracing::info!(
+                chain_id = %node.genesis.chain_id,
+                shards = node.genesis.shard_count,
+                height = node.chain().height(),
+                data_dir = %data_dir.display(),
+                "node opened"
+            );
+            if !dist.join("index.html").exists() {
+                tracing::warn!(dist = %dist.display(), "web app not built: `make run` builds it (the API works without it)");
+            }
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .with_context(|| format!("binding 127.0.0.1:{port}"))?;
+            let running = RunningNode::start(node, listener, dist)?;
+            tracing::info!(
+                "Joule devnet at http://{} (API under /api/v1); Ctrl-C stops",
+                running.addr
+            );
+            tokio::signal::ctrl_c().await?;
+            tracing::info!("shutting down");
+            running.stop().await
+        }
+        Command::Load {
+            url,
+            tps,
+            duration,
+            senders,
+        } => {
+            let report = tokio::task::spawn_blocking(move || {
+                load::run(&LoadOptions {
+                    url,
+                    tps,
+                    duration_s: duration,
+                    senders,
+                })
+            })
+            .await??;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}

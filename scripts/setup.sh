@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what `make run` and `make test` need on a fresh machine that has only Rust:
+# the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), Chromium with
+# chromedriver, and binaryen's wasm-opt. Idempotent: each step checks first, so a second run
+# installs nothing. `setup.sh app` skips the browser (enough for `make run`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+want_browser=1
+[[ "${1:-}" == "app" ]] && want_browser=0
+
+log() { printf '\033[1;34msetup:\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+  if [[ $apt_updated -eq 0 ]]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]]; then
+  log "installing trunk $TRUNK_VERSION (takes several minutes once)"
+  cargo install trunk --version "=$TRUNK_VERSION" --locked
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen library in Cargo.lock exactly. Installed without
+# --locked: its own lockfile pins a webpki-roots release the registry here does not serve.
+WB_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSION" ]]; then
+  log "installing wasm-bindgen-cli $WB_VERSION"
+  cargo install wasm-bindgen-cli --version "=$WB_VERSION" --force
+fi
+
+if ! command -v wasm-opt >/dev/null; then
+  log "installing binaryen (wasm-opt)"
+  apt_install binaryen
+fi
+
+if [[ $want_browser -eq 1 ]] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
+  log "installing chromium and chromedriver"
+  apt_install chromium chromium-driver
+fi
+
+# trunk and cargo --offline need every crate already downloaded.
+cargo fetch --locked >/dev/null 2>&1 || cargo fetch --locked
+log "tools ready"

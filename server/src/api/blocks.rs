@@ -1,0 +1,126 @@
+//! Blocks: the latest list, one block with its commit, and one shard's part of a block.
+
+use axum::extract::State;
+use axum::Json;
+use joule_light_client::api::{BlockList, BlockResponse, BlockSummary, Page, ShardBlockResponse};
+use joule_light_client::{Hash, ShardId};
+use serde::Deserialize;
+
+use super::error::{ApiError, ApiPath, ApiQuery, ApiResult};
+use super::views::{shard_inclusion, tx_summary};
+use super::{AppState, PageQuery, MAX_PAGE_LIMIT};
+use crate::node::Node;
+use crate::store::StoredBlock;
+
+/// `?before=&limit=`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    before: Option<u64>,
+    limit: Option<u32>,
+}
+
+fn summary(b: &StoredBlock) -> BlockSummary {
+    let shard_tx_counts: Vec<u32> = b.shards.iter().map(|s| s.tx_count).collect();
+    BlockSummary {
+        height: b.header.height,
+        hash: b.header.hash(),
+        timestamp_ms: b.header.timestamp_ms,
+        tx_count: shard_tx_counts.iter().map(|&c| u64::from(c)).sum(),
+        shard_tx_counts,
+    }
+}
+
+/// `GET /blocks`: newest first.
+pub async fn list(
+    State(node): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<BlockList> {
+    let head = node.chain().height();
+    let limit = u64::from(q.limit.unwrap_or(20).clamp(1, MAX_PAGE_LIMIT));
+    let top = q.before.map_or(head, |b| b.saturating_sub(1).min(head));
+    let bottom = top.saturating_sub(limit) + 1;
+    let mut blocks = Vec::new();
+    for h in (bottom..=top).rev() {
+        if let Some(b) = node.store.block(h)? {
+            blocks.push(summary(&b));
+        }
+    }
+    let next_before = (bottom > 1).then_some(bottom);
+    Ok(Json(BlockList {
+        blocks,
+        next_before,
+    }))
+}
+
+/// Resolves a height or a block hash.
+fn find_block(node: &Node, id: &str) -> Result<StoredBlock, ApiError> {
+    let height = if id.bytes().all(|b| b.is_ascii_digit()) {
+        id.parse::<u64>()
+            .map_err(|_| ApiError::bad_request("invalid_block_id", "height is too large"))?
+    } else {
+        let hash = Hash::from_hex(id).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_block_id",
+                format!("block id must be a height or a 64-hex hash: {e}"),
+            )
+        })?;
+        node.store
+            .height_of(&hash)?
+            .ok_or_else(|| ApiError::not_found(format!("no block with hash {hash}")))?
+    };
+    node.store
+        .block(height)?
+        .ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))
+}
+
+/// `GET /blocks/{id}`.
+pub async fn get_block(
+    State(node): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<BlockResponse> {
+    let b = find_block(&node, &id)?;
+    let validators = node
+        .store
+        .validator_set(&b.header.validator_set_hash)?
+        .ok_or_else(|| ApiError::not_found("validator set of this block is unknown"))?;
+    Ok(Json(BlockResponse {
+        hash: b.header.hash(),
+        header: b.header,
+        shards: b.shards,
+        commit: b.commit,
+        validators,
+    }))
+}
+
+/// `GET /blocks/{id}/shards/{shard}?page=&limit=`.
+pub async fn shard_block(
+    State(node): State<AppState>,
+    ApiPath((id, shard)): ApiPath<(String, ShardId)>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<ShardBlockResponse> {
+    let b = find_block(&node, &id)?;
+    let at = shard_inclusion(&b, shard)?;
+    let height = b.header.height;
+    let outcomes = node.store.shard_outcomes(height, shard)?;
+    let ids: Vec<Hash> = outcomes
+        .iter()
+        .skip(page.skip() as usize)
+        .take(page.limit() as usize)
+        .map(|o| o.tx_id)
+        .collect();
+    let items = node.store.txs(&ids)?.into_iter().map(tx_summary).collect();
+    Ok(Json(ShardBlockResponse {
+        block_hash: at.block_hash,
+        header: b.header,
+        shard: at.shard_header,
+        shard_proof: at.shard_proof,
+        transactions: Page {
+            items,
+            page: page.page,
+            limit: page.limit(),
+            total: outcomes.len() as u64,
+        },
+        outgoing_receipts: node.store.receipts_out(height, shard)?,
+        incoming_receipts: node.store.receipts_in(height, shard)?,
+    }))
+}

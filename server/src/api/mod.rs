@@ -1,0 +1,96 @@
+//! The HTTP API under `/api/v1` (JSON), the live block stream, and the web app at `/`.
+//!
+//! Routes are listed in [`v1`] and documented in `openapi.json`, served at
+//! `/api/v1/openapi.json`; a test keeps the two in step.
+
+mod accounts;
+mod blocks;
+mod chain;
+pub mod error;
+mod stream;
+mod transactions;
+mod views;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::node::Node;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Most transactions in one batch submission.
+pub const MAX_BATCH: usize = 256;
+/// Largest page size.
+pub const MAX_PAGE_LIMIT: u32 = 100;
+
+/// The OpenAPI document of the routes below.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+/// Shared state of the handlers.
+pub type AppState = Arc<Node>;
+
+/// `?page=&limit=`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PageQuery {
+    /// Zero-based page.
+    #[serde(default)]
+    pub page: u32,
+    /// Page size (default 25, at most [`MAX_PAGE_LIMIT`]).
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    /// The page size, clamped to 1..=MAX_PAGE_LIMIT.
+    pub fn limit(&self) -> u32 {
+        self.limit.unwrap_or(25).clamp(1, MAX_PAGE_LIMIT)
+    }
+
+    /// Items to skip.
+    pub fn skip(&self) -> u64 {
+        u64::from(self.page) * u64::from(self.limit())
+    }
+}
+
+/// The `/api/v1` routes.
+pub fn v1() -> Router<AppState> {
+    Router::new()
+        .route("/chain", get(chain::chain_info))
+        .route("/stats", get(chain::stats))
+        .route("/search", get(chain::search))
+        .route("/openapi.json", get(chain::openapi))
+        .route("/blocks", get(blocks::list))
+        .route("/blocks/{id}", get(blocks::get_block))
+        .route("/blocks/{id}/shards/{shard}", get(blocks::shard_block))
+        .route("/transactions", post(transactions::submit))
+        .route("/transactions/batch", post(transactions::submit_batch))
+        .route("/transactions/{id}", get(transactions::get_tx))
+        .route("/accounts/{address}", get(accounts::get_account))
+        .route("/faucet", post(transactions::faucet))
+        .route("/stream", get(stream::blocks))
+}
+
+/// The API alone, with its JSON 404 and body limit.
+pub fn api_router(node: AppState) -> Router {
+    Router::new()
+        .nest("/api/v1", v1())
+        .route("/api", get(error::not_found))
+        .route("/api/{*rest}", axum::routing::any(error::not_found))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(node)
+}
+
+/// The whole HTTP surface: the API, and the built app from `dist` with SPA fallback.
+pub fn router(node: AppState, dist: &Path) -> Router {
+    let index = dist.join("index.html");
+    let app = ServeDir::new(dist).fallback(ServeFile::new(index));
+    api_router(node)
+        .fallback_service(app)
+        .layer(TraceLayer::new_for_http())
+}

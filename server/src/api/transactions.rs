@@ -1,0 +1,122 @@
+//! Transactions: submit (one or a batch), look up with status and proofs, and the faucet.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use joule_light_client::api::{
+    BatchItem, BatchSubmitRequest, BatchSubmitResponse, FaucetRequest, FaucetResponse,
+    SubmitRequest, SubmitResponse, TxResponse, TxState,
+};
+use joule_light_client::{Address, Hash};
+
+use super::error::{ApiError, ApiJson, ApiPath, ApiResult};
+use super::views::{receipt_view, tx_inclusion};
+use super::{AppState, MAX_BATCH};
+use crate::node::Node;
+
+fn submit_hex(node: &Node, hex_tx: &str) -> Result<Hash, ApiError> {
+    let bytes = hex::decode(hex_tx.trim().trim_start_matches("0x"))
+        .map_err(|_| ApiError::bad_request("malformed_transaction", "transaction must be hex"))?;
+    Ok(node.submit(&bytes)?)
+}
+
+/// `POST /transactions`: 202 with the id once admitted to the mempool.
+pub async fn submit(
+    State(node): State<AppState>,
+    ApiJson(req): ApiJson<SubmitRequest>,
+) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
+    let id = submit_hex(&node, &req.tx)?;
+    Ok((StatusCode::ACCEPTED, Json(SubmitResponse { id })))
+}
+
+/// `POST /transactions/batch`: each transaction accepted or refused on its own.
+pub async fn submit_batch(
+    State(node): State<AppState>,
+    ApiJson(req): ApiJson<BatchSubmitRequest>,
+) -> ApiResult<BatchSubmitResponse> {
+    if req.txs.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!(
+                "a batch holds at most {MAX_BATCH} transactions, got {}",
+                req.txs.len()
+            ),
+        ));
+    }
+    let results = req
+        .txs
+        .iter()
+        .map(|t| match submit_hex(&node, t) {
+            Ok(id) => BatchItem {
+                id: Some(id),
+                error: None,
+            },
+            Err(e) => BatchItem {
+                id: None,
+                error: Some(e.body()),
+            },
+        })
+        .collect();
+    Ok(Json(BatchSubmitResponse { results }))
+}
+
+/// `GET /transactions/{id}`: pending, included (with proofs) or dropped (with the reason).
+pub async fn get_tx(
+    State(node): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<TxResponse> {
+    let id = Hash::from_hex(&id).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_hash",
+            format!("transaction id must be 64 hex characters: {e}"),
+        )
+    })?;
+    if let Some(t) = node.store.tx(&id)? {
+        let inclusion = tx_inclusion(&node.store, &t)?;
+        let receipt = receipt_view(&node.store, &t)?;
+        return Ok(Json(TxResponse {
+            id,
+            sender: t.stx.tx.sender_address(),
+            tx: t.stx,
+            state: TxState::Included,
+            inclusion: Some(inclusion),
+            receipt,
+        }));
+    }
+    if let Some(stx) = node.pending(&id) {
+        let sender = stx.tx.sender_address();
+        return Ok(Json(TxResponse {
+            id,
+            tx: stx,
+            sender,
+            state: TxState::Pending,
+            inclusion: None,
+            receipt: None,
+        }));
+    }
+    if let Some((stx, reason)) = node.store.dropped(&id)? {
+        let sender = stx.tx.sender_address();
+        let state = TxState::Dropped { reason };
+        return Ok(Json(TxResponse {
+            id,
+            tx: stx,
+            sender,
+            state,
+            inclusion: None,
+            receipt: None,
+        }));
+    }
+    Err(ApiError::not_found(format!("no transaction {id}")))
+}
+
+/// `POST /faucet`: devnet tokens for an address.
+pub async fn faucet(
+    State(node): State<AppState>,
+    ApiJson(req): ApiJson<FaucetRequest>,
+) -> Result<(StatusCode, Json<FaucetResponse>), ApiError> {
+    let to = Address::parse(&req.address)
+        .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
+    let (id, amount) = node.faucet(to)?;
+    Ok((StatusCode::ACCEPTED, Json(FaucetResponse { id, amount })))
+}

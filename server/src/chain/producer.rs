@@ -1,0 +1,200 @@
+//! Block production: select from the mempool, execute every shard, build and finalise the
+//! header, commit atomically, then publish.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use joule_light_client::api::{BlockResponse, StatsPoint};
+use joule_light_client::block::shards_tree;
+use joule_light_client::merkle::merkle_root;
+use joule_light_client::{BlockHeader, Encode, Hash, Receipt, ShardHeader, ShardId};
+use tokio::sync::watch;
+
+use super::exec::{ShardBlockInput, ShardBlockOutput};
+use crate::node::{now_millis, Node, NodeError, STATS_WINDOW};
+use crate::store::{BlockCommit, ShardCommit, StoredBlock};
+
+impl Node {
+    /// Produces, commits and publishes the next block.
+    pub fn produce_block(&self) -> Result<Arc<BlockResponse>, NodeError> {
+        let started = Instant::now();
+        let g = &self.genesis;
+        let n = g.shard_count;
+        let chain = self.chain();
+        let height = chain.height() + 1;
+
+        let selected = {
+            let mempool = self.mempool();
+            mempool.select(n, g.max_txs_per_shard_block as usize, |a| chain.account(a))
+        };
+
+        // Shards execute side by side; each executor call is deterministic on its own input.
+        let outputs: Vec<ShardBlockOutput> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .map(|s| {
+                    let state = &chain.shards[usize::from(s)];
+                    let input = ShardBlockInput {
+                        shard: s,
+                        height,
+                        shard_count: n,
+                        fee: g.min_fee,
+                        incoming: &chain.pending_receipts[usize::from(s)],
+                        txs: &selected[usize::from(s)],
+                    };
+                    let executor = self.executor.as_ref();
+                    scope.spawn(move || executor.execute(state, input))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("executor panicked"))
+                .collect()
+        });
+
+        let shard_headers: Vec<ShardHeader> = outputs
+            .iter()
+            .enumerate()
+            .map(|(s, out)| {
+                let outcome_leaves: Vec<Vec<u8>> =
+                    out.outcomes.iter().map(Encode::encode).collect();
+                let incoming = &chain.pending_receipts[s];
+                ShardHeader {
+                    shard: s as ShardId,
+                    height,
+                    tx_root: merkle_root(outcome_leaves.iter().map(Vec::as_slice)),
+                    outgoing_receipts_root: receipts_root(&out.outgoing),
+                    incoming_receipts_root: receipts_root(incoming),
+                    state_root: chain.shards[s].root_with(&out.writes),
+                    tx_count: out.outcomes.len() as u32,
+                    fees: out.fees,
+                }
+            })
+            .collect();
+
+        let parent = chain.head.as_ref();
+        let parent_hash = parent.map_or(self.genesis_hash, |b| b.header.hash());
+        let min_ts = parent.map_or(g.genesis_time_ms, |b| b.header.timestamp_ms) + 1;
+        let header = BlockHeader {
+            chain_id: g.chain_id.clone(),
+            height,
+            parent_hash,
+            timestamp_ms: now_millis().max(min_ts),
+            proposer: self.finalizer.proposer(height),
+            shards_root: shards_tree(&shard_headers).root(),
+            shard_count: n,
+            validator_set_hash: self.finalizer.validators(height).hash(),
+            next_validator_set_hash: self.finalizer.next_validators(height).hash(),
+        };
+        let commit = self.finalizer.finalize(&header)?;
+        let block = StoredBlock {
+            header,
+            shards: shard_headers,
+            commit,
+        };
+
+        let mut dropped = Vec::new();
+        let mut included_ids = Vec::new();
+        let mut new_receipts = vec![Vec::new(); usize::from(n)];
+        let mut shards = Vec::with_capacity(usize::from(n));
+        for (s, out) in outputs.into_iter().enumerate() {
+            dropped.extend(out.skipped);
+            included_ids.extend(out.outcomes.iter().map(|o| o.tx_id));
+            for r in &out.outgoing {
+                new_receipts[usize::from(r.dest_shard)].push(r.clone());
+            }
+            shards.push(ShardCommit {
+                txs: out.included.into_iter().zip(out.outcomes).collect(),
+                outgoing: out.outgoing,
+                incoming: chain.pending_receipts[s].clone(),
+                writes: out.writes,
+            });
+        }
+        drop(chain);
+
+        let bc = BlockCommit {
+            block,
+            shards,
+            dropped,
+        };
+        self.store.commit_block(&bc)?;
+
+        // The block is durable; now make it visible.
+        let tx_count = included_ids.len() as u64;
+        let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();
+        let block = Arc::new(bc.block);
+        {
+            let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
+            for (state, sc) in chain.shards.iter_mut().zip(&bc.shards) {
+                state.apply(&sc.writes);
+            }
+            chain.head = Some(block.clone());
+            chain.pending_receipts = new_receipts;
+            chain.total_txs += tx_count;
+            chain.recent.push_back(StatsPoint {
+                height,
+                timestamp_ms: block.header.timestamp_ms,
+                tx_count,
+            });
+            while chain.recent.len() > STATS_WINDOW {
+                chain.recent.pop_front();
+            }
+        }
+        *self.burned.lock().unwrap_or_else(|p| p.into_inner()) += fees;
+        let stale = {
+            let chain = self.chain();
+            let mut mempool = self.mempool();
+            mempool.remove(
+                included_ids
+                    .into_iter()
+                    .chain(bc.dropped.iter().map(|(stx, _)| stx.id())),
+            );
+            mempool.evict_stale(|a| chain.account(a))
+        };
+        if !stale.is_empty() {
+            self.store.record_dropped(&stale)?;
+        }
+        for (stx, reason) in bc.dropped.iter().chain(&stale) {
+            tracing::warn!(id = %stx.id(), reason, "transaction dropped");
+        }
+
+        let response = Arc::new(BlockResponse {
+            hash: block.header.hash(),
+            header: block.header.clone(),
+            shards: block.shards.clone(),
+            commit: block.commit.clone(),
+            validators: self.finalizer.validators(height),
+        });
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        if tx_count > 0 {
+            tracing::info!(height, txs = tx_count, elapsed_ms, "block committed");
+        } else {
+            tracing::debug!(height, elapsed_ms, "empty block committed");
+        }
+        self.publish(response.clone());
+        Ok(response)
+    }
+}
+
+fn receipts_root(receipts: &[Receipt]) -> Hash {
+    let ids: Vec<Hash> = receipts.iter().map(Receipt::id).collect();
+    merkle_root(ids.iter().map(|h| h.as_bytes().as_slice()))
+}
+
+/// Produces a block every interval until `shutdown` turns true.
+pub async fn run_producer(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(node.block_interval());
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let n = node.clone();
+                match tokio::task::spawn_blocking(move || n.produce_block()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "block production failed; retrying next interval"),
+                    Err(e) => tracing::error!(error = %e, "block production panicked"),
+                }
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The genesis document: chain id, shards, parameters, validators and initial balances.
+//! Written once into the data directory as `genesis.json`; later starts read it back.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use joule_light_client::block::MAX_SHARDS;
+use joule_light_client::transaction::MAX_CHAIN_ID_LEN;
+use joule_light_client::{Address, Hash, ValidatorSet};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why a genesis document was refused.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum GenesisError {
+    /// Reading or writing the file failed.
+    #[error("genesis file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file is not valid genesis JSON.
+    #[error("genesis file is not valid: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A field breaks a rule.
+    #[error("invalid genesis: {0}")]
+    Invalid(String),
+}
+
+/// One pre-funded account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisAccount {
+    /// Its address.
+    pub address: Address,
+    /// Its starting balance, in the smallest unit.
+    pub balance: u64,
+}
+
+/// The devnet faucet: an account whose key the node holds, and how much it gives per request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaucetConfig {
+    /// The faucet's address (must be funded in `accounts`).
+    pub address: Address,
+    /// Tokens per request.
+    pub amount: u64,
+}
+
+/// The chain's starting point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// The chain id.
+    pub chain_id: String,
+    /// Time of genesis, ms since the Unix epoch.
+    pub genesis_time_ms: u64,
+    /// Number of shards.
+    pub shard_count: u16,
+    /// Target time between blocks.
+    pub block_interval_ms: u64,
+    /// Flat fee per transaction (burned).
+    pub min_fee: u64,
+    /// Most transactions in one shard block.
+    pub max_txs_per_shard_block: u32,
+    /// The validators.
+    pub validators: ValidatorSet,
+    /// Initial balances.
+    pub accounts: Vec<GenesisAccount>,
+    /// The devnet faucet, if any.
+    pub faucet: Option<FaucetConfig>,
+}
+
+impl Genesis {
+    /// Checks the rules a genesis must follow.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        let bad = |m: String| Err(GenesisError::Invalid(m));
+        if self.chain_id.is_empty() || self.chain_id.len() > MAX_CHAIN_ID_LEN {
+            return bad(format!("chain id must have 1 to {MAX_CHAIN_ID_LEN} bytes"));
+        }
+        if self.shard_count == 0 || self.shard_count > MAX_SHARDS {
+            return bad(format!("shard count must be 1 to {MAX_SHARDS}"));
+        }
+        if self.min_fee == 0 {
+            return bad("min fee must be positive".into());
+        }
+        if self.block_interval_ms == 0 || self.max_txs_per_shard_block == 0 {
+            return bad("block interval and block size must be positive".into());
+        }
+        let mut seen = HashSet::new();
+        let mut supply: u64 = 0;
+        for a in &self.accounts {
+            if !seen.insert(a.address) {
+                return bad(format!("account {} listed twice", a.address));
+            }
+            supply = match supply.checked_add(a.balance) {
+                Some(s) => s,
+                None => return bad("total supply overflows u64".into()),
+            };
+        }
+        if let Some(f) = &self.faucet {
+            if !seen.contains(&f.address) {
+                return bad("faucet account is not funded".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Total tokens at genesis.
+    pub fn total_supply(&self) -> u64 {
+        self.accounts.iter().map(|a| a.balance).sum()
+    }
+
+    /// Hash of the canonical JSON form; names this chain's genesis.
+    pub fn hash(&self) -> Hash {
+        let bytes = serde_json::to_vec(self).expect("genesis serialises");
+        Hash(*blake3::hash(&bytes).as_bytes())
+    }
+
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Self, GenesisError> {
+        let g: Genesis = serde_json::from_slice(&std::fs::read(path)?)?;
+        g.validate()?;
+        Ok(g)
+    }
+
+    /// Writes `path` (pretty JSON).
+    pub fn save(&self, path: &Path) -> Result<(), GenesisError> {
+        std::fs::write(path, serde_json::to_vec_pretty(self)?)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,17 @@
+//! Joule's full node: mempool, execution, storage, block production, HTTP API, and serving the
+//! web app. The binary `joule` (see `main.rs`) wires these together.
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod chain;
+pub mod consensus;
+pub mod devnet;
+pub mod faucet;
+pub mod genesis;
+pub mod load;
+pub mod mempool;
+pub mod node;
+pub mod server;
+pub mod store;
+
+pub use node::{Node, NodeConfig, NodeError};

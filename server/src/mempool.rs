@@ -1,0 +1,451 @@
+//! The mempool: signed transactions waiting for a block, ordered per sender by nonce.
+//!
+//! Admission checks everything that can be known before execution, and names the reason when
+//! it refuses: size and decoding, chain id, signature, fee, nonce (stale, duplicate or too far
+//! ahead), and balance — the sender's committed balance must cover amount + fee of this and
+//! every pending transaction it has, so a block built from the pool does not overdraw. Sizes
+//! are bounded per sender and in total. A transaction leaves the pool only by being included
+//! in a block, or by being dropped with a reason the node records (see [`Mempool::remove`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use joule_light_client::{Account, Address, CodecError, Hash, KeyError, SignedTransaction};
+use thiserror::Error;
+
+/// How many nonces past the account's next one a transaction may use.
+pub const MAX_NONCE_AHEAD: u64 = 64;
+/// Most pending transactions per sender.
+pub const MAX_PER_SENDER: usize = 64;
+
+/// Why a transaction was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// Not a valid canonical transaction (or too large).
+    #[error("malformed transaction: {0}")]
+    Malformed(#[from] CodecError),
+    /// Signature or key invalid.
+    #[error("bad signature: {0}")]
+    BadSignature(KeyError),
+    /// For another chain.
+    #[error("wrong chain id: expected {expected:?}, got {got:?}")]
+    WrongChainId {
+        /// This chain's id.
+        expected: String,
+        /// The transaction's.
+        got: String,
+    },
+    /// `max_fee` is below the fee the chain charges.
+    #[error("max fee {max_fee} is below the minimum fee {min_fee}")]
+    FeeTooLow {
+        /// Offered.
+        max_fee: u64,
+        /// Required.
+        min_fee: u64,
+    },
+    /// Nonce already used by a committed transaction.
+    #[error("nonce {nonce} is stale: the account's next nonce is {expected}")]
+    NonceTooLow {
+        /// The transaction's nonce.
+        nonce: u64,
+        /// The account's next nonce.
+        expected: u64,
+    },
+    /// Nonce too far ahead of the account's.
+    #[error("nonce {nonce} is too far ahead: the account's next nonce is {expected}, at most {MAX_NONCE_AHEAD} ahead accepted")]
+    NonceTooHigh {
+        /// The transaction's nonce.
+        nonce: u64,
+        /// The account's next nonce.
+        expected: u64,
+    },
+    /// Another pending transaction has this nonce.
+    #[error("another pending transaction already uses nonce {0}")]
+    DuplicateNonce(u64),
+    /// This exact transaction is already pending.
+    #[error("transaction already pending")]
+    AlreadyKnown,
+    /// Balance cannot cover it together with the sender's pending transactions.
+    #[error("insufficient balance: need {needed} (amount + fee, with pending transactions), have {available}")]
+    InsufficientBalance {
+        /// Amount + fees required.
+        needed: u128,
+        /// Committed balance.
+        available: u64,
+    },
+    /// The sender has too many pending transactions.
+    #[error("sender has {MAX_PER_SENDER} pending transactions already")]
+    SenderQueueFull,
+    /// The pool is full.
+    #[error("mempool is full")]
+    PoolFull,
+}
+
+impl RejectReason {
+    /// A stable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::Malformed(_) => "malformed_transaction",
+            RejectReason::BadSignature(_) => "bad_signature",
+            RejectReason::WrongChainId { .. } => "wrong_chain_id",
+            RejectReason::FeeTooLow { .. } => "fee_too_low",
+            RejectReason::NonceTooLow { .. } => "nonce_too_low",
+            RejectReason::NonceTooHigh { .. } => "nonce_too_high",
+            RejectReason::DuplicateNonce(_) => "duplicate_nonce",
+            RejectReason::AlreadyKnown => "already_known",
+            RejectReason::InsufficientBalance { .. } => "insufficient_balance",
+            RejectReason::SenderQueueFull => "sender_queue_full",
+            RejectReason::PoolFull => "mempool_full",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    stx: SignedTransaction,
+    id: Hash,
+    seq: u64,
+}
+
+/// Pending transactions.
+#[derive(Debug)]
+pub struct Mempool {
+    chain_id: String,
+    min_fee: u64,
+    capacity: usize,
+    by_sender: HashMap<Address, BTreeMap<u64, Entry>>,
+    by_id: HashMap<Hash, (Address, u64)>,
+    next_seq: u64,
+}
+
+impl Mempool {
+    /// An empty pool for `chain_id` holding at most `capacity` transactions.
+    pub fn new(chain_id: String, min_fee: u64, capacity: usize) -> Self {
+        Self {
+            chain_id,
+            min_fee,
+            capacity,
+            by_sender: HashMap::new(),
+            by_id: HashMap::new(),
+            next_seq: 0,
+        }
+    }
+
+    /// Pending transactions.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The pending transaction with this id.
+    pub fn get(&self, id: &Hash) -> Option<&SignedTransaction> {
+        let (sender, nonce) = self.by_id.get(id)?;
+        self.by_sender.get(sender)?.get(nonce).map(|e| &e.stx)
+    }
+
+    /// Stateless checks: chain id, fee and signature (the expensive part, done outside locks).
+    pub fn check_stateless(&self, stx: &SignedTransaction) -> Result<(), RejectReason> {
+        check_stateless(&self.chain_id, self.min_fee, stx)
+    }
+
+    /// The next nonce `sender` should use, counting contiguous pending transactions.
+    pub fn next_nonce(&self, sender: &Address, account: &Account) -> u64 {
+        let mut n = account.nonce;
+        if let Some(q) = self.by_sender.get(sender) {
+            while q.contains_key(&n) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Admits a transaction whose stateless checks passed, given the sender's committed state.
+    pub fn insert(
+        &mut self,
+        stx: SignedTransaction,
+        account: &Account,
+    ) -> Result<Hash, RejectReason> {
+        let id = stx.id();
+        if self.by_id.contains_key(&id) {
+            return Err(RejectReason::AlreadyKnown);
+        }
+        let sender = stx.tx.sender_address();
+        let nonce = stx.tx.nonce;
+        if nonce < account.nonce {
+            return Err(RejectReason::NonceTooLow {
+                nonce,
+                expected: account.nonce,
+            });
+        }
+        if nonce > account.nonce + MAX_NONCE_AHEAD {
+            return Err(RejectReason::NonceTooHigh {
+                nonce,
+                expected: account.nonce,
+            });
+        }
+        let queue = self.by_sender.get(&sender);
+        if queue.is_some_and(|q| q.contains_key(&nonce)) {
+            return Err(RejectReason::DuplicateNonce(nonce));
+        }
+        if queue.map_or(0, BTreeMap::len) >= MAX_PER_SENDER {
+            return Err(RejectReason::SenderQueueFull);
+        }
+        if self.by_id.len() >= self.capacity {
+            return Err(RejectReason::PoolFull);
+        }
+        let cost = |s: &SignedTransaction| u128::from(s.tx.amount_out()) + u128::from(self.min_fee);
+        let pending: u128 = queue.map_or(0, |q| q.values().map(|e| cost(&e.stx)).sum());
+        let needed = pending + cost(&stx);
+        if needed > u128::from(account.balance) {
+            return Err(RejectReason::InsufficientBalance {
+                needed,
+                available: account.balance,
+            });
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_sender
+            .entry(sender)
+            .or_default()
+            .insert(nonce, Entry { stx, id, seq });
+        self.by_id.insert(id, (sender, nonce));
+        Ok(id)
+    }
+
+    /// Picks transactions for a block: per sender, the run of consecutive nonces starting at
+    /// its account's next nonce; senders ordered by arrival of their first pick. Returns them
+    /// grouped by `shard_of(sender)`, at most `max_per_shard` each. Nothing is removed.
+    pub fn select(
+        &self,
+        shard_count: u16,
+        max_per_shard: usize,
+        mut account: impl FnMut(&Address) -> Account,
+    ) -> Vec<Vec<SignedTransaction>> {
+        let mut runs: Vec<(u64, Address, Vec<&Entry>)> = Vec::new();
+        for (sender, queue) in &self.by_sender {
+            let mut next = account(sender).nonce;
+            let mut run = Vec::new();
+            while let Some(e) = queue.get(&next) {
+                run.push(e);
+                next += 1;
+            }
+            if let Some(first) = run.first() {
+                runs.push((first.seq, *sender, run));
+            }
+        }
+        runs.sort_unstable_by_key(|(seq, sender, _)| (*seq, *sender));
+        let mut out = vec![Vec::new(); usize::from(shard_count)];
+        for (_, sender, run) in runs {
+            let shard = &mut out[usize::from(sender.shard(shard_count))];
+            let room = max_per_shard.saturating_sub(shard.len());
+            shard.extend(run.into_iter().take(room).map(|e| e.stx.clone()));
+        }
+        out
+    }
+
+    /// Removes transactions (included or dropped) by id.
+    pub fn remove(&mut self, ids: impl IntoIterator<Item = Hash>) {
+        for id in ids {
+            if let Some((sender, nonce)) = self.by_id.remove(&id) {
+                if let Some(q) = self.by_sender.get_mut(&sender) {
+                    q.remove(&nonce);
+                    if q.is_empty() {
+                        self.by_sender.remove(&sender);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Removes and returns every pending transaction whose nonce the committed state has
+    /// passed (another transaction with that nonce was included), with the reason.
+    pub fn evict_stale(
+        &mut self,
+        mut account: impl FnMut(&Address) -> Account,
+    ) -> Vec<(SignedTransaction, String)> {
+        let mut stale = Vec::new();
+        let mut ids = Vec::new();
+        for (sender, queue) in &self.by_sender {
+            let next = account(sender).nonce;
+            for (nonce, e) in queue.range(..next) {
+                ids.push(e.id);
+                stale.push((
+                    e.stx.clone(),
+                    format!("nonce {nonce} was used by another transaction"),
+                ));
+            }
+        }
+        self.remove(ids);
+        stale
+    }
+
+    /// Every pending transaction, oldest first (persisted on shutdown).
+    pub fn all(&self) -> Vec<SignedTransaction> {
+        let mut v: Vec<&Entry> = self.by_sender.values().flat_map(BTreeMap::values).collect();
+        v.sort_unstable_by_key(|e| e.seq);
+        v.into_iter().map(|e| e.stx.clone()).collect()
+    }
+}
+
+/// The checks that need no state: chain id, fee floor, signature.
+pub fn check_stateless(
+    chain_id: &str,
+    min_fee: u64,
+    stx: &SignedTransaction,
+) -> Result<(), RejectReason> {
+    if stx.tx.chain_id != chain_id {
+        return Err(RejectReason::WrongChainId {
+            expected: chain_id.to_owned(),
+            got: stx.tx.chain_id.clone(),
+        });
+    }
+    if stx.tx.max_fee < min_fee {
+        return Err(RejectReason::FeeTooLow {
+            max_fee: stx.tx.max_fee,
+            min_fee,
+        });
+    }
+    stx.verify_signature().map_err(RejectReason::BadSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    use joule_light_client::{Payload, SecretKey, Transaction};
+
+    use super::*;
+
+    const FEE: u64 = 10;
+
+    fn tx(key: &SecretKey, nonce: u64, amount: u64) -> SignedTransaction {
+        Transaction {
+            chain_id: "c".into(),
+            sender: key.public_key(),
+            nonce,
+            max_fee: FEE,
+            payload: Payload::Transfer {
+                to: Address([9; 20]),
+                amount,
+            },
+        }
+        .sign(key)
+    }
+
+    fn rich() -> Account {
+        Account {
+            balance: 1_000_000,
+            nonce: 0,
+        }
+    }
+
+    #[test]
+    fn nonce_rules() {
+        let k = SecretKey::from_seed(&[1; 32]);
+        let mut mp = Mempool::new("c".into(), FEE, 100);
+        let acc = Account {
+            balance: 1_000_000,
+            nonce: 5,
+        };
+        assert_eq!(
+            mp.insert(tx(&k, 4, 1), &acc),
+            Err(RejectReason::NonceTooLow {
+                nonce: 4,
+                expected: 5
+            })
+        );
+        assert!(matches!(
+            mp.insert(tx(&k, 5 + MAX_NONCE_AHEAD + 1, 1), &acc),
+            Err(RejectReason::NonceTooHigh { .. })
+        ));
+        mp.insert(tx(&k, 5, 1), &acc).unwrap();
+        assert_eq!(
+            mp.insert(tx(&k, 5, 1), &acc),
+            Err(RejectReason::AlreadyKnown)
+        );
+        assert_eq!(
+            mp.insert(tx(&k, 5, 2), &acc),
+            Err(RejectReason::DuplicateNonce(5))
+        );
+        mp.insert(tx(&k, 7, 1), &acc).unwrap();
+        assert_eq!(mp.next_nonce(&tx(&k, 0, 0).tx.sender_address(), &acc), 6);
+    }
+
+    #[test]
+    fn balance_counts_pending() {
+        let k = SecretKey::from_seed(&[1; 32]);
+        let mut mp = Mempool::new("c".into(), FEE, 100);
+        // 50 + fee 10 pending; 41 + 10 more would need 111 of 110.
+        let acc = Account {
+            balance: 110,
+            nonce: 0,
+        };
+        mp.insert(tx(&k, 0, 50), &acc).unwrap();
+        assert!(matches!(
+            mp.insert(tx(&k, 1, 41), &acc),
+            Err(RejectReason::InsufficientBalance { needed: 111, .. })
+        ));
+        mp.insert(tx(&k, 1, 40), &acc).unwrap();
+    }
+
+    #[test]
+    fn bounds() {
+        let k = SecretKey::from_seed(&[1; 32]);
+        let mut mp = Mempool::new("c".into(), FEE, 100);
+        for n in 0..MAX_PER_SENDER as u64 {
+            mp.insert(tx(&k, n, 1), &rich()).unwrap();
+        }
+        assert_eq!(
+            mp.insert(tx(&k, MAX_PER_SENDER as u64, 1), &rich()),
+            Err(RejectReason::SenderQueueFull)
+        );
+        let mut small = Mempool::new("c".into(), FEE, 1);
+        small.insert(tx(&k, 0, 1), &rich()).unwrap();
+        let other = SecretKey::from_seed(&[2; 32]);
+        assert_eq!(
+            small.insert(tx(&other, 0, 1), &rich()),
+            Err(RejectReason::PoolFull)
+        );
+    }
+
+    #[test]
+    fn select_takes_contiguous_runs_only() {
+        let k = SecretKey::from_seed(&[1; 32]);
+        let mut mp = Mempool::new("c".into(), FEE, 100);
+        for n in [0, 1, 3] {
+            mp.insert(tx(&k, n, 1), &rich()).unwrap();
+        }
+        let picked: Vec<u64> = mp
+            .select(1, 100, |_| rich())
+            .concat()
+            .iter()
+            .map(|s| s.tx.nonce)
+            .collect();
+        assert_eq!(picked, vec![0, 1]);
+        let capped = mp.select(1, 1, |_| rich()).concat();
+        assert_eq!(capped.len(), 1);
+    }
+
+    #[test]
+    fn stateless_checks() {
+        let k = SecretKey::from_seed(&[1; 32]);
+        let good = tx(&k, 0, 1);
+        assert_eq!(check_stateless("c", FEE, &good), Ok(()));
+        assert!(matches!(
+            check_stateless("d", FEE, &good),
+            Err(RejectReason::WrongChainId { .. })
+        ));
+        assert!(matches!(
+            check_stateless("c", FEE + 1, &good),
+            Err(RejectReason::FeeTooLow { .. })
+        ));
+        let mut forged = good.clone();
+        forged.tx.nonce = 1;
+        assert!(matches!(
+            check_stateless("c", FEE, &forged),
+            Err(RejectReason::BadSignature(_))
+        ));
+    }
+}

@@ -1,0 +1,408 @@
+//! The node: genesis, storage, in-memory chain state, mempool and consensus, wired together.
+//!
+//! Lock order, to stay deadlock-free: `chain` before `mempool`, never the reverse. Only the
+//! block producer writes `chain`.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
+
+use joule_light_client::api::{BlockResponse, StatsPoint};
+use joule_light_client::{
+    Account, Address, Hash, Payload, Receipt, SecretKey, ShardId, SignedTransaction, Transaction,
+};
+use thiserror::Error;
+use tokio::sync::broadcast;
+
+use crate::chain::{Executor, SequentialExecutor, ShardState};
+use crate::consensus::{ConsensusError, Finalizer, LocalValidators};
+use crate::devnet::{self, DevnetOptions};
+use crate::faucet::{Faucet, FaucetError};
+use crate::genesis::{Genesis, GenesisError};
+use crate::mempool::{check_stateless, Mempool, RejectReason};
+use crate::store::{Store, StoreError, StoredBlock};
+
+/// Blocks kept in memory for the stats endpoint.
+pub const STATS_WINDOW: usize = 120;
+
+/// Why the node could not start or go on.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Genesis is missing or invalid.
+    #[error(transparent)]
+    Genesis(#[from] GenesisError),
+    /// Consensus failed.
+    #[error(transparent)]
+    Consensus(#[from] ConsensusError),
+    /// The data directory is unusable.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The state on disk does not match the head block's state root.
+    #[error("state of shard {shard} does not match the state root of block {height}")]
+    StateRootMismatch {
+        /// The shard.
+        shard: ShardId,
+        /// The head height.
+        height: u64,
+    },
+}
+
+/// How to start a node.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Where genesis and the database live.
+    pub data_dir: PathBuf,
+    /// Shards of a new devnet (ignored when a genesis exists).
+    pub shard_count: u16,
+    /// Block interval of a new devnet (ignored when a genesis exists).
+    pub block_interval_ms: u64,
+    /// Most pending transactions.
+    pub mempool_capacity: usize,
+}
+
+impl NodeConfig {
+    /// Devnet defaults in `data_dir`.
+    pub fn devnet(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            shard_count: 4,
+            block_interval_ms: 500,
+            mempool_capacity: 200_000,
+        }
+    }
+}
+
+/// The chain as of the latest final block.
+#[derive(Debug)]
+pub struct ChainState {
+    /// The latest block (`None` at genesis).
+    pub head: Option<Arc<StoredBlock>>,
+    /// Each shard's accounts.
+    pub shards: Vec<ShardState>,
+    /// Receipts to apply in the next block, by destination shard.
+    pub pending_receipts: Vec<Vec<Receipt>>,
+    /// Recent blocks, for stats.
+    pub recent: VecDeque<StatsPoint>,
+    /// Transactions in all blocks.
+    pub total_txs: u64,
+}
+
+impl ChainState {
+    /// Height of the head (0 at genesis).
+    pub fn height(&self) -> u64 {
+        self.head.as_ref().map_or(0, |b| b.header.height)
+    }
+
+    /// The account at `address`.
+    pub fn account(&self, address: &Address) -> Account {
+        self.shards[usize::from(address.shard(self.shards.len() as u16))].get(address)
+    }
+
+    /// Tokens held in accounts plus those in flight in receipts.
+    pub fn supply_in_state(&self) -> u128 {
+        let held: u128 = self.shards.iter().map(ShardState::total_balance).sum();
+        let in_flight: u128 = self
+            .pending_receipts
+            .iter()
+            .flatten()
+            .map(|r| u128::from(r.amount))
+            .sum();
+        held + in_flight
+    }
+}
+
+/// A running node.
+pub struct Node {
+    /// The genesis.
+    pub genesis: Genesis,
+    /// Its hash.
+    pub genesis_hash: Hash,
+    /// The database.
+    pub store: Store,
+    pub(crate) chain: RwLock<ChainState>,
+    pub(crate) mempool: Mutex<Mempool>,
+    pub(crate) finalizer: Box<dyn Finalizer>,
+    pub(crate) executor: Box<dyn Executor>,
+    pub(crate) faucet: Option<Mutex<Faucet>>,
+    events: broadcast::Sender<Arc<BlockResponse>>,
+    /// Fees burned since genesis (kept for the supply invariant).
+    pub(crate) burned: Mutex<u128>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("chain_id", &self.genesis.chain_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Node {
+    /// Opens the node in `config.data_dir`, creating a devnet genesis on first start, and
+    /// resumes from the stored head (checking the state against its state roots).
+    pub fn open(config: &NodeConfig) -> Result<Self, NodeError> {
+        let dir = &config.data_dir;
+        std::fs::create_dir_all(dir).map_err(|source| NodeError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
+        let genesis_path = dir.join("genesis.json");
+        let genesis = if genesis_path.exists() {
+            Genesis::load(&genesis_path)?
+        } else {
+            let g = devnet::genesis(&DevnetOptions {
+                shard_count: config.shard_count,
+                block_interval_ms: config.block_interval_ms,
+                genesis_time_ms: now_ms(),
+            });
+            g.validate()?;
+            g.save(&genesis_path)?;
+            g
+        };
+        let finalizer = LocalValidators::new(devnet::validator_keys(), genesis.validators.clone())?;
+        Self::open_with(
+            dir,
+            genesis,
+            Box::new(finalizer),
+            Box::new(SequentialExecutor),
+            config.mempool_capacity,
+        )
+    }
+
+    /// Opens with explicit parts (tests use other finalizers and executors).
+    pub fn open_with(
+        dir: &Path,
+        genesis: Genesis,
+        finalizer: Box<dyn Finalizer>,
+        executor: Box<dyn Executor>,
+        mempool_capacity: usize,
+    ) -> Result<Self, NodeError> {
+        let store = Store::open(&dir.join("chain.redb"))?;
+        let n = genesis.shard_count;
+        if store.head_height()?.is_none() {
+            let accounts: Vec<(Address, Account)> = genesis
+                .accounts
+                .iter()
+                .map(|a| {
+                    (
+                        a.address,
+                        Account {
+                            balance: a.balance,
+                            nonce: 0,
+                        },
+                    )
+                })
+                .collect();
+            store.init_genesis(&accounts, &genesis.validators)?;
+        }
+        let height = store.head_height()?.ok_or(StoreError::Uninitialised)?;
+        let mut shards = vec![ShardState::default(); usize::from(n)];
+        let mut by_shard: Vec<std::collections::BTreeMap<Address, Account>> =
+            vec![Default::default(); usize::from(n)];
+        for (a, acc) in store.accounts()? {
+            by_shard[usize::from(a.shard(n))].insert(a, acc);
+        }
+        for (s, w) in shards.iter_mut().zip(&by_shard) {
+            s.apply(w);
+        }
+        let head = if height > 0 {
+            store.block(height)?.map(Arc::new)
+        } else {
+            None
+        };
+        let mut pending_receipts = vec![Vec::new(); usize::from(n)];
+        if let Some(b) = &head {
+            for (s, sh) in b.shards.iter().enumerate() {
+                if shards[s].root() != sh.state_root {
+                    return Err(NodeError::StateRootMismatch {
+                        shard: s as ShardId,
+                        height,
+                    });
+                }
+                for r in store.receipts_out(height, s as ShardId)? {
+                    pending_receipts[usize::from(r.dest_shard)].push(r);
+                }
+            }
+        }
+        let mut recent = VecDeque::new();
+        let mut burned: u128 = 0;
+        for h in 1..=height {
+            let Some(b) = store.block(h)? else { continue };
+            burned += b.shards.iter().map(|s| u128::from(s.fees)).sum::<u128>();
+            if h + STATS_WINDOW as u64 > height {
+                recent.push_back(StatsPoint {
+                    height: h,
+                    timestamp_ms: b.header.timestamp_ms,
+                    tx_count: b.shards.iter().map(|s| u64::from(s.tx_count)).sum(),
+                });
+            }
+        }
+        let chain = ChainState {
+            head,
+            shards,
+            pending_receipts,
+            recent,
+            total_txs: store.total_txs()?,
+        };
+        let faucet = genesis
+            .faucet
+            .as_ref()
+            .map(|f| Mutex::new(Faucet::new(devnet::faucet_key(), f.amount)));
+        let mempool = Mempool::new(genesis.chain_id.clone(), genesis.min_fee, mempool_capacity);
+        let (events, _) = broadcast::channel(64);
+        let node = Self {
+            genesis_hash: genesis.hash(),
+            genesis,
+            store,
+            chain: RwLock::new(chain),
+            mempool: Mutex::new(mempool),
+            finalizer,
+            executor,
+            faucet,
+            events,
+            burned: Mutex::new(burned),
+        };
+        node.restore_mempool()?;
+        Ok(node)
+    }
+
+    /// Re-admits the mempool persisted at the last clean shutdown; records why any failed.
+    fn restore_mempool(&self) -> Result<(), NodeError> {
+        let txs = self.store.take_mempool()?;
+        let mut dropped = Vec::new();
+        for stx in txs {
+            if let Err(e) = self.admit(stx.clone()) {
+                dropped.push((stx, format!("dropped at restart: {e}")));
+            }
+        }
+        if !dropped.is_empty() {
+            self.store.record_dropped(&dropped)?;
+        }
+        Ok(())
+    }
+
+    /// Read access to the chain state.
+    pub fn chain(&self) -> RwLockReadGuard<'_, ChainState> {
+        self.chain.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        self.mempool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Subscribes to new final blocks.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<BlockResponse>> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn publish(&self, block: Arc<BlockResponse>) {
+        // No subscribers is fine.
+        let _ = self.events.send(block);
+    }
+
+    /// The finalizer (for the validator sets it reports).
+    pub fn finalizer(&self) -> &dyn Finalizer {
+        self.finalizer.as_ref()
+    }
+
+    /// Tokens burned as fees since genesis.
+    pub fn burned(&self) -> u128 {
+        *self.burned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Decodes, checks and admits a transaction from its canonical bytes.
+    pub fn submit(&self, bytes: &[u8]) -> Result<Hash, RejectReason> {
+        let stx = SignedTransaction::from_bytes(bytes)?;
+        self.admit(stx)
+    }
+
+    /// Checks and admits a decoded transaction.
+    pub fn admit(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
+        check_stateless(&self.genesis.chain_id, self.genesis.min_fee, &stx)?;
+        let chain = self.chain();
+        let account = chain.account(&stx.tx.sender_address());
+        self.mempool().insert(stx, &account)
+    }
+
+    /// Pending transaction by id.
+    pub fn pending(&self, id: &Hash) -> Option<SignedTransaction> {
+        self.mempool().get(id).cloned()
+    }
+
+    /// Pending transactions.
+    pub fn mempool_len(&self) -> usize {
+        self.mempool().len()
+    }
+
+    /// The next nonce `address` should use, counting its pending transactions.
+    pub fn next_nonce(&self, address: &Address) -> u64 {
+        let chain = self.chain();
+        let account = chain.account(address);
+        self.mempool().next_nonce(address, &account)
+    }
+
+    /// Sends faucet tokens to `to` (devnet only; rate-limited).
+    pub fn faucet(&self, to: Address) -> Result<(Hash, u64), FaucetError> {
+        let faucet = self.faucet.as_ref().ok_or(FaucetError::Disabled)?;
+        let mut faucet = faucet.lock().unwrap_or_else(|p| p.into_inner());
+        faucet.admit(to, Instant::now())?;
+        let key: &SecretKey = faucet.key();
+        let from = Address::from_public_key(&key.public_key());
+        let chain = self.chain();
+        let account = chain.account(&from);
+        let mut mempool = self.mempool();
+        let nonce = mempool.next_nonce(&from, &account);
+        let stx = Transaction {
+            chain_id: self.genesis.chain_id.clone(),
+            sender: key.public_key(),
+            nonce,
+            max_fee: self.genesis.min_fee,
+            payload: Payload::Transfer {
+                to,
+                amount: faucet.amount(),
+            },
+        }
+        .sign(key);
+        let id = mempool
+            .insert(stx, &account)
+            .map_err(FaucetError::Rejected)?;
+        Ok((id, faucet.amount()))
+    }
+
+    /// Writes the mempool to disk so a restart resumes it (called at clean shutdown).
+    pub fn shutdown(&self) -> Result<(), NodeError> {
+        let txs = self.mempool().all();
+        self.store.save_mempool(&txs)?;
+        tracing::info!(
+            pending = txs.len(),
+            height = self.chain().height(),
+            "node stopped; mempool saved"
+        );
+        Ok(())
+    }
+
+    /// Time until the next block should be produced, given the head's timestamp.
+    pub fn block_interval(&self) -> Duration {
+        Duration::from_millis(self.genesis.block_interval_ms)
+    }
+}
+
+pub(crate) fn now_millis() -> u64 {
+    now_ms()
+}

@@ -1,0 +1,62 @@
+//! Running a node: the block producer and the HTTP server, until shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::chain::producer::run_producer;
+use crate::node::Node;
+
+/// A node serving HTTP in this process; dropping the handle does not stop it, [`Self::stop`] does.
+#[derive(Debug)]
+pub struct RunningNode {
+    /// The node.
+    pub node: Arc<Node>,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    producer: tokio::task::JoinHandle<()>,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningNode {
+    /// Starts producing blocks and serving `listener` (the app from `dist`).
+    pub fn start(node: Node, listener: TcpListener, dist: PathBuf) -> std::io::Result<Self> {
+        let node = Arc::new(node);
+        let addr = listener.local_addr()?;
+        let (shutdown, rx) = watch::channel(false);
+        let producer = tokio::spawn(run_producer(node.clone(), rx.clone()));
+        let app = crate::api::router(node.clone(), &dist);
+        let mut http_rx = rx;
+        let http = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = http_rx.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        Ok(Self {
+            node,
+            addr,
+            shutdown,
+            producer,
+            http,
+        })
+    }
+
+    /// Stops producing and serving, waits for both, and saves the mempool.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.producer.await?;
+        // Open streams (SSE) would hold graceful shutdown forever; give it a moment, then go.
+        match tokio::time::timeout(std::time::Duration::from_secs(2), self.http).await {
+            Ok(res) => res??,
+            Err(_) => tracing::warn!("HTTP connections still open at shutdown; closing them"),
+        }
+        self.node.shutdown()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,493 @@
+//! Durable storage on redb: blocks, shard data, transactions, receipts, accounts and the indexes
+//! the explorer reads. Each block is written in one redb write transaction, so after a crash
+//! the store holds every committed block entirely or not at all.
+
+mod records;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use joule_light_client::codec::{decode_exact, CodecError, Decode, Encode};
+use joule_light_client::{
+    Account, Address, Hash, Receipt, ShardId, SignedTransaction, TxOutcome, ValidatorSet,
+};
+use redb::{Database, ReadableTable, TableDefinition};
+use thiserror::Error;
+
+pub use records::{AppliedAt, OutcomeList, ReceiptList, StoredBlock, StoredTx};
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const BLOCK_BY_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_by_hash");
+const SHARD_TXS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("shard_txs");
+const TXS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("txs");
+const RECEIPTS_OUT: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_out");
+const RECEIPTS_IN: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_in");
+const RECEIPT_APPLIED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipt_applied");
+const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
+const ACCOUNT_TXS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("account_txs");
+const ACCOUNT_TX_COUNT: TableDefinition<&[u8], u64> = TableDefinition::new("account_tx_count");
+const DROPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dropped");
+const VALIDATOR_SETS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("validator_sets");
+const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
+
+const HEAD: &str = "head_height";
+const TOTAL_TXS: &str = "total_txs";
+
+/// A storage failure.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] redb::Error),
+    /// Stored bytes did not decode: the database is corrupt or from another version.
+    #[error("corrupt record in {table}: {source}")]
+    Corrupt {
+        /// Which table.
+        table: &'static str,
+        /// Why.
+        source: CodecError,
+    },
+    /// The store has not been initialised with a genesis.
+    #[error("store has no genesis")]
+    Uninitialised,
+}
+
+macro_rules! db_error_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+db_error_from!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// Result of a storage operation.
+pub type Result<T, E = StoreError> = core::result::Result<T, E>;
+
+fn decode<T: Decode>(table: &'static str, bytes: &[u8]) -> Result<T> {
+    decode_exact(bytes).map_err(|source| StoreError::Corrupt { table, source })
+}
+
+fn dropped_record(stx: &SignedTransaction, reason: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Reasons are short sentences; cap them so the record always decodes.
+    let reason = if reason.len() > 4096 {
+        &reason[..reason.floor_char_boundary(4096)]
+    } else {
+        reason
+    };
+    joule_light_client::codec::put_str(&mut out, reason);
+    stx.encode_to(&mut out);
+    out
+}
+
+fn account_tx_key(address: &Address, seq: u64) -> [u8; 28] {
+    let mut k = [0u8; 28];
+    k[..20].copy_from_slice(&address.0);
+    k[20..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// One shard's part of a block to commit.
+#[derive(Debug, Clone, Default)]
+pub struct ShardCommit {
+    /// Included transactions with outcomes, in order.
+    pub txs: Vec<(SignedTransaction, TxOutcome)>,
+    /// Receipts emitted.
+    pub outgoing: Vec<Receipt>,
+    /// Receipts applied.
+    pub incoming: Vec<Receipt>,
+    /// Final values of touched accounts.
+    pub writes: BTreeMap<Address, Account>,
+}
+
+/// Everything one block changes.
+#[derive(Debug, Clone)]
+pub struct BlockCommit {
+    /// The block.
+    pub block: StoredBlock,
+    /// Per shard, in shard order.
+    pub shards: Vec<ShardCommit>,
+    /// Transactions dropped while building it, with reasons.
+    pub dropped: Vec<(SignedTransaction, String)>,
+}
+
+/// The node's database.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = Database::create(path)?;
+        let tx = db.begin_write()?;
+        // Create every table so readers never meet a missing one.
+        tx.open_table(META)?;
+        tx.open_table(BLOCKS)?;
+        tx.open_table(BLOCK_BY_HASH)?;
+        tx.open_table(SHARD_TXS)?;
+        tx.open_table(TXS)?;
+        tx.open_table(RECEIPTS_OUT)?;
+        tx.open_table(RECEIPTS_IN)?;
+        tx.open_table(RECEIPT_APPLIED)?;
+        tx.open_table(ACCOUNTS)?;
+        tx.open_table(ACCOUNT_TXS)?;
+        tx.open_table(ACCOUNT_TX_COUNT)?;
+        tx.open_table(DROPPED)?;
+        tx.open_table(VALIDATOR_SETS)?;
+        tx.open_table(MEMPOOL)?;
+        tx.commit()?;
+        Ok(Self { db })
+    }
+
+    /// Height of the latest committed block, or `None` before genesis was written.
+    pub fn head_height(&self) -> Result<Option<u64>> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(META)?.get(HEAD)?.map(|g| g.value()))
+    }
+
+    /// Transactions in all blocks.
+    pub fn total_txs(&self) -> Result<u64> {
+        let tx = self.db.begin_read()?;
+        Ok(tx
+            .open_table(META)?
+            .get(TOTAL_TXS)?
+            .map_or(0, |g| g.value()))
+    }
+
+    /// Writes the genesis state: balances and the validator set, head at height 0.
+    pub fn init_genesis(
+        &self,
+        accounts: &[(Address, Account)],
+        validators: &ValidatorSet,
+    ) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(ACCOUNTS)?;
+            for (a, acc) in accounts {
+                t.insert(a.0.as_slice(), acc.encode().as_slice())?;
+            }
+            tx.open_table(VALIDATOR_SETS)?.insert(
+                validators.hash().0.as_slice(),
+                validators.encode().as_slice(),
+            )?;
+            let mut meta = tx.open_table(META)?;
+            meta.insert(HEAD, 0)?;
+            meta.insert(TOTAL_TXS, 0)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stores a validator set (idempotent).
+    pub fn put_validator_set(&self, set: &ValidatorSet) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(VALIDATOR_SETS)?
+            .insert(set.hash().0.as_slice(), set.encode().as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Commits a block and all it changes atomically.
+    pub fn commit_block(&self, c: &BlockCommit) -> Result<()> {
+        let header = &c.block.header;
+        let height = header.height;
+        let hash = header.hash();
+        let tx = self.db.begin_write()?;
+        {
+            tx.open_table(BLOCKS)?
+                .insert(height, c.block.encode().as_slice())?;
+            tx.open_table(BLOCK_BY_HASH)?
+                .insert(hash.0.as_slice(), height)?;
+            let mut shard_txs = tx.open_table(SHARD_TXS)?;
+            let mut txs = tx.open_table(TXS)?;
+            let mut out_t = tx.open_table(RECEIPTS_OUT)?;
+            let mut in_t = tx.open_table(RECEIPTS_IN)?;
+            let mut applied = tx.open_table(RECEIPT_APPLIED)?;
+            let mut accounts = tx.open_table(ACCOUNTS)?;
+            let mut acc_txs = tx.open_table(ACCOUNT_TXS)?;
+            let mut acc_count = tx.open_table(ACCOUNT_TX_COUNT)?;
+            let mut dropped = tx.open_table(DROPPED)?;
+            let mut added: u64 = 0;
+            for (shard, sc) in c.shards.iter().enumerate() {
+                let shard = shard as ShardId;
+                let outcomes = OutcomeList(sc.txs.iter().map(|(_, o)| *o).collect());
+                shard_txs.insert((height, shard), outcomes.encode().as_slice())?;
+                for (index, (stx, outcome)) in sc.txs.iter().enumerate() {
+                    let rec = StoredTx {
+                        stx: stx.clone(),
+                        height,
+                        shard,
+                        index: index as u32,
+                        outcome: *outcome,
+                        timestamp_ms: header.timestamp_ms,
+                    };
+                    txs.insert(outcome.tx_id.0.as_slice(), rec.encode().as_slice())?;
+                    let sender = stx.tx.sender_address();
+                    let mut parties = vec![sender];
+                    match &stx.tx.payload {
+                        joule_light_client::Payload::Transfer { to, .. } if *to != sender => {
+                            parties.push(*to)
+                        }
+                        _ => {}
+                    }
+                    for p in parties {
+                        let n = acc_count.get(p.0.as_slice())?.map_or(0, |g| g.value());
+                        acc_txs
+                            .insert(account_tx_key(&p, n).as_slice(), outcome.tx_id.0.as_slice())?;
+                        acc_count.insert(p.0.as_slice(), n + 1)?;
+                    }
+                    added += 1;
+                }
+                out_t.insert(
+                    (height, shard),
+                    ReceiptList(sc.outgoing.clone()).encode().as_slice(),
+                )?;
+                in_t.insert(
+                    (height, shard),
+                    ReceiptList(sc.incoming.clone()).encode().as_slice(),
+                )?;
+                for (index, r) in sc.incoming.iter().enumerate() {
+                    let at = AppliedAt {
+                        height,
+                        shard,
+                        index: index as u32,
+                    };
+                    applied.insert(r.id().0.as_slice(), at.encode().as_slice())?;
+                }
+                for (a, acc) in &sc.writes {
+                    accounts.insert(a.0.as_slice(), acc.encode().as_slice())?;
+                }
+            }
+            for (stx, reason) in &c.dropped {
+                dropped.insert(
+                    stx.id().0.as_slice(),
+                    dropped_record(stx, reason).as_slice(),
+                )?;
+            }
+            let mut meta = tx.open_table(META)?;
+            let total = meta.get(TOTAL_TXS)?.map_or(0, |g| g.value());
+            meta.insert(TOTAL_TXS, total + added)?;
+            meta.insert(HEAD, height)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records transactions dropped outside block building (e.g. at restart).
+    pub fn record_dropped(&self, dropped: &[(SignedTransaction, String)]) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(DROPPED)?;
+            for (stx, reason) in dropped {
+                t.insert(
+                    stx.id().0.as_slice(),
+                    dropped_record(stx, reason).as_slice(),
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<StoredBlock>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(BLOCKS)?;
+        t.get(height)?
+            .map(|g| decode("blocks", g.value()))
+            .transpose()
+    }
+
+    /// Height of the block with this hash.
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>> {
+        let tx = self.db.begin_read()?;
+        Ok(tx
+            .open_table(BLOCK_BY_HASH)?
+            .get(hash.0.as_slice())?
+            .map(|g| g.value()))
+    }
+
+    /// Outcomes of a shard block's transactions, in order.
+    pub fn shard_outcomes(&self, height: u64, shard: ShardId) -> Result<Vec<TxOutcome>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(SHARD_TXS)?;
+        let list = t
+            .get((height, shard))?
+            .map(|g| decode::<OutcomeList>("shard_txs", g.value()))
+            .transpose()?;
+        Ok(list.unwrap_or_default().0)
+    }
+
+    /// An included transaction.
+    pub fn tx(&self, id: &Hash) -> Result<Option<StoredTx>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(TXS)?;
+        t.get(id.0.as_slice())?
+            .map(|g| decode("txs", g.value()))
+            .transpose()
+    }
+
+    /// Several included transactions, in the order of `ids` (missing ones skipped).
+    pub fn txs(&self, ids: &[Hash]) -> Result<Vec<StoredTx>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(TXS)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(g) = t.get(id.0.as_slice())? {
+                out.push(decode("txs", g.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Receipts a shard emitted at `height`.
+    pub fn receipts_out(&self, height: u64, shard: ShardId) -> Result<Vec<Receipt>> {
+        self.receipts(RECEIPTS_OUT, height, shard)
+    }
+
+    /// Receipts a shard applied at `height`.
+    pub fn receipts_in(&self, height: u64, shard: ShardId) -> Result<Vec<Receipt>> {
+        self.receipts(RECEIPTS_IN, height, shard)
+    }
+
+    fn receipts(
+        &self,
+        table: TableDefinition<(u64, u16), &[u8]>,
+        height: u64,
+        shard: ShardId,
+    ) -> Result<Vec<Receipt>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(table)?;
+        Ok(t.get((height, shard))?
+            .map(|g| decode::<ReceiptList>("receipts", g.value()))
+            .transpose()?
+            .unwrap_or_default()
+            .0)
+    }
+
+    /// Where a receipt was applied, if it has been.
+    pub fn receipt_applied(&self, id: &Hash) -> Result<Option<AppliedAt>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(RECEIPT_APPLIED)?;
+        t.get(id.0.as_slice())?
+            .map(|g| decode("receipt_applied", g.value()))
+            .transpose()
+    }
+
+    /// Every account.
+    pub fn accounts(&self) -> Result<Vec<(Address, Account)>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ACCOUNTS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let addr: [u8; 20] = k.value().try_into().map_err(|_| StoreError::Corrupt {
+                table: "accounts",
+                source: CodecError::UnexpectedEnd,
+            })?;
+            out.push((Address(addr), decode("accounts", v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// How many transactions involve `address`.
+    pub fn account_tx_count(&self, address: &Address) -> Result<u64> {
+        let tx = self.db.begin_read()?;
+        Ok(tx
+            .open_table(ACCOUNT_TX_COUNT)?
+            .get(address.0.as_slice())?
+            .map_or(0, |g| g.value()))
+    }
+
+    /// Ids of `address`'s transactions, newest first, `limit` from position `skip`.
+    pub fn account_tx_ids(&self, address: &Address, skip: u64, limit: u64) -> Result<Vec<Hash>> {
+        let count = self.account_tx_count(address)?;
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ACCOUNT_TXS)?;
+        let mut out = Vec::new();
+        let newest = count.saturating_sub(skip);
+        let oldest = newest.saturating_sub(limit);
+        for seq in (oldest..newest).rev() {
+            if let Some(g) = t.get(account_tx_key(address, seq).as_slice())? {
+                let id: [u8; 32] = g.value().try_into().map_err(|_| StoreError::Corrupt {
+                    table: "account_txs",
+                    source: CodecError::UnexpectedEnd,
+                })?;
+                out.push(Hash(id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A dropped transaction and why it was dropped.
+    pub fn dropped(&self, id: &Hash) -> Result<Option<(SignedTransaction, String)>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(DROPPED)?;
+        let Some(g) = t.get(id.0.as_slice())? else {
+            return Ok(None);
+        };
+        let mut r = joule_light_client::codec::Reader::new(g.value());
+        let parsed = (|| {
+            let reason = r.string("reason", 4096)?;
+            let stx = SignedTransaction::decode_from(&mut r)?;
+            r.finish()?;
+            Ok((stx, reason))
+        })();
+        parsed.map(Some).map_err(|source| StoreError::Corrupt {
+            table: "dropped",
+            source,
+        })
+    }
+
+    /// A validator set by hash.
+    pub fn validator_set(&self, hash: &Hash) -> Result<Option<ValidatorSet>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(VALIDATOR_SETS)?;
+        t.get(hash.0.as_slice())?
+            .map(|g| decode("validator_sets", g.value()))
+            .transpose()
+    }
+
+    /// Replaces the persisted mempool with `txs` (at shutdown).
+    pub fn save_mempool(&self, txs: &[SignedTransaction]) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(MEMPOOL)?;
+            t.retain(|_, _| false)?;
+            for (i, stx) in txs.iter().enumerate() {
+                t.insert(i as u64, stx.encode().as_slice())?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Takes the persisted mempool out of the store (at start).
+    pub fn take_mempool(&self) -> Result<Vec<SignedTransaction>> {
+        let tx = self.db.begin_write()?;
+        let mut out = Vec::new();
+        {
+            let mut t = tx.open_table(MEMPOOL)?;
+            for row in t.iter()? {
+                let (_, v) = row?;
+                out.push(decode("mempool", v.value())?);
+            }
+            t.retain(|_, _| false)?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
