@@ -1,0 +1,294 @@
+//! The API surface: JSON errors, body limits, search, faucet, stream, pagination, OpenAPI, and
+//! the app served with SPA fallback. Router-only checks use `oneshot`; the rest real sockets.
+
+use std::io::{BufRead, BufReader};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use joule_light_client::api::{
+    AccountResponse, BlockList, FaucetRequest, FaucetResponse, SearchResult, ShardBlockResponse,
+    Stats, TxResponse,
+};
+use joule_light_client::SecretKey;
+use tower::ServiceExt;
+
+use super::support::*;
+
+async fn oneshot(node: &TestNode, req: Request<Body>) -> (StatusCode, String) {
+    let app = joule_server::api::router(node.running.as_ref().unwrap().node.clone(), &node.dist);
+    let resp = app.oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[test]
+fn unknown_api_route_is_a_json_404_not_the_app() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<html>joule app</html>").unwrap();
+    let node = TestNode::start_with_dist(dist.path().to_path_buf());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (s, body) = rt.block_on(oneshot(&node, get("/api/v1/no-such-thing")));
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let err: joule_light_client::api::ApiErrorBody = serde_json::from_str(&body).unwrap();
+    assert_eq!(err.code, "not_found");
+    let (s, _) = rt.block_on(oneshot(&node, get("/api/elsewhere")));
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Deep links of the app get index.html.
+    let (s, body) = rt.block_on(oneshot(&node, get("/blocks/12")));
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::OK, "<html>joule app</html>")
+    );
+    let (s, body) = rt.block_on(oneshot(&node, get("/")));
+    assert_eq!((s, body.contains("joule app")), (StatusCode::OK, true));
+}
+
+#[test]
+fn bad_requests_get_json_errors() {
+    let node = TestNode::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let post = |uri: &str, ct: &str, body: Vec<u8>| {
+        Request::post(uri)
+            .header("content-type", ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let cases = [
+        (
+            post(
+                "/api/v1/transactions",
+                "application/json",
+                b"{not json".to_vec(),
+            ),
+            400,
+            "invalid_json",
+        ),
+        (
+            post("/api/v1/transactions", "text/plain", b"{}".to_vec()),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            post(
+                "/api/v1/transactions",
+                "application/json",
+                vec![b' '; 2 << 20],
+            ),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (req, status, code) in cases {
+        let (s, body) = rt.block_on(oneshot(&node, req));
+        let err: joule_light_client::api::ApiErrorBody = serde_json::from_str(&body).unwrap();
+        assert_eq!((s.as_u16(), err.code.as_str()), (status, code), "{body}");
+    }
+    assert_eq!(
+        node.get_err("/blocks/not-a-block").1.code,
+        "invalid_block_id"
+    );
+    assert_eq!(node.get_err("/blocks/99999999").0, 404);
+    assert_eq!(node.get_err("/transactions/abc").1.code, "invalid_hash");
+    assert_eq!(
+        node.get_err(&format!("/transactions/{}", "ab".repeat(32)))
+            .0,
+        404
+    );
+    assert_eq!(
+        node.get_err("/accounts/joule1qqqq").1.code,
+        "invalid_address"
+    );
+    assert_eq!(node.get_err("/blocks?limit=abc").1.code, "invalid_query");
+    let big = vec!["00".to_string(); 257];
+    let err = node
+        .post::<serde_json::Value>(
+            "/transactions/batch",
+            &joule_light_client::api::BatchSubmitRequest { txs: big },
+        )
+        .unwrap_err();
+    assert_eq!((err.0, err.1.code.as_str()), (413, "batch_too_large"));
+}
+
+#[test]
+fn search_resolves_heights_hashes_and_addresses() {
+    let node = TestNode::start();
+    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let chain = node.chain();
+    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let id = node
+        .submit(&transfer(&chain, &key, 0, address(&key), 3))
+        .unwrap();
+    let b2 = node.block(2);
+    assert_eq!(
+        node.get::<SearchResult>("/search?q=2"),
+        SearchResult::Block {
+            height: 2,
+            hash: b2.hash
+        }
+    );
+    assert_eq!(
+        node.get::<SearchResult>(&format!("/search?q={}", b2.hash)),
+        SearchResult::Block {
+            height: 2,
+            hash: b2.hash
+        }
+    );
+    assert_eq!(
+        node.get::<SearchResult>(&format!("/search?q={id}")),
+        SearchResult::Transaction { id }
+    );
+    let a = address(&key);
+    assert_eq!(
+        node.get::<SearchResult>(&format!("/search?q={a}")),
+        SearchResult::Account { address: a }
+    );
+    // A typo in an address names the checksum; nonsense says what is accepted.
+    let mut typo = a.to_string();
+    let last = typo.pop().unwrap();
+    typo.push(if last == 'q' { 'p' } else { 'q' });
+    let (s, e) = node.get_err(&format!("/search?q={typo}"));
+    assert_eq!((s, e.code.as_str()), (400, "invalid_address"));
+    assert!(e.message.contains("checksum"), "{}", e.message);
+    assert_eq!(node.get_err("/search?q=hello").1.code, "invalid_query");
+    assert_eq!(node.get_err("/search?q=99999999").0, 404);
+}
+
+#[test]
+fn faucet_funds_a_new_account_and_is_rate_limited() {
+    let node = TestNode::start();
+    let fresh = address(&SecretKey::from_seed(&[77; 32]));
+    let (s, r) = node
+        .post::<FaucetResponse>(
+            "/faucet",
+            &FaucetRequest {
+                address: fresh.to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(s, 202);
+    node.wait_included(&r.id);
+    node.wait_until("receipt applied", |n| {
+        n.get::<AccountResponse>(&format!("/accounts/{fresh}"))
+            .account
+            .balance
+            == r.amount
+    });
+    let err = node
+        .post::<FaucetResponse>(
+            "/faucet",
+            &FaucetRequest {
+                address: fresh.to_string(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!((err.0, err.1.code.as_str()), (429, "rate_limited"));
+    let err = node
+        .post::<FaucetResponse>(
+            "/faucet",
+            &FaucetRequest {
+                address: "joule1nope".into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!((err.0, err.1.code.as_str()), (400, "invalid_address"));
+}
+
+#[test]
+fn stream_sends_each_new_block() {
+    let node = TestNode::start();
+    let resp = ureq::get(&node.url("/stream")).call().unwrap();
+    assert_eq!(resp.content_type(), "text/event-stream");
+    let mut lines = BufReader::new(resp.into_reader()).lines();
+    let mut heights = Vec::new();
+    while heights.len() < 2 {
+        let line = lines.next().expect("stream open").unwrap();
+        if let Some(data) = line.strip_prefix("data:") {
+            let block: joule_light_client::api::BlockResponse =
+                serde_json::from_str(data.trim()).unwrap();
+            assert_eq!(block.hash, block.header.hash());
+            heights.push(block.header.height);
+        }
+    }
+    assert_eq!(heights[1], heights[0] + 1, "consecutive blocks");
+}
+
+#[test]
+fn lists_paginate_and_stats_count() {
+    let node = TestNode::start();
+    let chain = node.chain();
+    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let to = address(&SecretKey::from_seed(&[5; 32]));
+    let ids: Vec<_> = (0..7)
+        .map(|n| node.submit(&transfer(&chain, &key, n, to, 1)).unwrap())
+        .collect();
+    let last: TxResponse = node.wait_included(ids.last().unwrap());
+    let acc: AccountResponse = node.get(&format!("/accounts/{}?page=1&limit=3", address(&key)));
+    assert_eq!(acc.transactions.total, 7);
+    let page1: Vec<_> = acc.transactions.items.iter().map(|t| t.id).collect();
+    assert_eq!(
+        page1,
+        vec![ids[3], ids[2], ids[1]],
+        "newest first, second page"
+    );
+    let inc = last.inclusion.unwrap();
+    let sb: ShardBlockResponse = node.get(&format!(
+        "/blocks/{}/shards/{}?limit=2",
+        inc.at.height, inc.at.shard_header.shard
+    ));
+    assert!(sb.transactions.items.len() <= 2);
+    assert_eq!(sb.transactions.total, u64::from(sb.shard.tx_count));
+    node.wait_until("six blocks", |n| n.chain().head_height >= 6);
+    let list: BlockList = node.get("/blocks?limit=3");
+    assert_eq!(list.blocks.len(), 3);
+    assert!(list.blocks[0].height > list.blocks[1].height);
+    let older: BlockList = node.get(&format!(
+        "/blocks?limit=3&before={}",
+        list.next_before.unwrap()
+    ));
+    assert_eq!(older.blocks[0].height, list.blocks[2].height - 1);
+    let stats: Stats = node.get("/stats");
+    assert!(stats.total_transactions >= 7);
+    assert!(stats.tps > 0.0);
+}
+
+#[test]
+fn openapi_documents_every_route() {
+    let node = TestNode::start();
+    let doc: serde_json::Value = node.get("/openapi.json");
+    let paths = doc["paths"].as_object().unwrap();
+    let routes = [
+        "/chain",
+        "/stats",
+        "/search",
+        "/openapi.json",
+        "/blocks",
+        "/blocks/{id}",
+        "/blocks/{id}/shards/{shard}",
+        "/transactions",
+        "/transactions/batch",
+        "/transactions/{id}",
+        "/accounts/{address}",
+        "/faucet",
+        "/stream",
+    ];
+    for r in routes {
+        assert!(
+            paths.contains_key(&format!("/api/v1{r}")),
+            "{r} is not documented"
+        );
+    }
+    assert_eq!(
+        paths.len(),
+        routes.len(),
+        "documented routes that do not exist"
+    );
+}

@@ -1,0 +1,1 @@
+//! End-to-end: the app in headless Chromium (see e2e tests below).

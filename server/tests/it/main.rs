@@ -1,0 +1,8 @@
+//! Integration tests of the node over real HTTP on 127.0.0.1, with temporary data directories.
+
+mod api;
+mod crash;
+mod e2e;
+mod rejections;
+mod support;
+mod transfers;

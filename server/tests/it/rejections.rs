@@ -1,0 +1,119 @@
+//! Every way the node refuses a transaction, each with its status and code, over HTTP.
+
+use joule_light_client::api::{ApiErrorBody, SubmitRequest, SubmitResponse};
+use joule_light_client::{Encode, SecretKey};
+use joule_server::mempool::MAX_NONCE_AHEAD;
+
+use super::support::*;
+
+fn submit_hex(node: &TestNode, hex_tx: String) -> (u16, ApiErrorBody) {
+    node.post::<SubmitResponse>("/transactions", &SubmitRequest { tx: hex_tx })
+        .expect_err("must be refused")
+}
+
+fn expect(node: &TestNode, stx: &joule_light_client::SignedTransaction, status: u16, code: &str) {
+    let (s, body) = node.submit(stx).expect_err("must be refused");
+    assert_eq!((s, body.code.as_str()), (status, code), "{}", body.message);
+    assert!(!body.message.is_empty());
+}
+
+#[test]
+fn each_rejection_reason_has_its_error() {
+    let node = TestNode::start();
+    let chain = node.chain();
+    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let to = address(&SecretKey::from_seed(&[42; 32]));
+
+    // bad signature: a valid transaction with one signature bit flipped.
+    let mut forged = transfer(&chain, &key, 0, to, 1);
+    forged.signature.0[10] ^= 1;
+    expect(&node, &forged, 422, "bad_signature");
+
+    // signed by someone else than the sender.
+    let mut impostor = transfer(&chain, &key, 0, to, 1);
+    impostor.signature = transfer(&chain, &SecretKey::from_seed(&[7; 32]), 0, to, 1).signature;
+    expect(&node, &impostor, 422, "bad_signature");
+
+    // wrong chain id.
+    let mut other = chain.clone();
+    other.chain_id = "joule-mainnet".into();
+    expect(
+        &node,
+        &transfer(&other, &key, 0, to, 1),
+        422,
+        "wrong_chain_id",
+    );
+
+    // fee below the minimum.
+    let mut cheap = chain.clone();
+    cheap.min_fee = chain.min_fee - 1;
+    expect(&node, &transfer(&cheap, &key, 0, to, 1), 422, "fee_too_low");
+
+    // insufficient balance: an unfunded key, and a funded one asking for more than it has.
+    expect(
+        &node,
+        &transfer(&chain, &SecretKey::from_seed(&[9; 32]), 0, to, 1),
+        422,
+        "insufficient_balance",
+    );
+    expect(
+        &node,
+        &transfer(&chain, &key, 0, to, u64::MAX / 2),
+        422,
+        "insufficient_balance",
+    );
+
+    // too far in the future.
+    expect(
+        &node,
+        &transfer(&chain, &key, MAX_NONCE_AHEAD + 1, to, 1),
+        422,
+        "nonce_too_high",
+    );
+
+    // accepted, then the same again, then another with the same nonce.
+    let first = transfer(&chain, &key, 0, to, 1);
+    let id = node.submit(&first).unwrap();
+    expect(&node, &first, 409, "already_known");
+    expect(
+        &node,
+        &transfer(&chain, &key, 0, to, 2),
+        409,
+        "duplicate_nonce",
+    );
+
+    // stale nonce once it is included (a replay).
+    node.wait_included(&id);
+    expect(&node, &first, 422, "nonce_too_low");
+
+    // malformed: not hex, garbage bytes, trailing bytes, oversized.
+    assert_eq!(
+        submit_hex(&node, "xyz".into()).1.code,
+        "malformed_transaction"
+    );
+    let (s, e) = submit_hex(&node, "deadbeef".into());
+    assert_eq!((s, e.code.as_str()), (400, "malformed_transaction"));
+    let mut trailing = transfer(&chain, &key, 1, to, 1).encode();
+    trailing.push(0);
+    assert_eq!(
+        submit_hex(&node, hex::encode(trailing)).1.code,
+        "malformed_transaction"
+    );
+    let (s, e) = submit_hex(&node, "00".repeat(2048));
+    assert_eq!((s, e.code.as_str()), (400, "malformed_transaction"));
+    assert!(e.message.contains("exceeds limit"), "{}", e.message);
+}
+
+#[test]
+fn sender_queue_is_bounded() {
+    let node = TestNode::start();
+    let chain = node.chain();
+    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let to = address(&SecretKey::from_seed(&[42; 32]));
+    // Nonces 1..=64 leave a gap at 0, so none is included while we fill the queue.
+    for nonce in 1..=MAX_NONCE_AHEAD {
+        node.submit(&transfer(&chain, &key, nonce, to, 1)).unwrap();
+    }
+    let (s, e) = node.submit(&transfer(&chain, &key, 0, to, 1)).unwrap_err();
+    assert_eq!((s, e.code.as_str()), (429, "sender_queue_full"));
+}

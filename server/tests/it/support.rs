@@ -1,0 +1,200 @@
+//! A node on a free loopback port in a temp dir, and a small blocking HTTP client.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use joule_light_client::api::{
+    ApiErrorBody, BlockResponse, ChainInfo, SubmitRequest, TxResponse, TxState,
+};
+use joule_light_client::{
+    Address, Encode, Hash, Payload, SecretKey, SignedTransaction, Transaction,
+};
+use joule_server::server::RunningNode;
+use joule_server::{Node, NodeConfig};
+use serde::de::DeserializeOwned;
+
+pub struct TestNode {
+    pub rt: tokio::runtime::Runtime,
+    pub running: Option<RunningNode>,
+    pub dir: tempfile::TempDir,
+    pub dist: PathBuf,
+    pub base: String,
+}
+
+pub fn config(dir: &Path) -> NodeConfig {
+    NodeConfig {
+        block_interval_ms: 100,
+        ..NodeConfig::devnet(dir)
+    }
+}
+
+impl TestNode {
+    pub fn start() -> Self {
+        Self::start_with_dist(PathBuf::from("/nonexistent-dist"))
+    }
+
+    pub fn start_with_dist(dist: PathBuf) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut t = TestNode {
+            rt,
+            running: None,
+            dir,
+            dist,
+            base: String::new(),
+        };
+        t.boot();
+        t
+    }
+
+    fn boot(&mut self) {
+        let node = Node::open(&config(self.dir.path())).unwrap();
+        let dist = self.dist.clone();
+        let running = self.rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            RunningNode::start(node, listener, dist).unwrap()
+        });
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.running.as_ref().unwrap().node
+    }
+
+    /// Stops the node cleanly; returns it so tests can read its final state.
+    pub fn stop(&mut self) -> Option<std::sync::Arc<Node>> {
+        let r = self.running.take()?;
+        let node = r.node.clone();
+        self.rt.block_on(r.stop()).unwrap();
+        Some(node)
+    }
+
+    pub fn restart(&mut self) {
+        let _ = self.stop();
+        self.boot();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> T {
+        ureq::get(&self.url(path))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .into_json()
+            .unwrap()
+    }
+
+    /// GET expecting an error: (status, body).
+    pub fn get_err(&self, path: &str) -> (u16, ApiErrorBody) {
+        match ureq::get(&self.url(path)).call() {
+            Err(ureq::Error::Status(code, resp)) => (code, resp.into_json().unwrap()),
+            other => panic!(
+                "expected an error from {path}, got {:?}",
+                other.map(|r| r.status())
+            ),
+        }
+    }
+
+    /// POST JSON: Ok((status, body)) or Err((status, error body)).
+    pub fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<(u16, T), (u16, ApiErrorBody)> {
+        match ureq::post(&self.url(path)).send_json(body) {
+            Ok(r) => Ok((r.status(), r.into_json().unwrap())),
+            Err(ureq::Error::Status(code, resp)) => Err((code, resp.into_json().unwrap())),
+            Err(e) => panic!("POST {path}: {e}"),
+        }
+    }
+
+    pub fn submit(&self, stx: &SignedTransaction) -> Result<Hash, (u16, ApiErrorBody)> {
+        let req = SubmitRequest {
+            tx: hex::encode(stx.encode()),
+        };
+        self.post::<joule_light_client::api::SubmitResponse>("/transactions", &req)
+            .map(|(s, r)| {
+                assert_eq!(s, 202);
+                r.id
+            })
+    }
+
+    pub fn chain(&self) -> ChainInfo {
+        self.get("/chain")
+    }
+
+    pub fn block(&self, height: u64) -> BlockResponse {
+        self.get(&format!("/blocks/{height}"))
+    }
+
+    /// Polls until the transaction is included (or fails the test after 20 s).
+    pub fn wait_included(&self, id: &Hash) -> TxResponse {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let tx: TxResponse = self.get(&format!("/transactions/{id}"));
+            match tx.state {
+                TxState::Included => return tx,
+                TxState::Dropped { reason } => panic!("transaction {id} dropped: {reason}"),
+                TxState::Pending => {}
+            }
+            assert!(
+                Instant::now() < deadline,
+                "transaction {id} not included in time"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Polls until `f` holds.
+    pub fn wait_until(&self, what: &str, mut f: impl FnMut(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !f(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = self.stop();
+        }
+    }
+}
+
+pub fn address(key: &SecretKey) -> Address {
+    Address::from_public_key(&key.public_key())
+}
+
+pub fn transfer(
+    chain: &ChainInfo,
+    key: &SecretKey,
+    nonce: u64,
+    to: Address,
+    amount: u64,
+) -> SignedTransaction {
+    Transaction {
+        chain_id: chain.chain_id.clone(),
+        sender: key.public_key(),
+        nonce,
+        max_fee: chain.min_fee,
+        payload: Payload::Transfer { to, amount },
+    }
+    .sign(key)
+}
+
+/// The first devnet account key whose shard satisfies `pred`.
+pub fn devnet_key_where(shards: u16, pred: impl Fn(u16) -> bool) -> (u32, SecretKey) {
+    (0..joule_server::devnet::DEVNET_ACCOUNTS)
+        .map(|i| (i, joule_server::devnet::account_key(i)))
+        .find(|(_, k)| pred(address(k).shard(shards)))
+        .expect("some devnet account matches")
+}
