@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need on a fresh machine that has only Rust:
-# the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), Chromium with
-# chromedriver, and binaryen's wasm-opt. Idempotent: each step checks first, so a second run
-# installs nothing. `setup.sh app` skips the browser (enough for `make run`).
+# the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), and Chromium
+# with chromedriver. Idempotent: each step checks first, so a second run installs nothing.
+# No wasm-opt: Debian's binaryen 108 breaks wasm-bindgen 0.2.130 output (WebAssembly.Table.set
+# fails at load), so index.html sets data-wasm-opt="0". `setup.sh app` skips the browser (enough for `make run`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,11 +42,6 @@ WB_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSION" ]]; then
   log "installing wasm-bindgen-cli $WB_VERSION"
   cargo install wasm-bindgen-cli --version "=$WB_VERSION" --force
-fi
-
-if ! command -v wasm-opt >/dev/null; then
-  log "installing binaryen (wasm-opt)"
-  apt_install binaryen
 fi
 
 if [[ $want_browser -eq 1 ]] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then

@@ -441,7 +441,7 @@ mod tests {
             check_stateless("c", FEE + 1, &good),
             Err(RejectReason::FeeTooLow { .. })
         ));
-        let mut forged = good.clone();
+        let mut forged = good;
         forged.tx.nonce = 1;
         assert!(matches!(
             check_stateless("c", FEE, &forged),

@@ -241,18 +241,15 @@ impl Node {
             }
         }
         let mut recent = VecDeque::new();
-        let mut burned: u128 = 0;
-        for h in 1..=height {
+        for h in height.saturating_sub(STATS_WINDOW as u64 - 1).max(1)..=height {
             let Some(b) = store.block(h)? else { continue };
-            burned += b.shards.iter().map(|s| u128::from(s.fees)).sum::<u128>();
-            if h + STATS_WINDOW as u64 > height {
-                recent.push_back(StatsPoint {
-                    height: h,
-                    timestamp_ms: b.header.timestamp_ms,
-                    tx_count: b.shards.iter().map(|s| u64::from(s.tx_count)).sum(),
-                });
-            }
+            recent.push_back(StatsPoint {
+                height: h,
+                timestamp_ms: b.header.timestamp_ms,
+                tx_count: b.shards.iter().map(|s| u64::from(s.tx_count)).sum(),
+            });
         }
+        let burned = u128::from(store.burned()?);
         let chain = ChainState {
             head,
             shards,

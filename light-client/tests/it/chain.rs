@@ -116,7 +116,7 @@ fn forged_handover_rejected() {
     // An attacker's set signs block 3, but block 2 announced a different set.
     let (trusted, _, _, signed) = handover();
     let attacker = validator_keys(70, 4);
-    let mut h3 = signed.header.clone();
+    let mut h3 = signed.header;
     h3.validator_set_hash = set_of(&attacker).hash();
     let c3 = sign_commit(&h3, &attacker);
     assert!(matches!(
@@ -128,7 +128,7 @@ fn forged_handover_rejected() {
 #[test]
 fn old_set_cannot_sign_after_handover() {
     let (trusted, old, _, signed) = handover();
-    let mut h3 = signed.header.clone();
+    let mut h3 = signed.header;
     h3.validator_set_hash = set_of(&old).hash();
     let c3 = sign_commit(&h3, &old);
     assert!(matches!(

@@ -103,7 +103,7 @@ fn receipt_emitted_and_applied() {
     assert_eq!(verify_outgoing_receipt(&source, &r, &p), Ok(()));
     assert_eq!(verify_incoming_receipt(&dest, &r, &p), Ok(()));
     // Claiming the receipt was applied by another shard fails.
-    let mut elsewhere = dest.clone();
+    let mut elsewhere = dest;
     elsewhere.shard = 2;
     assert!(verify_incoming_receipt(&elsewhere, &r, &p).is_err());
     // A receipt with an inflated amount fails.

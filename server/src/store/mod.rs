@@ -33,14 +33,15 @@ const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
 
 const HEAD: &str = "head_height";
 const TOTAL_TXS: &str = "total_txs";
+const BURNED: &str = "burned_fees";
 
 /// A storage failure.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The database failed.
+    /// The database failed (boxed: redb's error is large and this is the cold path).
     #[error("database: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<redb::Error>),
     /// Stored bytes did not decode: the database is corrupt or from another version.
     #[error("corrupt record in {table}: {source}")]
     Corrupt {
@@ -58,7 +59,7 @@ macro_rules! db_error_from {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Db(e.into())
+                StoreError::Db(Box::new(e.into()))
             }
         }
     )*};
@@ -165,6 +166,12 @@ impl Store {
             .open_table(META)?
             .get(TOTAL_TXS)?
             .map_or(0, |g| g.value()))
+    }
+
+    /// Fees burned in all blocks.
+    pub fn burned(&self) -> Result<u64> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(META)?.get(BURNED)?.map_or(0, |g| g.value()))
     }
 
     /// Writes the genesis state: balances and the validator set, head at height 0.
@@ -280,6 +287,10 @@ impl Store {
             let mut meta = tx.open_table(META)?;
             let total = meta.get(TOTAL_TXS)?.map_or(0, |g| g.value());
             meta.insert(TOTAL_TXS, total + added)?;
+            // Fits: the supply is a u64 and fees are burned out of it.
+            let fees: u64 = c.block.shards.iter().map(|s| s.fees).sum();
+            let burned = meta.get(BURNED)?.map_or(0, |g| g.value());
+            meta.insert(BURNED, burned + fees)?;
             meta.insert(HEAD, height)?;
         }
         tx.commit()?;

@@ -1,1 +1,183 @@
-//! End-to-end: the app in headless Chromium (see e2e tests below).
+//! End-to-end in a real browser: a node serving the built app (`dist/`), driven through
+//! chromedriver with Debian's headless Chromium over the W3C WebDriver protocol.
+//!
+//! Ignored by plain `cargo test` because it needs `trunk build` output and Chromium; `make test`
+//! builds the app and runs it with `--ignored`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::support::TestNode;
+
+/// The W3C WebDriver key of an element reference.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    process: Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let process = Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e} (run scripts/setup.sh)"));
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ureq::get(&format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1200,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }}});
+        let resp: Value = ureq::post(&format!("{base}/session"))
+            .send_json(caps)
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_owned();
+        Self {
+            process,
+            base,
+            session,
+            _profile: profile,
+        }
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let req = ureq::request(method, &url);
+        let resp = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        match resp {
+            Ok(r) => r.into_json::<Value>().unwrap()["value"].take(),
+            Err(ureq::Error::Status(_, r)) => {
+                json!({ "error": r.into_json::<Value>().unwrap()["value"].take() })
+            }
+            Err(e) => panic!("webdriver {method} {path}: {e}"),
+        }
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    /// Text of the first element matching `css`, once it exists and `ok` accepts it.
+    fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = String::new();
+        loop {
+            let found = self.cmd(
+                "POST",
+                "/element",
+                Some(json!({ "using": "css selector", "value": css })),
+            );
+            if let Some(id) = found[ELEMENT_KEY].as_str() {
+                let text = self.cmd("GET", &format!("/element/{id}/text"), None);
+                // A re-render may replace the element between the two calls; then try again.
+                last = text.as_str().unwrap_or_default().to_owned();
+                if ok(&last) {
+                    return last;
+                }
+            }
+            if Instant::now() > deadline {
+                let source = self.cmd("GET", "/source", None);
+                let source = source.as_str().unwrap_or_default();
+                panic!("no element {css} with the expected text (last: {last:?}); page:\n{source}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        let found = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        );
+        let id = found[ELEMENT_KEY]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_owned();
+        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn dist() -> std::path::PathBuf {
+    let d = std::env::var("JOULE_DIST")
+        .map(Into::into)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    assert!(
+        d.join("index.html").exists(),
+        "{} has no index.html: run `make app` first",
+        d.display()
+    );
+    d
+}
+
+#[test]
+#[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
+fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
+    let node = TestNode::start_with_dist(dist());
+    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let driver = Driver::start();
+    driver.goto(&format!("{}/", node.base));
+    assert_eq!(
+        driver.wait_text("#chain-id", |t| !t.is_empty()),
+        "joule-devnet"
+    );
+    let head = driver.wait_text("#head-height", |t| t.starts_with('#'));
+    let height: u64 = head.trim_start_matches('#').parse().unwrap();
+    assert!(height >= 1, "{head}");
+    driver.wait_text(".card .verified", |t| {
+        t.contains("verified in your browser")
+    });
+
+    // Into a block through the table, then a deep link loaded directly.
+    driver.click("tbody tr td a");
+    let title = driver.wait_text("h1", |t| t.starts_with("Block #"));
+    assert!(title.len() > "Block #".len());
+    driver.wait_text("p.verified", |t| t.contains("Commit verified"));
+    driver.goto(&format!("{}/blocks/1", node.base));
+    driver.wait_text("h1", |t| t == "Block #1");
+    driver.goto(&format!("{}/no/such/page", node.base));
+    driver.wait_text("h1", |t| t == "Page not found");
+}

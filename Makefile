@@ -1,0 +1,49 @@
+# Joule: `make run` starts a devnet with the web app; `make test` runs every test.
+# Both install what is missing first (scripts/setup.sh, idempotent).
+
+CARGO ?= cargo
+PORT ?= 8080
+DATA_DIR ?= ./data
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+
+.PHONY: run test setup setup-app app test-native test-wasm test-e2e lint fmt clean
+
+## Build the app and start the node with a devnet and the web UI on http://127.0.0.1:$(PORT).
+run: app
+	$(CARGO) run --release -p joule-server -- node --data-dir $(DATA_DIR) --port $(PORT) --dist dist
+
+## Every test: native (unit, integration over loopback HTTP), wasm in headless Chromium, end-to-end.
+test: setup test-native test-wasm test-e2e
+
+setup:
+	./scripts/setup.sh
+
+setup-app:
+	./scripts/setup.sh app
+
+## The browser app, built into dist/ (served by the node).
+app: setup-app
+	trunk build --release
+	@ls -l dist/*.wasm | awk '{ printf "app wasm: %d bytes", $$5 }'; gzip -c dist/*.wasm | wc -c | awk '{ printf " (%d gzip)\n", $$1 }'
+
+test-native:
+	$(CARGO) test --locked
+
+# The light client's and the app's tests compiled to wasm32, run in headless Chromium.
+test-wasm:
+	$(CARGO) test --locked -p joule-light-client -p joule-app --target wasm32-unknown-unknown
+
+# A real node serving the built app, driven in Chromium through chromedriver.
+test-e2e: app
+	$(CARGO) test --locked -p joule-server --test it -- --ignored
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf dist
