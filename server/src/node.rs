@@ -15,7 +15,7 @@ use joule_light_client::{
 use thiserror::Error;
 use tokio::sync::broadcast;
 
-use crate::chain::{Executor, SequentialExecutor, ShardState};
+use crate::chain::{Executor, ParallelExecutor, ShardState};
 use crate::consensus::{ConsensusError, Finalizer, LocalValidators};
 use crate::devnet::{self, DevnetOptions};
 use crate::faucet::{Faucet, FaucetError};
@@ -180,7 +180,7 @@ impl Node {
             dir,
             genesis,
             Box::new(finalizer),
-            Box::new(SequentialExecutor),
+            Box::new(ParallelExecutor::per_core()),
             config.mempool_capacity,
         )
     }

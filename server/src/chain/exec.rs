@@ -4,22 +4,15 @@
 //! (signatures already verified) into outcomes, outgoing receipts, account writes and fees.
 //! It must be deterministic: the same input gives the same output, byte for byte.
 //!
-//! Rules of the native transfer:
-//! 1. incoming receipts are credited first, in order;
-//! 2. a transaction whose nonce is not the sender's next, or whose sender cannot pay the fee,
-//!    is not executed: it is returned in `skipped` with the reason (the producer records it);
-//! 3. otherwise the fee (the chain's flat fee) is charged and the nonce advances; if the balance
-//!    then covers the amount, it moves — to a local account directly, or into a receipt for the
-//!    recipient's shard — else the outcome is `InsufficientBalance`;
-//! 4. fees are burned: summed once into the shard header, credited to nobody.
+//! Incoming receipts are credited first, in order; then the transactions run in block order
+//! through the VM ([`super::vm`]).
 
 use std::collections::BTreeMap;
 
-use joule_light_client::{
-    Account, Address, ExecStatus, Payload, Receipt, ShardId, SignedTransaction, TxOutcome,
-};
+use joule_light_client::{Account, Address, Receipt, ShardId, SignedTransaction, TxOutcome};
 
 use super::state::ShardState;
+use super::vm::{execute_tx, Blocked, StateView, TxContext, TxResult};
 
 /// What a shard block executes.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +48,18 @@ pub struct ShardBlockOutput {
     pub skipped: Vec<(SignedTransaction, String)>,
 }
 
+impl ShardBlockInput<'_> {
+    /// What each transaction executes against.
+    pub fn context(&self) -> TxContext {
+        TxContext {
+            shard: self.shard,
+            height: self.height,
+            shard_count: self.shard_count,
+            fee: self.fee,
+        }
+    }
+}
+
 /// Executes shard blocks.
 pub trait Executor: Send + Sync {
     /// Executes `input` against `state` (which it must not change).
@@ -67,76 +72,75 @@ pub struct SequentialExecutor;
 
 impl Executor for SequentialExecutor {
     fn execute(&self, state: &ShardState, input: ShardBlockInput<'_>) -> ShardBlockOutput {
-        let mut out = ShardBlockOutput::default();
-        let mut writes: BTreeMap<Address, Account> = BTreeMap::new();
-        let read = |w: &BTreeMap<Address, Account>, a: &Address| {
-            w.get(a).copied().unwrap_or_else(|| state.get(a))
+        let mut overlay = Overlay {
+            base: state,
+            writes: credit_receipts(state, input.incoming),
         };
+        let ctx = input.context();
+        let results: Vec<TxResult> = input
+            .txs
+            .iter()
+            .map(|stx| execute_tx(&mut overlay, stx, &ctx).expect("a plain overlay never blocks"))
+            .collect();
+        assemble(input.txs, results, overlay.writes)
+    }
+}
 
-        for r in input.incoming {
-            let mut to = read(&writes, &r.to);
-            // Total supply fits in a u64 (checked at genesis), so no balance can overflow.
-            to.balance = to.balance.saturating_add(r.amount);
-            writes.insert(r.to, to);
-        }
+/// The base state with incoming receipts credited, in order.
+pub fn credit_receipts(state: &ShardState, incoming: &[Receipt]) -> BTreeMap<Address, Account> {
+    let mut writes: BTreeMap<Address, Account> = BTreeMap::new();
+    for r in incoming {
+        let mut to = writes
+            .get(&r.to)
+            .copied()
+            .unwrap_or_else(|| state.get(&r.to));
+        // Total supply fits in a u64 (checked at genesis), so no balance can overflow.
+        to.balance = to.balance.saturating_add(r.amount);
+        writes.insert(r.to, to);
+    }
+    writes
+}
 
-        for stx in input.txs {
-            let id = stx.id();
-            let sender = stx.tx.sender_address();
-            let mut acc = read(&writes, &sender);
-            if stx.tx.nonce != acc.nonce {
-                out.skipped.push((
-                    stx.clone(),
-                    format!(
-                        "nonce {} is not the account's next nonce {}",
-                        stx.tx.nonce, acc.nonce
-                    ),
-                ));
-                continue;
+/// Builds a block's output from per-transaction results and the final account values.
+pub fn assemble(
+    txs: &[SignedTransaction],
+    results: Vec<TxResult>,
+    writes: BTreeMap<Address, Account>,
+) -> ShardBlockOutput {
+    let mut out = ShardBlockOutput {
+        writes,
+        ..Default::default()
+    };
+    for (stx, result) in txs.iter().zip(results) {
+        match result {
+            TxResult::Executed { outcome, receipt } => {
+                out.fees += outcome.fee;
+                out.outcomes.push(outcome);
+                out.outgoing.extend(receipt);
+                out.included.push(stx.clone());
             }
-            if acc.balance < input.fee || stx.tx.max_fee < input.fee {
-                out.skipped
-                    .push((stx.clone(), "sender cannot pay the fee".to_owned()));
-                continue;
-            }
-            acc.balance -= input.fee;
-            acc.nonce += 1;
-            out.fees += input.fee;
-            let status = match &stx.tx.payload {
-                Payload::Transfer { to, amount } if acc.balance >= *amount => {
-                    acc.balance -= amount;
-                    writes.insert(sender, acc);
-                    let dest = to.shard(input.shard_count);
-                    if dest == input.shard {
-                        let mut t = read(&writes, to);
-                        t.balance = t.balance.saturating_add(*amount);
-                        writes.insert(*to, t);
-                    } else {
-                        out.outgoing.push(Receipt {
-                            source_shard: input.shard,
-                            dest_shard: dest,
-                            source_height: input.height,
-                            tx_id: id,
-                            from: sender,
-                            to: *to,
-                            amount: *amount,
-                        });
-                    }
-                    ExecStatus::Success
-                }
-                _ => {
-                    writes.insert(sender, acc);
-                    ExecStatus::InsufficientBalance
-                }
-            };
-            out.outcomes.push(TxOutcome {
-                tx_id: id,
-                status,
-                fee: input.fee,
-            });
-            out.included.push(stx.clone());
+            TxResult::Skipped(reason) => out.skipped.push((stx.clone(), reason)),
         }
-        out.writes = writes;
-        out
+    }
+    out
+}
+
+/// A view that writes into a map over the shard state.
+struct Overlay<'a> {
+    base: &'a ShardState,
+    writes: BTreeMap<Address, Account>,
+}
+
+impl StateView for Overlay<'_> {
+    fn read(&mut self, address: &Address) -> Result<Account, Blocked> {
+        Ok(self
+            .writes
+            .get(address)
+            .copied()
+            .unwrap_or_else(|| self.base.get(address)))
+    }
+
+    fn write(&mut self, address: Address, account: Account) {
+        self.writes.insert(address, account);
     }
 }

@@ -1,8 +1,11 @@
 //! The chain's core: shard state, execution of shard blocks, and block production.
 
+pub mod blockstm;
 pub mod exec;
 pub mod producer;
 pub mod state;
+pub mod vm;
 
+pub use blockstm::ParallelExecutor;
 pub use exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput};
 pub use state::ShardState;

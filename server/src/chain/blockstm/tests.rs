@@ -1,0 +1,201 @@
+//! Parallel equals sequential: randomized blocks, and a maximal-contention stress test.
+
+use std::collections::BTreeMap;
+
+use joule_light_client::{
+    Account, Address, Payload, Receipt, SecretKey, Signature, SignedTransaction, Transaction,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::ParallelExecutor;
+use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput};
+use crate::chain::state::ShardState;
+
+const FEE: u64 = 10;
+
+/// Keys whose accounts live on shard 0 of a `shards`-shard chain.
+fn keys_on_shard0(shards: u16, n: usize) -> Vec<SecretKey> {
+    (0u32..)
+        .map(|i| SecretKey::from_seed(&blake3::derive_key("joule blockstm test", &i.to_le_bytes())))
+        .filter(|k| Address::from_public_key(&k.public_key()).shard(shards) == 0)
+        .take(n)
+        .collect()
+}
+
+/// Signatures are checked before execution, so the executors never look at them.
+fn unsigned(key: &SecretKey, nonce: u64, to: Address, amount: u64) -> SignedTransaction {
+    let tx = Transaction {
+        chain_id: "t".into(),
+        sender: key.public_key(),
+        nonce,
+        max_fee: FEE,
+        payload: Payload::Transfer { to, amount },
+    };
+    SignedTransaction {
+        tx,
+        signature: Signature([0; 64]),
+    }
+}
+
+struct Case {
+    shards: u16,
+    state: ShardState,
+    incoming: Vec<Receipt>,
+    txs: Vec<SignedTransaction>,
+}
+
+fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>]) -> Case {
+    let shards = rng.gen_range(1..=4u16);
+    let pool = &pools[usize::from(shards) - 1];
+    let accounts = rng.gen_range(1..=pool.len());
+    let keys = &pool[..accounts];
+    let addrs: Vec<Address> = keys
+        .iter()
+        .map(|k| Address::from_public_key(&k.public_key()))
+        .collect();
+    let mut state = ShardState::default();
+    let mut nonces = Vec::new();
+    let mut w = BTreeMap::new();
+    for a in &addrs {
+        let acc = Account {
+            balance: rng.gen_range(0..2_000),
+            nonce: rng.gen_range(0..3),
+        };
+        nonces.push(acc.nonce);
+        w.insert(*a, acc);
+    }
+    state.apply(&w);
+    let incoming = (0..rng.gen_range(0..4))
+        .map(|i| Receipt {
+            source_shard: 1,
+            dest_shard: 0,
+            source_height: 1,
+            tx_id: joule_light_client::Domain::Transaction.hash(&[i]),
+            from: Address([9; 20]),
+            to: addrs[rng.gen_range(0..addrs.len())],
+            amount: rng.gen_range(1..500),
+        })
+        .collect();
+    let n = rng.gen_range(0..120);
+    let txs = (0..n)
+        .map(|_| {
+            let s = rng.gen_range(0..accounts);
+            // Mostly the right nonce; sometimes a stale or future one (skipped).
+            let nonce = match rng.gen_range(0..10) {
+                0 => nonces[s].wrapping_sub(1),
+                1 => nonces[s] + 1,
+                _ => {
+                    nonces[s] += 1;
+                    nonces[s] - 1
+                }
+            };
+            let to = match rng.gen_range(0..10) {
+                0..=6 => addrs[rng.gen_range(0..accounts)],
+                7 => addrs[s],
+                _ => Address(rng.gen()),
+            };
+            // Large amounts overdraw: the transaction fails but pays the fee.
+            let amount = if rng.gen_bool(0.2) {
+                rng.gen_range(1_000..5_000)
+            } else {
+                rng.gen_range(0..200)
+            };
+            unsigned(&keys[s], nonce, to, amount)
+        })
+        .collect();
+    Case {
+        shards,
+        state,
+        incoming,
+        txs,
+    }
+}
+
+fn run(exec: &dyn Executor, c: &Case) -> crate::chain::exec::ShardBlockOutput {
+    let input = ShardBlockInput {
+        shard: 0,
+        height: 7,
+        shard_count: c.shards,
+        fee: FEE,
+        incoming: &c.incoming,
+        txs: &c.txs,
+    };
+    exec.execute(&c.state, input)
+}
+
+#[test]
+fn parallel_equals_sequential_on_random_blocks() {
+    let cases: u64 = std::env::var("JOULE_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let pools: Vec<Vec<SecretKey>> = (1..=4).map(|s| keys_on_shard0(s, 24)).collect();
+    for seed in 0..cases {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let case = random_case(&mut rng, &pools);
+        let expected = run(&SequentialExecutor, &case);
+        let threads = rng.gen_range(1..=8);
+        let got = run(&ParallelExecutor::new(threads).always_parallel(), &case);
+        assert_eq!(
+            got,
+            expected,
+            "seed {seed}, {threads} threads, {} txs",
+            case.txs.len()
+        );
+        let root = |o: &crate::chain::exec::ShardBlockOutput| case.state.root_with(&o.writes);
+        assert_eq!(root(&got), root(&expected));
+    }
+}
+
+#[test]
+fn maximal_contention_terminates_with_the_sequential_result() {
+    // Every transaction touches one hot account: 400 senders pay it, and it pays back in a
+    // run of 100 nonces, all interleaved.
+    let keys = keys_on_shard0(1, 401);
+    let hot = &keys[0];
+    let hot_addr = Address::from_public_key(&hot.public_key());
+    let mut state = ShardState::default();
+    let w: BTreeMap<Address, Account> = keys
+        .iter()
+        .map(|k| {
+            (
+                Address::from_public_key(&k.public_key()),
+                Account {
+                    balance: 1_000_000,
+                    nonce: 0,
+                },
+            )
+        })
+        .collect();
+    state.apply(&w);
+    let mut txs = Vec::new();
+    let mut hot_nonce = 0;
+    for (i, k) in keys[1..].iter().enumerate() {
+        txs.push(unsigned(k, 0, hot_addr, 5));
+        if i % 4 == 0 {
+            txs.push(unsigned(
+                hot,
+                hot_nonce,
+                Address::from_public_key(&k.public_key()),
+                3,
+            ));
+            hot_nonce += 1;
+        }
+    }
+    let case = Case {
+        shards: 1,
+        state,
+        incoming: Vec::new(),
+        txs,
+    };
+    let expected = run(&SequentialExecutor, &case);
+    for threads in [2, 4, 8] {
+        assert_eq!(
+            run(&ParallelExecutor::new(threads), &case),
+            expected,
+            "{threads} threads"
+        );
+    }
+    assert_eq!(expected.outcomes.len(), 500);
+}

@@ -1,0 +1,115 @@
+//! The transaction VM: what one transaction does to the accounts it reads and writes.
+//!
+//! It reads and writes accounts only through a [`StateView`], so the same code runs in the
+//! sequential executor (a plain overlay) and in Block-STM (a view over multi-version memory that
+//! may report that a read depends on an unfinished earlier transaction).
+//!
+//! Rules of the native transfer:
+//! 1. a transaction whose nonce is not the sender's next, or whose sender cannot pay the fee,
+//!    is not executed: it is skipped with the reason and writes nothing;
+//! 2. otherwise the fee (the chain's flat fee) is charged and the nonce advances; if the balance
+//!    then covers the amount, it moves — to a local account directly, or into a receipt for the
+//!    recipient's shard — else the outcome is `InsufficientBalance`;
+//! 3. fees are not credited to anyone here: the block sums them once (no hot fee account).
+
+use joule_light_client::{
+    Account, Address, ExecStatus, Payload, Receipt, ShardId, SignedTransaction, TxOutcome,
+};
+
+/// What a transaction executes against.
+#[derive(Debug, Clone, Copy)]
+pub struct TxContext {
+    /// The executing shard.
+    pub shard: ShardId,
+    /// The block height.
+    pub height: u64,
+    /// Shards in the chain (to route receipts).
+    pub shard_count: u16,
+    /// Flat fee per transaction.
+    pub fee: u64,
+}
+
+/// A read hit a value an earlier, unfinished transaction (this index) is expected to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked(pub usize);
+
+/// Account access for one transaction.
+pub trait StateView {
+    /// The account's current value (as of this transaction's position in the block).
+    fn read(&mut self, address: &Address) -> Result<Account, Blocked>;
+    /// Sets the account's value.
+    fn write(&mut self, address: Address, account: Account);
+}
+
+/// How one transaction ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxResult {
+    /// Included, with its outcome and the receipt it emitted, if any.
+    Executed {
+        /// The outcome committed in the shard header.
+        outcome: TxOutcome,
+        /// A credit for another shard.
+        receipt: Option<Receipt>,
+    },
+    /// Not included; why.
+    Skipped(String),
+}
+
+/// Executes one transaction.
+pub fn execute_tx(
+    view: &mut impl StateView,
+    stx: &SignedTransaction,
+    ctx: &TxContext,
+) -> Result<TxResult, Blocked> {
+    let id = stx.id();
+    let sender = stx.tx.sender_address();
+    let mut acc = view.read(&sender)?;
+    if stx.tx.nonce != acc.nonce {
+        return Ok(TxResult::Skipped(format!(
+            "nonce {} is not the account's next nonce {}",
+            stx.tx.nonce, acc.nonce
+        )));
+    }
+    if acc.balance < ctx.fee || stx.tx.max_fee < ctx.fee {
+        return Ok(TxResult::Skipped("sender cannot pay the fee".to_owned()));
+    }
+    acc.balance -= ctx.fee;
+    acc.nonce += 1;
+    let mut receipt = None;
+    let status = match &stx.tx.payload {
+        Payload::Transfer { to, amount } if acc.balance >= *amount => {
+            acc.balance -= amount;
+            view.write(sender, acc);
+            let dest = to.shard(ctx.shard_count);
+            if dest == ctx.shard {
+                let mut t = view.read(to)?;
+                // Total supply fits in a u64 (checked at genesis), so no balance can overflow.
+                t.balance = t.balance.saturating_add(*amount);
+                view.write(*to, t);
+            } else {
+                receipt = Some(Receipt {
+                    source_shard: ctx.shard,
+                    dest_shard: dest,
+                    source_height: ctx.height,
+                    tx_id: id,
+                    from: sender,
+                    to: *to,
+                    amount: *amount,
+                });
+            }
+            ExecStatus::Success
+        }
+        _ => {
+            view.write(sender, acc);
+            ExecStatus::InsufficientBalance
+        }
+    };
+    Ok(TxResult::Executed {
+        outcome: TxOutcome {
+            tx_id: id,
+            status,
+            fee: ctx.fee,
+        },
+        receipt,
+    })
+}
