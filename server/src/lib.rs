@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod bench;
 pub mod chain;
 pub mod consensus;
 pub mod devnet;

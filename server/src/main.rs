@@ -40,6 +40,11 @@ enum Command {
         #[arg(long, default_value = "./dist")]
         dist: PathBuf,
     },
+    /// Benchmarks (prints a table; `--json FILE` also writes the rows).
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
     /// Sign and submit devnet transfers (same- and cross-shard) to a running node.
     Load {
         /// The node.
@@ -54,6 +59,25 @@ enum Command {
         /// Devnet accounts to send from.
         #[arg(long, default_value_t = 256)]
         senders: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Execution only: a block of transfers among N accounts, sequential vs Block-STM.
+    Exec {
+        /// Transactions per block.
+        #[arg(long, default_value_t = 10_000)]
+        txs: usize,
+        /// Runs per measurement (median reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Most threads (default: the machine's cores).
+        #[arg(long)]
+        max_threads: Option<usize>,
+        /// Write the rows as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
 }
 
@@ -102,6 +126,33 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
             running.stop().await
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Exec {
+                    txs,
+                    reps,
+                    max_threads,
+                    json,
+                },
+        } => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let opts = joule_server::bench::ExecBenchOptions {
+                txs,
+                reps,
+                max_threads: max_threads.unwrap_or(cores),
+                accounts: joule_server::bench::ACCOUNT_COUNTS.to_vec(),
+            };
+            println!("exec: {txs} transfers per block, median of {reps}, {cores} cores");
+            let rows = tokio::task::spawn_blocking(move || joule_server::bench::run_exec(&opts))
+                .await?
+                .map_err(anyhow::Error::msg)?;
+            print!("{}", joule_server::bench::table(&rows));
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_vec_pretty(&rows)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(())
         }
         Command::Load {
             url,

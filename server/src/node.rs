@@ -15,7 +15,7 @@ use joule_light_client::{
 use thiserror::Error;
 use tokio::sync::broadcast;
 
-use crate::chain::{Executor, ParallelExecutor, ShardState};
+use crate::chain::{Executor, SequentialExecutor, ShardState};
 use crate::consensus::{ConsensusError, Finalizer, LocalValidators};
 use crate::devnet::{self, DevnetOptions};
 use crate::faucet::{Faucet, FaucetError};
@@ -180,7 +180,10 @@ impl Node {
             dir,
             genesis,
             Box::new(finalizer),
-            Box::new(ParallelExecutor::per_core()),
+            // Block-STM (`chain::ParallelExecutor`) gives the same result but is still slower
+            // than sequential execution for native transfers (`joule bench exec`); switch once
+            // it wins.
+            Box::new(SequentialExecutor),
             config.mempool_capacity,
         )
     }

@@ -17,6 +17,7 @@ pub mod scheduler;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use joule_light_client::{Account, Address, SignedTransaction};
@@ -36,7 +37,7 @@ pub const MIN_PARALLEL_TXS: usize = 32;
 #[derive(Debug, Clone, Copy)]
 pub struct ParallelExecutor {
     threads: usize,
-    min_parallel_txs: usize,
+    force: bool,
 }
 
 impl ParallelExecutor {
@@ -44,13 +45,14 @@ impl ParallelExecutor {
     pub fn new(threads: usize) -> Self {
         Self {
             threads: threads.max(1),
-            min_parallel_txs: MIN_PARALLEL_TXS,
+            force: false,
         }
     }
 
-    /// Runs Block-STM even for blocks below [`MIN_PARALLEL_TXS`] (tests exercise it on tiny blocks).
+    /// Runs Block-STM even for blocks below [`MIN_PARALLEL_TXS`] and with one thread (tests
+    /// exercise it on tiny blocks; the benchmark measures its one-thread overhead).
     pub fn always_parallel(mut self) -> Self {
-        self.min_parallel_txs = 0;
+        self.force = true;
         self
     }
 
@@ -71,6 +73,30 @@ impl Default for ParallelExecutor {
     }
 }
 
+/// What one parallel execution cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecStats {
+    /// Transactions in the block.
+    pub txs: usize,
+    /// Threads that worked on it (1 when it ran sequentially).
+    pub threads: usize,
+    /// Executions begun, including those aborted (`>= txs`).
+    pub incarnations: usize,
+    /// Validations run.
+    pub validations: usize,
+}
+
+impl ExecStats {
+    /// Executions beyond the first per transaction, per transaction.
+    pub fn aborts_per_tx(&self) -> f64 {
+        if self.txs == 0 {
+            0.0
+        } else {
+            self.incarnations.saturating_sub(self.txs) as f64 / self.txs as f64
+        }
+    }
+}
+
 /// The block's fixed inputs, shared by all workers.
 struct Block<'a> {
     base: &'a ShardState,
@@ -81,6 +107,8 @@ struct Block<'a> {
     scheduler: Scheduler,
     reads: Vec<Mutex<Vec<(Address, Origin)>>>,
     results: Vec<Mutex<Option<TxResult>>>,
+    incarnations: AtomicUsize,
+    validations: AtomicUsize,
 }
 
 /// A transaction's view: reads through multi-version memory, writes buffered.
@@ -124,6 +152,7 @@ impl StateView for MvView<'_, '_> {
 impl Block<'_> {
     fn execute(&self, txn: usize, incarnation: usize) -> Option<Task> {
         loop {
+            self.incarnations.fetch_add(1, Ordering::Relaxed);
             let mut view = MvView {
                 block: self,
                 txn,
@@ -148,6 +177,7 @@ impl Block<'_> {
     }
 
     fn validate(&self, txn: usize, incarnation: usize) -> Option<Task> {
+        self.validations.fetch_add(1, Ordering::Relaxed);
         let valid = {
             let reads = self.reads[txn].lock().unwrap_or_else(|p| p.into_inner());
             reads
@@ -179,12 +209,31 @@ impl Block<'_> {
 
 impl Executor for ParallelExecutor {
     fn execute(&self, state: &ShardState, input: ShardBlockInput<'_>) -> ShardBlockOutput {
+        self.execute_measured(state, input).0
+    }
+}
+
+impl ParallelExecutor {
+    /// Executes and reports what it cost.
+    pub fn execute_measured(
+        &self,
+        state: &ShardState,
+        input: ShardBlockInput<'_>,
+    ) -> (ShardBlockOutput, ExecStats) {
         let n = input.txs.len();
-        if self.threads == 1 || n < self.min_parallel_txs.max(1) {
-            return SequentialExecutor.execute(state, input);
+        let parallel = n > 0 && (self.force || (self.threads > 1 && n >= MIN_PARALLEL_TXS));
+        if !parallel {
+            let stats = ExecStats {
+                txs: n,
+                threads: 1,
+                incarnations: n,
+                validations: 0,
+            };
+            return (SequentialExecutor.execute(state, input), stats);
         }
+        let threads = self.threads.min(n);
         let credited = credit_receipts(state, input.incoming);
-        let (memory, results) = {
+        let (memory, results, stats) = {
             let block = Block {
                 base: state,
                 credited: &credited,
@@ -194,13 +243,21 @@ impl Executor for ParallelExecutor {
                 scheduler: Scheduler::new(n),
                 reads: (0..n).map(|_| Mutex::new(Vec::new())).collect(),
                 results: (0..n).map(|_| Mutex::new(None)).collect(),
+                incarnations: AtomicUsize::new(0),
+                validations: AtomicUsize::new(0),
             };
             std::thread::scope(|s| {
-                for _ in 0..self.threads.min(n) {
+                for _ in 0..threads {
                     s.spawn(|| block.work());
                 }
             });
-            (block.memory, block.results)
+            let stats = ExecStats {
+                txs: n,
+                threads,
+                incarnations: block.incarnations.into_inner(),
+                validations: block.validations.into_inner(),
+            };
+            (block.memory, block.results, stats)
         };
         let results: Vec<TxResult> = results
             .into_iter()
@@ -212,6 +269,6 @@ impl Executor for ParallelExecutor {
             .collect();
         let mut writes = credited;
         writes.extend(memory.final_values());
-        assemble(input.txs, results, writes)
+        (assemble(input.txs, results, writes), stats)
     }
 }
