@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::{Address, ShardId};
 use crate::codec::{self, CodecError, Decode, Encode, Reader};
 use crate::hash::{Domain, Hash};
+use crate::merkle::MerkleTree;
 
 /// How a transaction's execution ended. Included transactions always have one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +71,19 @@ impl Receipt {
     pub fn id(&self) -> Hash {
         Domain::Receipt.hash_encoded(self)
     }
+}
+
+/// The tree whose root is a shard header's `tx_root`: one leaf per outcome, its encoding.
+pub fn outcomes_tree(outcomes: &[TxOutcome]) -> MerkleTree {
+    let leaves: Vec<Vec<u8>> = outcomes.iter().map(Encode::encode).collect();
+    MerkleTree::from_leaves(leaves.iter().map(Vec::as_slice))
+}
+
+/// The tree whose root is a shard header's `outgoing_receipts_root` or `incoming_receipts_root`:
+/// one leaf per receipt, its id.
+pub fn receipts_tree(receipts: &[Receipt]) -> MerkleTree {
+    let ids: Vec<Hash> = receipts.iter().map(Receipt::id).collect();
+    MerkleTree::from_leaves(ids.iter().map(|h| h.as_bytes().as_slice()))
 }
 
 impl Encode for TxOutcome {

@@ -7,7 +7,7 @@
 //! are bounded per sender and in total. A transaction leaves the pool only by being included
 //! in a block, or by being dropped with a reason the node records (see [`Mempool::remove`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use joule_light_client::{Account, Address, CodecError, Hash, KeyError, SignedTransaction};
 use thiserror::Error;
@@ -261,25 +261,23 @@ impl Mempool {
         }
     }
 
-    /// Removes and returns every pending transaction whose nonce the committed state has
-    /// passed (another transaction with that nonce was included), with the reason.
-    pub fn evict_stale(
-        &mut self,
+    /// Pending transactions (other than those in `exclude`) whose nonce the state given by
+    /// `account` has passed: another transaction used that nonce. Nothing is removed.
+    pub fn stale(
+        &self,
         mut account: impl FnMut(&Address) -> Account,
+        exclude: &HashSet<Hash>,
     ) -> Vec<(SignedTransaction, String)> {
         let mut stale = Vec::new();
-        let mut ids = Vec::new();
         for (sender, queue) in &self.by_sender {
             let next = account(sender).nonce;
             for (nonce, e) in queue.range(..next) {
-                ids.push(e.id);
-                stale.push((
-                    e.stx.clone(),
-                    format!("nonce {nonce} was used by another transaction"),
-                ));
+                if !exclude.contains(&e.id) {
+                    let reason = format!("nonce {nonce} was used by another transaction");
+                    stale.push((e.stx.clone(), reason));
+                }
             }
         }
-        self.remove(ids);
         stale
     }
 
@@ -426,6 +424,26 @@ mod tests {
         assert_eq!(picked, vec![0, 1]);
         let capped = mp.select(1, 1, |_| rich()).concat();
         assert_eq!(capped.len(), 1);
+    }
+
+    #[test]
+    fn stale_lists_passed_nonces_except_excluded() {
+        let k = SecretKey::from_seed(&[1; 32]);
+        let mut mp = Mempool::new("c".into(), FEE, 100);
+        let ids: Vec<Hash> = (0..3)
+            .map(|n| mp.insert(tx(&k, n, 1), &rich()).unwrap())
+            .collect();
+        let moved = Account {
+            balance: 1_000_000,
+            nonce: 2,
+        };
+        let exclude: HashSet<Hash> = [ids[0]].into_iter().collect();
+        let stale = mp.stale(|_| moved, &exclude);
+        assert_eq!(
+            stale.iter().map(|(s, _)| s.tx.nonce).collect::<Vec<_>>(),
+            vec![1]
+        );
+        assert_eq!(mp.len(), 3, "nothing removed");
     }
 
     #[test]

@@ -147,7 +147,8 @@ impl std::fmt::Debug for Node {
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -397,12 +398,8 @@ impl Node {
         Ok(())
     }
 
-    /// Time until the next block should be produced, given the head's timestamp.
+    /// The target time between blocks.
     pub fn block_interval(&self) -> Duration {
         Duration::from_millis(self.genesis.block_interval_ms)
     }
-}
-
-pub(crate) fn now_millis() -> u64 {
-    now_ms()
 }

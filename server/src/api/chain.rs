@@ -105,8 +105,9 @@ pub async fn search(
         if let Some(height) = node.store.height_of(&hash)? {
             return Ok(Json(SearchResult::Block { height, hash }));
         }
-        if node.store.tx(&hash)?.is_some()
-            || node.pending(&hash).is_some()
+        // Mempool before store: see `get_tx`.
+        if node.pending(&hash).is_some()
+            || node.store.tx(&hash)?.is_some()
             || node.store.dropped(&hash)?.is_some()
         {
             return Ok(Json(SearchResult::Transaction { id: hash }));

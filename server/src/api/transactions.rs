@@ -72,6 +72,19 @@ pub async fn get_tx(
             format!("transaction id must be 64 hex characters: {e}"),
         )
     })?;
+    // The mempool first: the producer commits a block to the store before it removes the
+    // block's transactions from the mempool, so in this order no transaction is missed.
+    if let Some(stx) = node.pending(&id) {
+        let sender = stx.tx.sender_address();
+        return Ok(Json(TxResponse {
+            id,
+            tx: stx,
+            sender,
+            state: TxState::Pending,
+            inclusion: None,
+            receipt: None,
+        }));
+    }
     if let Some(t) = node.store.tx(&id)? {
         let inclusion = tx_inclusion(&node.store, &t)?;
         let receipt = receipt_view(&node.store, &t)?;
@@ -82,17 +95,6 @@ pub async fn get_tx(
             state: TxState::Included,
             inclusion: Some(inclusion),
             receipt,
-        }));
-    }
-    if let Some(stx) = node.pending(&id) {
-        let sender = stx.tx.sender_address();
-        return Ok(Json(TxResponse {
-            id,
-            tx: stx,
-            sender,
-            state: TxState::Pending,
-            inclusion: None,
-            receipt: None,
         }));
     }
     if let Some((stx, reason)) = node.store.dropped(&id)? {

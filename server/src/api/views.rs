@@ -4,8 +4,8 @@ use joule_light_client::api::{
     ReceiptApplied, ReceiptView, ShardInclusion, TxInclusion, TxSummary,
 };
 use joule_light_client::block::shards_tree;
-use joule_light_client::merkle::MerkleTree;
-use joule_light_client::{Encode, Hash, Receipt, ShardId};
+use joule_light_client::receipt::{outcomes_tree, receipts_tree};
+use joule_light_client::ShardId;
 
 use super::error::ApiError;
 use crate::store::{Store, StoredBlock, StoredTx};
@@ -43,9 +43,7 @@ fn load_block(store: &Store, height: u64) -> Result<StoredBlock, ApiError> {
 pub fn tx_inclusion(store: &Store, t: &StoredTx) -> Result<TxInclusion, ApiError> {
     let block = load_block(store, t.height)?;
     let outcomes = store.shard_outcomes(t.height, t.shard)?;
-    let leaves: Vec<Vec<u8>> = outcomes.iter().map(Encode::encode).collect();
-    let tree = MerkleTree::from_leaves(leaves.iter().map(Vec::as_slice));
-    let proof = tree
+    let proof = outcomes_tree(&outcomes)
         .proof(u64::from(t.index))
         .ok_or_else(|| ApiError::not_found("transaction missing from its shard block"))?;
     Ok(TxInclusion {
@@ -57,18 +55,13 @@ pub fn tx_inclusion(store: &Store, t: &StoredTx) -> Result<TxInclusion, ApiError
     })
 }
 
-fn receipt_tree(receipts: &[Receipt]) -> MerkleTree {
-    let ids: Vec<Hash> = receipts.iter().map(Receipt::id).collect();
-    MerkleTree::from_leaves(ids.iter().map(|h| h.as_bytes().as_slice()))
-}
-
 /// The cross-shard receipt a transaction emitted, with proofs, if it emitted one.
 pub fn receipt_view(store: &Store, t: &StoredTx) -> Result<Option<ReceiptView>, ApiError> {
     let out = store.receipts_out(t.height, t.shard)?;
     let Some(index) = out.iter().position(|r| r.tx_id == t.outcome.tx_id) else {
         return Ok(None);
     };
-    let outgoing_proof = receipt_tree(&out)
+    let outgoing_proof = receipts_tree(&out)
         .proof(index as u64)
         .expect("index in range");
     let receipt = out[index].clone();
@@ -77,7 +70,7 @@ pub fn receipt_view(store: &Store, t: &StoredTx) -> Result<Option<ReceiptView>, 
         Some(at) => {
             let block = load_block(store, at.height)?;
             let incoming = store.receipts_in(at.height, at.shard)?;
-            let incoming_proof = receipt_tree(&incoming)
+            let incoming_proof = receipts_tree(&incoming)
                 .proof(u64::from(at.index))
                 .ok_or_else(|| ApiError::not_found("receipt missing from its shard block"))?;
             Some(ReceiptApplied {

@@ -1,17 +1,18 @@
 //! Block production: select from the mempool, execute every shard, build and finalise the
 //! header, commit atomically, then publish.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use joule_light_client::api::{BlockResponse, StatsPoint};
 use joule_light_client::block::shards_tree;
-use joule_light_client::merkle::merkle_root;
-use joule_light_client::{BlockHeader, Encode, Hash, Receipt, ShardHeader, ShardId};
+use joule_light_client::receipt::{outcomes_tree, receipts_tree};
+use joule_light_client::{BlockHeader, Hash, ShardHeader, ShardId};
 use tokio::sync::watch;
 
 use super::exec::{ShardBlockInput, ShardBlockOutput};
-use crate::node::{now_millis, Node, NodeError, STATS_WINDOW};
+use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
 
 impl Node {
@@ -55,15 +56,13 @@ impl Node {
             .iter()
             .enumerate()
             .map(|(s, out)| {
-                let outcome_leaves: Vec<Vec<u8>> =
-                    out.outcomes.iter().map(Encode::encode).collect();
                 let incoming = &chain.pending_receipts[s];
                 ShardHeader {
                     shard: s as ShardId,
                     height,
-                    tx_root: merkle_root(outcome_leaves.iter().map(Vec::as_slice)),
-                    outgoing_receipts_root: receipts_root(&out.outgoing),
-                    incoming_receipts_root: receipts_root(incoming),
+                    tx_root: outcomes_tree(&out.outcomes).root(),
+                    outgoing_receipts_root: receipts_tree(&out.outgoing).root(),
+                    incoming_receipts_root: receipts_tree(incoming).root(),
                     state_root: chain.shards[s].root_with(&out.writes),
                     tx_count: out.outcomes.len() as u32,
                     fees: out.fees,
@@ -78,7 +77,7 @@ impl Node {
             chain_id: g.chain_id.clone(),
             height,
             parent_hash,
-            timestamp_ms: now_millis().max(min_ts),
+            timestamp_ms: now_ms().max(min_ts),
             proposer: self.finalizer.proposer(height),
             shards_root: shards_tree(&shard_headers).root(),
             shard_count: n,
@@ -111,6 +110,26 @@ impl Node {
         }
         drop(chain);
 
+        // Commit, apply and prune as one critical section: readers (the API, admission) see
+        // the previous block or this one, never the store ahead of memory or the mempool behind.
+        let tx_count = included_ids.len() as u64;
+        let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
+        let mut mempool = self.mempool();
+        let included: HashSet<Hash> = included_ids.into_iter().collect();
+        let mut decided = included.clone();
+        decided.extend(dropped.iter().map(|(stx, _)| stx.id()));
+        let stale = mempool.stale(
+            |a| {
+                let s = usize::from(a.shard(n));
+                shards[s]
+                    .writes
+                    .get(a)
+                    .copied()
+                    .unwrap_or_else(|| chain.shards[s].get(a))
+            },
+            &decided,
+        );
+        dropped.extend(stale);
         let bc = BlockCommit {
             block,
             shards,
@@ -118,42 +137,31 @@ impl Node {
         };
         self.store.commit_block(&bc)?;
 
-        // The block is durable; now make it visible.
-        let tx_count = included_ids.len() as u64;
         let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();
         let block = Arc::new(bc.block);
-        {
-            let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
-            for (state, sc) in chain.shards.iter_mut().zip(&bc.shards) {
-                state.apply(&sc.writes);
-            }
-            chain.head = Some(block.clone());
-            chain.pending_receipts = new_receipts;
-            chain.total_txs += tx_count;
-            chain.recent.push_back(StatsPoint {
-                height,
-                timestamp_ms: block.header.timestamp_ms,
-                tx_count,
-            });
-            while chain.recent.len() > STATS_WINDOW {
-                chain.recent.pop_front();
-            }
+        for (state, sc) in chain.shards.iter_mut().zip(&bc.shards) {
+            state.apply(&sc.writes);
         }
+        chain.head = Some(block.clone());
+        chain.pending_receipts = new_receipts;
+        chain.total_txs += tx_count;
+        chain.recent.push_back(StatsPoint {
+            height,
+            timestamp_ms: block.header.timestamp_ms,
+            tx_count,
+        });
+        while chain.recent.len() > STATS_WINDOW {
+            chain.recent.pop_front();
+        }
+        mempool.remove(
+            included
+                .into_iter()
+                .chain(bc.dropped.iter().map(|(stx, _)| stx.id())),
+        );
+        drop(mempool);
+        drop(chain);
         *self.burned.lock().unwrap_or_else(|p| p.into_inner()) += fees;
-        let stale = {
-            let chain = self.chain();
-            let mut mempool = self.mempool();
-            mempool.remove(
-                included_ids
-                    .into_iter()
-                    .chain(bc.dropped.iter().map(|(stx, _)| stx.id())),
-            );
-            mempool.evict_stale(|a| chain.account(a))
-        };
-        if !stale.is_empty() {
-            self.store.record_dropped(&stale)?;
-        }
-        for (stx, reason) in bc.dropped.iter().chain(&stale) {
+        for (stx, reason) in &bc.dropped {
             tracing::warn!(id = %stx.id(), reason, "transaction dropped");
         }
 
@@ -173,11 +181,6 @@ impl Node {
         self.publish(response.clone());
         Ok(response)
     }
-}
-
-fn receipts_root(receipts: &[Receipt]) -> Hash {
-    let ids: Vec<Hash> = receipts.iter().map(Receipt::id).collect();
-    merkle_root(ids.iter().map(|h| h.as_bytes().as_slice()))
 }
 
 /// Produces a block every interval until `shutdown` turns true.
