@@ -10,7 +10,6 @@ use crate::block::{BlockHeader, ShardHeader};
 use crate::codec::Encode;
 use crate::commit::{verify_commit, Commit};
 use crate::error::{Result, VerifyError};
-use crate::hash::Hash;
 use crate::merkle::{leaf_hash, verify_leaf_hash, verify_proof, MerkleProof};
 use crate::receipt::{Receipt, TxOutcome};
 use crate::state::{account_leaf, Account};
@@ -217,9 +216,4 @@ pub fn verify_account(
 ) -> Result<()> {
     verify_proof(&shard.state_root, &account_leaf(address, account), proof)
         .map_err(proof_err("account"))
-}
-
-/// Hash of the trusted checkpoint, shown to users so they can compare it out of band.
-pub fn checkpoint_hash(state: &TrustedState) -> Hash {
-    state.header.hash()
 }

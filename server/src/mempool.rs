@@ -110,7 +110,6 @@ struct Entry {
 /// Pending transactions.
 #[derive(Debug)]
 pub struct Mempool {
-    chain_id: String,
     min_fee: u64,
     capacity: usize,
     by_sender: HashMap<Address, BTreeMap<u64, Entry>>,
@@ -119,10 +118,10 @@ pub struct Mempool {
 }
 
 impl Mempool {
-    /// An empty pool for `chain_id` holding at most `capacity` transactions.
-    pub fn new(chain_id: String, min_fee: u64, capacity: usize) -> Self {
+    /// An empty pool holding at most `capacity` transactions (chain id, fee floor and signature
+    /// are checked before, by [`check_stateless`]).
+    pub fn new(min_fee: u64, capacity: usize) -> Self {
         Self {
-            chain_id,
             min_fee,
             capacity,
             by_sender: HashMap::new(),
@@ -145,11 +144,6 @@ impl Mempool {
     pub fn get(&self, id: &Hash) -> Option<&SignedTransaction> {
         let (sender, nonce) = self.by_id.get(id)?;
         self.by_sender.get(sender)?.get(nonce).map(|e| &e.stx)
-    }
-
-    /// Stateless checks: chain id, fee and signature (the expensive part, done outside locks).
-    pub fn check_stateless(&self, stx: &SignedTransaction) -> Result<(), RejectReason> {
-        check_stateless(&self.chain_id, self.min_fee, stx)
     }
 
     /// The next nonce `sender` should use, counting contiguous pending transactions.
@@ -342,7 +336,7 @@ mod tests {
     #[test]
     fn nonce_rules() {
         let k = SecretKey::from_seed(&[1; 32]);
-        let mut mp = Mempool::new("c".into(), FEE, 100);
+        let mut mp = Mempool::new(FEE, 100);
         let acc = Account {
             balance: 1_000_000,
             nonce: 5,
@@ -374,7 +368,7 @@ mod tests {
     #[test]
     fn balance_counts_pending() {
         let k = SecretKey::from_seed(&[1; 32]);
-        let mut mp = Mempool::new("c".into(), FEE, 100);
+        let mut mp = Mempool::new(FEE, 100);
         // 50 + fee 10 pending; 41 + 10 more would need 111 of 110.
         let acc = Account {
             balance: 110,
@@ -391,7 +385,7 @@ mod tests {
     #[test]
     fn bounds() {
         let k = SecretKey::from_seed(&[1; 32]);
-        let mut mp = Mempool::new("c".into(), FEE, 100);
+        let mut mp = Mempool::new(FEE, 100);
         for n in 0..MAX_PER_SENDER as u64 {
             mp.insert(tx(&k, n, 1), &rich()).unwrap();
         }
@@ -399,7 +393,7 @@ mod tests {
             mp.insert(tx(&k, MAX_PER_SENDER as u64, 1), &rich()),
             Err(RejectReason::SenderQueueFull)
         );
-        let mut small = Mempool::new("c".into(), FEE, 1);
+        let mut small = Mempool::new(FEE, 1);
         small.insert(tx(&k, 0, 1), &rich()).unwrap();
         let other = SecretKey::from_seed(&[2; 32]);
         assert_eq!(
@@ -411,7 +405,7 @@ mod tests {
     #[test]
     fn select_takes_contiguous_runs_only() {
         let k = SecretKey::from_seed(&[1; 32]);
-        let mut mp = Mempool::new("c".into(), FEE, 100);
+        let mut mp = Mempool::new(FEE, 100);
         for n in [0, 1, 3] {
             mp.insert(tx(&k, n, 1), &rich()).unwrap();
         }
@@ -429,7 +423,7 @@ mod tests {
     #[test]
     fn stale_lists_passed_nonces_except_excluded() {
         let k = SecretKey::from_seed(&[1; 32]);
-        let mut mp = Mempool::new("c".into(), FEE, 100);
+        let mut mp = Mempool::new(FEE, 100);
         let ids: Vec<Hash> = (0..3)
             .map(|n| mp.insert(tx(&k, n, 1), &rich()).unwrap())
             .collect();

@@ -265,7 +265,7 @@ impl Node {
             .faucet
             .as_ref()
             .map(|f| Mutex::new(Faucet::new(devnet::faucet_key(), f.amount)));
-        let mempool = Mempool::new(genesis.chain_id.clone(), genesis.min_fee, mempool_capacity);
+        let mempool = Mempool::new(genesis.min_fee, mempool_capacity);
         let (events, _) = broadcast::channel(64);
         let node = Self {
             genesis_hash: genesis.hash(),

@@ -18,11 +18,6 @@ impl ShardState {
         self.accounts.get(address).copied().unwrap_or_default()
     }
 
-    /// Whether the account exists.
-    pub fn contains(&self, address: &Address) -> bool {
-        self.accounts.contains_key(address)
-    }
-
     /// Number of accounts.
     pub fn len(&self) -> usize {
         self.accounts.len()

@@ -198,15 +198,6 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a validator set (idempotent).
-    pub fn put_validator_set(&self, set: &ValidatorSet) -> Result<()> {
-        let tx = self.db.begin_write()?;
-        tx.open_table(VALIDATOR_SETS)?
-            .insert(set.hash().0.as_slice(), set.encode().as_slice())?;
-        tx.commit()?;
-        Ok(())
-    }
-
     /// Commits a block and all it changes atomically.
     pub fn commit_block(&self, c: &BlockCommit) -> Result<()> {
         let header = &c.block.header;
