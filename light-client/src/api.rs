@@ -9,6 +9,7 @@ use crate::commit::Commit;
 use crate::hash::Hash;
 use crate::merkle::MerkleProof;
 use crate::receipt::{Receipt, TxOutcome};
+use crate::smt::StateProof;
 use crate::state::Account;
 use crate::transaction::SignedTransaction;
 use crate::validator::ValidatorSet;
@@ -97,6 +98,28 @@ pub struct BlockResponse {
     pub commit: Commit,
     /// The validator set that signed it.
     pub validators: ValidatorSet,
+    /// How each shard block was executed, as the node reports it (not covered by the commit).
+    #[serde(default)]
+    pub metrics: Vec<ShardExecMetrics>,
+}
+
+/// How one shard block was executed: the parallel executor's per-block metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardExecMetrics {
+    /// The shard.
+    pub shard: ShardId,
+    /// Transactions executed (included or skipped).
+    pub txs: u32,
+    /// Threads that worked on the block (1 when it ran in order).
+    pub threads: u32,
+    /// Executions begun, re-executions included.
+    pub incarnations: u64,
+    /// Validations run.
+    pub validations: u64,
+    /// Whether Block-STM ran (false: small or contended, run in order).
+    pub parallel: bool,
+    /// Time spent executing, in microseconds.
+    pub exec_us: u64,
 }
 
 /// A page of items.
@@ -238,8 +261,8 @@ pub struct TxResponse {
 pub struct AccountProof {
     /// The shard block whose `state_root` the proof is against.
     pub at: ShardInclusion,
-    /// Proof of the account's leaf.
-    pub proof: MerkleProof,
+    /// Proof of the account's state, or of its absence, in the state tree.
+    pub proof: StateProof,
 }
 
 /// `GET /accounts/{address}`.
@@ -251,8 +274,10 @@ pub struct AccountResponse {
     pub shard: ShardId,
     /// State at the latest final block (zero if the account does not exist yet).
     pub account: Account,
-    /// Proof of `account`; `None` when the account does not exist (non-inclusion proofs come
-    /// with the authenticated state tree).
+    /// Whether the account exists (has ever been written).
+    pub exists: bool,
+    /// Proof of `account` (or of its absence) against the head's shard state root; `None`
+    /// only before the first block.
     pub proof: Option<AccountProof>,
     /// Next nonce to use, counting the account's pending transactions.
     pub next_nonce: u64,

@@ -5,6 +5,7 @@ use thiserror::Error;
 use crate::crypto::{KeyError, PublicKey};
 use crate::hash::Hash;
 use crate::merkle::MerkleError;
+use crate::smt::StateProofError;
 
 /// A verification failure.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -114,6 +115,9 @@ pub enum VerifyError {
         /// Why it failed.
         source: MerkleError,
     },
+    /// An account's state proof failed.
+    #[error("account proof: {0}")]
+    AccountProof(#[from] StateProofError),
 }
 
 /// Result of a verification.

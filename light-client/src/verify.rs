@@ -12,7 +12,8 @@ use crate::commit::{verify_commit, Commit};
 use crate::error::{Result, VerifyError};
 use crate::merkle::{leaf_hash, verify_leaf_hash, verify_proof, MerkleProof};
 use crate::receipt::{Receipt, TxOutcome};
-use crate::state::{account_leaf, Account};
+use crate::smt::StateProof;
+use crate::state::Account;
 use crate::validator::ValidatorSet;
 
 /// What a light client trusts: a verified header and the set that signed it.
@@ -207,13 +208,13 @@ pub fn verify_incoming_receipt(
     .map_err(proof_err("incoming receipt"))
 }
 
-/// Verifies an account's state against a verified shard header's state root.
+/// Verifies an account's state against a verified shard header's state root: `Some` claims
+/// the account exists with that state, `None` that no account exists at the address.
 pub fn verify_account(
     shard: &ShardHeader,
     address: &Address,
-    account: &Account,
-    proof: &MerkleProof,
+    account: Option<&Account>,
+    proof: &StateProof,
 ) -> Result<()> {
-    verify_proof(&shard.state_root, &account_leaf(address, account), proof)
-        .map_err(proof_err("account"))
+    Ok(proof.verify(&shard.state_root, address, account)?)
 }

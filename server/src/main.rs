@@ -75,6 +75,9 @@ enum BenchCommand {
         /// Most threads (default: the machine's cores).
         #[arg(long)]
         max_threads: Option<usize>,
+        /// Account counts to draw from (default: 2,10,100,1000,10000).
+        #[arg(long, value_delimiter = ',')]
+        accounts: Vec<usize>,
         /// Write the rows as JSON here too.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -133,21 +136,27 @@ async fn main() -> anyhow::Result<()> {
                     txs,
                     reps,
                     max_threads,
+                    accounts,
                     json,
                 },
         } => {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let opts = joule_server::bench::ExecBenchOptions {
+            let opts = joule_server::bench::exec::ExecBenchOptions {
                 txs,
                 reps,
                 max_threads: max_threads.unwrap_or(cores),
-                accounts: joule_server::bench::ACCOUNT_COUNTS.to_vec(),
+                accounts: if accounts.is_empty() {
+                    joule_server::bench::exec::ACCOUNT_COUNTS.to_vec()
+                } else {
+                    accounts
+                },
             };
             println!("exec: {txs} transfers per block, median of {reps}, {cores} cores");
-            let rows = tokio::task::spawn_blocking(move || joule_server::bench::run_exec(&opts))
-                .await?
-                .map_err(anyhow::Error::msg)?;
-            print!("{}", joule_server::bench::table(&rows));
+            let rows =
+                tokio::task::spawn_blocking(move || joule_server::bench::exec::run_exec(&opts))
+                    .await?
+                    .map_err(anyhow::Error::msg)?;
+            print!("{}", joule_server::bench::exec::table(&rows));
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_vec_pretty(&rows)?)
                     .with_context(|| format!("writing {}", path.display()))?;

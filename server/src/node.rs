@@ -15,7 +15,7 @@ use joule_light_client::{
 use thiserror::Error;
 use tokio::sync::broadcast;
 
-use crate::chain::{Executor, SequentialExecutor, ShardState};
+use crate::chain::{Executor, ParallelExecutor, ShardState};
 use crate::consensus::{ConsensusError, Finalizer, LocalValidators};
 use crate::devnet::{self, DevnetOptions};
 use crate::faucet::{Faucet, FaucetError};
@@ -181,10 +181,8 @@ impl Node {
             dir,
             genesis,
             Box::new(finalizer),
-            // Block-STM (`chain::ParallelExecutor`) gives the same result but is still slower
-            // than sequential execution for native transfers (`joule bench exec`); switch once
-            // it wins.
-            Box::new(SequentialExecutor),
+            // One pool, one thread per core, shared by shards, Block-STM and the state trees.
+            Box::new(ParallelExecutor::per_core()),
             config.mempool_capacity,
         )
     }
@@ -216,15 +214,19 @@ impl Node {
             store.init_genesis(&accounts, &genesis.validators)?;
         }
         let height = store.head_height()?.ok_or(StoreError::Uninitialised)?;
-        let mut shards = vec![ShardState::default(); usize::from(n)];
-        let mut by_shard: Vec<std::collections::BTreeMap<Address, Account>> =
-            vec![Default::default(); usize::from(n)];
+        // The state trees are rebuilt from the stored accounts (in parallel) and must give
+        // the head's state roots: a mismatch means the database is corrupt.
+        let mut by_shard: Vec<Vec<(Address, Account)>> = vec![Vec::new(); usize::from(n)];
         for (a, acc) in store.accounts()? {
-            by_shard[usize::from(a.shard(n))].insert(a, acc);
+            by_shard[usize::from(a.shard(n))].push((a, acc));
         }
-        for (s, w) in shards.iter_mut().zip(&by_shard) {
-            s.apply(w);
-        }
+        let shards: Vec<ShardState> = by_shard
+            .iter_mut()
+            .map(|w| {
+                w.sort_unstable_by_key(|(a, _)| *a);
+                ShardState::from_accounts(w)
+            })
+            .collect();
         let head = if height > 0 {
             store.block(height)?.map(Arc::new)
         } else {

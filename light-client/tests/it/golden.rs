@@ -98,6 +98,46 @@ fn merkle_vector() {
     );
 }
 
+fn golden_accounts() -> Vec<(Address, Account)> {
+    let mut v: Vec<(Address, Account)> = (1..=3u8)
+        .map(|i| {
+            (
+                Address::from_public_key(&key(i).public_key()),
+                Account {
+                    balance: u64::from(i) * 1_000,
+                    nonce: u64::from(i),
+                },
+            )
+        })
+        .collect();
+    v.sort_unstable_by_key(|(a, _)| *a);
+    v
+}
+
+#[test]
+fn state_tree_vector() {
+    let acc = golden_accounts();
+    assert_eq!(
+        smt::leaf_hash(&acc[0].0, &acc[0].1).to_hex(),
+        GOLDEN_STATE_LEAF
+    );
+    assert_eq!(
+        smt::node_hash(&Hash::ZERO, &Hash([1; 32])).to_hex(),
+        GOLDEN_STATE_NODE
+    );
+    assert_eq!(smt::state_root(&acc).to_hex(), GOLDEN_STATE_ROOT);
+    let proof = smt::prove(&acc, &acc[1].0);
+    assert_eq!(hex::encode(proof.encode()), GOLDEN_STATE_PROOF);
+    assert_eq!(
+        codec::decode_exact::<StateProof>(&proof.encode()).unwrap(),
+        proof
+    );
+}
+
+const GOLDEN_STATE_LEAF: &str = "af8e8d862196cc2b2da2328507d348aa857bfdaa1486ab85179ae19c3a8f4c53";
+const GOLDEN_STATE_NODE: &str = "d4f71e917b0e22d3ee2cb3e750ff5129c2ed121fabdc2c8e432dc15d81600cd2";
+const GOLDEN_STATE_ROOT: &str = "9c3c2759d8bc2159939dfac76c90917bc340bff36fbe0c1a7b5439ff4578f500";
+const GOLDEN_STATE_PROOF: &str = "02af8e8d862196cc2b2da2328507d348aa857bfdaa1486ab85179ae19c3a8f4c53e67c836239aefdfdc167bf8e6d1de8112831abf953a683fbcda5be3e34daf1f601ad6ed0e51366d992d9163d2ee66e563df447892fe8030000000000000100000000000000";
 const GOLDEN_TX_BYTES: &str = "010c0000006a6f756c652d6465766e65748a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0700000000000000e803000000000000000e60593ef6f624b0e23c8835c6d8a95116f9b48d00dd0ee902000000";
 const GOLDEN_TX_ID: &str = "d4e0de95bbc023955fa60ff054afd50d7f1d6ef661d6dada3c265d2a33399a81";
 const GOLDEN_TX_SIG: &str = "2ce8aee3623b2526ade583ed74641fc8b665c90931872966b94aa49b33ae5abab637668c7d677c387ba9f4766fd40e1a65bde25886fcb538e46eef8aee8d4105";

@@ -1,7 +1,7 @@
 //! Shard headers in blocks, and transaction outcomes, receipts and accounts in shard headers.
 
 use joule_light_client::merkle::MerkleTree;
-use joule_light_client::state::{account_leaf, state_root};
+use joule_light_client::state::state_root;
 use joule_light_client::*;
 
 use super::fixtures::*;
@@ -114,12 +114,11 @@ fn receipt_emitted_and_applied() {
     ));
 }
 
-#[test]
-fn account_in_state_root() {
-    let accounts: Vec<(Address, Account)> = (0..7u8)
+fn state(n: u8) -> Vec<(Address, Account)> {
+    let mut v: Vec<(Address, Account)> = (0..n)
         .map(|i| {
             (
-                Address([i; 20]),
+                Address::from_public_key(&key(100 + i).public_key()),
                 Account {
                     balance: u64::from(i) * 100,
                     nonce: u64::from(i),
@@ -127,18 +126,126 @@ fn account_in_state_root() {
             )
         })
         .collect();
+    v.sort_unstable_by_key(|(a, _)| *a);
+    v
+}
+
+fn header_with_state(accounts: &[(Address, Account)]) -> ShardHeader {
     let mut sh = shard_header(0, 1, &[]);
-    sh.state_root = state_root(accounts.iter().map(|(a, b)| (a, b)));
-    let leaves: Vec<Vec<u8>> = accounts.iter().map(|(a, b)| account_leaf(a, b)).collect();
-    let tree = MerkleTree::from_leaves(leaves.iter().map(Vec::as_slice));
+    sh.state_root = state_root(accounts);
+    sh
+}
+
+#[test]
+fn account_in_state_root() {
+    let accounts = state(9);
+    let sh = header_with_state(&accounts);
     let (addr, acc) = accounts[4];
-    assert_eq!(
-        verify_account(&sh, &addr, &acc, &tree.proof(4).unwrap()),
-        Ok(())
-    );
+    let proof = smt::prove(&accounts, &addr);
+    assert_eq!(verify_account(&sh, &addr, Some(&acc), &proof), Ok(()));
+}
+
+#[test]
+fn absent_account_proven_absent() {
+    let accounts = state(9);
+    let sh = header_with_state(&accounts);
+    let missing = Address::from_public_key(&key(7).public_key());
+    let proof = smt::prove(&accounts, &missing);
+    assert_eq!(verify_account(&sh, &missing, None, &proof), Ok(()));
+}
+
+#[test]
+fn inflated_balance() {
+    let accounts = state(9);
+    let sh = header_with_state(&accounts);
+    let (addr, acc) = accounts[4];
+    let mut proof = smt::prove(&accounts, &addr);
     let richer = Account {
         balance: acc.balance + 1,
         ..acc
     };
-    assert!(verify_account(&sh, &addr, &richer, &tree.proof(4).unwrap()).is_err());
+    assert_eq!(
+        verify_account(&sh, &addr, Some(&richer), &proof),
+        Err(VerifyError::AccountProof(StateProofError::ValueMismatch))
+    );
+    // Inflating the proof's leaf too: the path no longer leads to the root.
+    proof.leaf = Some((addr, richer));
+    assert_eq!(
+        verify_account(&sh, &addr, Some(&richer), &proof),
+        Err(VerifyError::AccountProof(StateProofError::RootMismatch))
+    );
+}
+
+#[test]
+fn hidden_account_claimed_absent() {
+    // An existing account denied with another account's non-inclusion-style proof.
+    let accounts = state(9);
+    let sh = header_with_state(&accounts);
+    let (victim, _) = accounts[2];
+    let (other, _) = accounts[6];
+    let proof = smt::prove(&accounts, &other);
+    assert!(verify_account(&sh, &victim, None, &proof).is_err());
+    // And its own inclusion proof cannot say "absent".
+    let own = smt::prove(&accounts, &victim);
+    assert_eq!(
+        verify_account(&sh, &victim, None, &own),
+        Err(VerifyError::AccountProof(
+            StateProofError::ClaimedAbsentButPresent
+        ))
+    );
+}
+
+#[test]
+fn invented_account() {
+    let accounts = state(9);
+    let sh = header_with_state(&accounts);
+    let missing = Address::from_public_key(&key(7).public_key());
+    let proof = smt::prove(&accounts, &missing);
+    assert_eq!(
+        verify_account(&sh, &missing, Some(&Account::default()), &proof),
+        Err(VerifyError::AccountProof(
+            StateProofError::ClaimedPresentButAbsent
+        ))
+    );
+}
+
+#[test]
+fn tampered_sibling() {
+    let accounts = state(9);
+    let sh = header_with_state(&accounts);
+    let (addr, acc) = accounts[4];
+    let mut proof = smt::prove(&accounts, &addr);
+    proof.siblings[0].0[0] ^= 1;
+    assert!(verify_account(&sh, &addr, Some(&acc), &proof).is_err());
+}
+
+#[test]
+fn truncated_and_padded_proofs() {
+    let accounts = state(9);
+    let sh = header_with_state(&accounts);
+    let (addr, acc) = accounts[4];
+    let proof = smt::prove(&accounts, &addr);
+    let mut short = proof.clone();
+    short.siblings.pop();
+    assert!(verify_account(&sh, &addr, Some(&acc), &short).is_err());
+    let mut long = proof.clone();
+    long.siblings.push(smt::EMPTY);
+    assert!(verify_account(&sh, &addr, Some(&acc), &long).is_err());
+    let mut deep = proof;
+    deep.siblings = vec![smt::EMPTY; 161];
+    assert_eq!(
+        verify_account(&sh, &addr, Some(&acc), &deep),
+        Err(VerifyError::AccountProof(StateProofError::TooDeep(161)))
+    );
+}
+
+#[test]
+fn stale_state_root() {
+    // A proof against the previous state does not verify against the new root.
+    let mut accounts = state(9);
+    let (addr, acc) = accounts[4];
+    let old_proof = smt::prove(&accounts, &addr);
+    accounts[4].1.balance += 50;
+    let sh = header_with_state(&accounts);
+    assert!(verify_account(&sh, &addr, Some(&acc), &old_proof).is_err());
 }

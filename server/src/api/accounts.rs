@@ -19,17 +19,17 @@ pub async fn get_account(
         .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
     let shard = address.shard(node.genesis.shard_count);
     // State, proof and head come from one read of the chain, so they agree.
-    let (account, proof) = {
+    let (account, exists, proof) = {
         let chain = node.chain();
         let state = &chain.shards[usize::from(shard)];
-        let proof = match (&chain.head, state.proof(&address)) {
-            (Some(head), Some(proof)) => Some(AccountProof {
+        let proof = match &chain.head {
+            Some(head) => Some(AccountProof {
                 at: shard_inclusion(head, shard)?,
-                proof,
+                proof: state.proof(&address),
             }),
-            _ => None,
+            None => None,
         };
-        (state.get(&address), proof)
+        (state.get(&address), state.contains(&address), proof)
     };
     let next_nonce = node.next_nonce(&address);
     let total = node.store.account_tx_count(&address)?;
@@ -41,6 +41,7 @@ pub async fn get_account(
         address,
         shard,
         account,
+        exists,
         proof,
         next_nonce,
         transactions: Page {

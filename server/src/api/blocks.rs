@@ -83,12 +83,14 @@ pub async fn get_block(
         .store
         .validator_set(&b.header.validator_set_hash)?
         .ok_or_else(|| ApiError::not_found("validator set of this block is unknown"))?;
+    let metrics = node.store.exec_metrics(b.header.height)?;
     Ok(Json(BlockResponse {
         hash: b.header.hash(),
         header: b.header,
         shards: b.shards,
         commit: b.commit,
         validators,
+        metrics,
     }))
 }
 

@@ -5,14 +5,19 @@
 //! It must be deterministic: the same input gives the same output, byte for byte.
 //!
 //! Incoming receipts are credited first, in order; then the transactions run in block order
-//! through the VM ([`super::vm`]).
+//! through the transfer VM ([`super::vm`]). [`run_sequential`] is the reference every other
+//! executor must agree with.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use joule_light_client::{Account, Address, Receipt, ShardId, SignedTransaction, TxOutcome};
+use serde::{Deserialize, Serialize};
 
 use super::state::ShardState;
-use super::vm::{execute_tx, Blocked, StateView, TxContext, TxResult};
+use super::vm::{Blocked, StateView, TransferVm, TxContext, TxResult, Vm};
+
+/// Accounts by address (hashing keyed per process, so crafted addresses cannot collide).
+pub type AccountMap = HashMap<Address, Account, ahash::RandomState>;
 
 /// What a shard block executes.
 #[derive(Debug, Clone, Copy)]
@@ -34,28 +39,67 @@ pub struct ShardBlockInput<'a> {
 /// What executing a shard block produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShardBlockOutput {
-    /// Transactions executed, in order (what the block includes).
-    pub included: Vec<SignedTransaction>,
+    /// Indices (into the input) of the transactions executed, in order: what the block includes.
+    pub included: Vec<usize>,
     /// Their outcomes, in the same order.
     pub outcomes: Vec<TxOutcome>,
     /// Receipts for other shards, in order of emission.
     pub outgoing: Vec<Receipt>,
-    /// Final values of every account touched.
-    pub writes: BTreeMap<Address, Account>,
+    /// Final values of every account touched, sorted by address.
+    pub writes: Vec<(Address, Account)>,
     /// Total fees charged.
     pub fees: u64,
-    /// Transactions not executed, with why (they are not in the block).
-    pub skipped: Vec<(SignedTransaction, String)>,
+    /// Indices of transactions not executed, with why (they are not in the block).
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// How a block was executed: the per-block parallelism metrics the API exposes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecStats {
+    /// Transactions in the block.
+    pub txs: usize,
+    /// Threads that worked on it (1 when it ran sequentially).
+    pub threads: usize,
+    /// Executions begun, including those aborted (`>= txs` when parallel).
+    pub incarnations: usize,
+    /// Validations run.
+    pub validations: usize,
+    /// Whether Block-STM ran (false: the block was small or too contended and ran in order).
+    pub parallel: bool,
+}
+
+impl ExecStats {
+    /// Executions beyond the first per transaction, per transaction.
+    pub fn aborts_per_tx(&self) -> f64 {
+        if self.txs == 0 {
+            0.0
+        } else {
+            self.incarnations.saturating_sub(self.txs) as f64 / self.txs as f64
+        }
+    }
+
+    /// Stats of an in-order run of `txs` transactions.
+    pub fn sequential(txs: usize) -> Self {
+        ExecStats {
+            txs,
+            threads: 1,
+            incarnations: txs,
+            validations: 0,
+            parallel: false,
+        }
+    }
 }
 
 impl ShardBlockInput<'_> {
-    /// What each transaction executes against.
-    pub fn context(&self) -> TxContext {
-        TxContext {
-            shard: self.shard,
-            height: self.height,
-            shard_count: self.shard_count,
-            fee: self.fee,
+    /// The VM that executes this block's transactions.
+    pub fn vm(&self) -> TransferVm {
+        TransferVm {
+            ctx: TxContext {
+                shard: self.shard,
+                height: self.height,
+                shard_count: self.shard_count,
+                fee: self.fee,
+            },
         }
     }
 }
@@ -63,7 +107,49 @@ impl ShardBlockInput<'_> {
 /// Executes shard blocks.
 pub trait Executor: Send + Sync {
     /// Executes `input` against `state` (which it must not change).
-    fn execute(&self, state: &ShardState, input: ShardBlockInput<'_>) -> ShardBlockOutput;
+    fn execute(
+        &self,
+        state: &ShardState,
+        input: ShardBlockInput<'_>,
+    ) -> (ShardBlockOutput, ExecStats);
+
+    /// The thread pool shards should run on, if the executor has one.
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        None
+    }
+}
+
+/// The state a block's transactions start from: the shard's accounts with the incoming
+/// receipts credited, in order.
+pub struct BaseState<'a> {
+    state: &'a ShardState,
+    credited: AccountMap,
+}
+
+impl<'a> BaseState<'a> {
+    /// `state` with `incoming` credited.
+    pub fn new(state: &'a ShardState, incoming: &[Receipt]) -> Self {
+        let mut credited = AccountMap::default();
+        for r in incoming {
+            let to = credited.entry(r.to).or_insert_with(|| state.get(&r.to));
+            // Total supply fits in a u64 (checked at genesis), so no balance can overflow.
+            to.balance = to.balance.saturating_add(r.amount);
+        }
+        BaseState { state, credited }
+    }
+
+    /// The account before the first transaction.
+    pub fn get(&self, address: &Address) -> Account {
+        match self.credited.get(address) {
+            Some(a) => *a,
+            None => self.state.get(address),
+        }
+    }
+
+    /// The credited accounts (writes of the block even if no transaction touches them).
+    pub fn credited(&self) -> &AccountMap {
+        &self.credited
+    }
 }
 
 /// Executes transactions one after another, in block order.
@@ -71,73 +157,90 @@ pub trait Executor: Send + Sync {
 pub struct SequentialExecutor;
 
 impl Executor for SequentialExecutor {
-    fn execute(&self, state: &ShardState, input: ShardBlockInput<'_>) -> ShardBlockOutput {
-        let mut overlay = Overlay {
-            base: state,
-            writes: credit_receipts(state, input.incoming),
-        };
-        let ctx = input.context();
-        let results: Vec<TxResult> = input
-            .txs
-            .iter()
-            .map(|stx| execute_tx(&mut overlay, stx, &ctx).expect("a plain overlay never blocks"))
-            .collect();
-        assemble(input.txs, results, overlay.writes)
+    fn execute(
+        &self,
+        state: &ShardState,
+        input: ShardBlockInput<'_>,
+    ) -> (ShardBlockOutput, ExecStats) {
+        let vm = input.vm();
+        let base = BaseState::new(state, input.incoming);
+        let (results, writes) = run_sequential(&vm, &base, input.txs, |tx| vm.prepare(tx));
+        (
+            assemble(results, sorted_writes(&base, writes)),
+            ExecStats::sequential(input.txs.len()),
+        )
     }
 }
 
-/// The base state with incoming receipts credited, in order.
-pub fn credit_receipts(state: &ShardState, incoming: &[Receipt]) -> BTreeMap<Address, Account> {
-    let mut writes: BTreeMap<Address, Account> = BTreeMap::new();
-    for r in incoming {
-        let mut to = writes
-            .get(&r.to)
-            .copied()
-            .unwrap_or_else(|| state.get(&r.to));
-        // Total supply fits in a u64 (checked at genesis), so no balance can overflow.
-        to.balance = to.balance.saturating_add(r.amount);
-        writes.insert(r.to, to);
-    }
-    writes
+/// Runs `txs` in order over an overlay of `base`; `prepared(i)` gives transaction `i`'s
+/// prepared form. Returns the outputs and every account the transactions wrote.
+pub fn run_sequential<V: Vm, P: std::borrow::Borrow<V::Prepared>>(
+    vm: &V,
+    base: &BaseState<'_>,
+    txs: &[V::Tx],
+    mut prepared: impl FnMut(&V::Tx) -> P,
+) -> (Vec<V::Output>, AccountMap) {
+    let mut overlay = Overlay {
+        base,
+        writes: AccountMap::with_capacity_and_hasher(txs.len() * 2, Default::default()),
+    };
+    let outputs = txs
+        .iter()
+        .map(|tx| {
+            let p = prepared(tx);
+            match vm.execute(tx, p.borrow(), &mut overlay) {
+                Ok(out) => out,
+                Err(Blocked(_)) => unreachable!("a plain overlay never blocks"),
+            }
+        })
+        .collect();
+    (outputs, overlay.writes)
 }
 
-/// Builds a block's output from per-transaction results and the final account values.
-pub fn assemble(
-    txs: &[SignedTransaction],
-    results: Vec<TxResult>,
-    writes: BTreeMap<Address, Account>,
-) -> ShardBlockOutput {
+/// The block's writes: the credited accounts overwritten by the transactions' writes, sorted.
+pub fn sorted_writes(
+    base: &BaseState<'_>,
+    tx_writes: impl IntoIterator<Item = (Address, Account)>,
+) -> Vec<(Address, Account)> {
+    let mut all = base.credited().clone();
+    all.extend(tx_writes);
+    let mut v: Vec<(Address, Account)> = all.into_iter().collect();
+    v.sort_unstable_by_key(|(a, _)| *a);
+    v
+}
+
+/// Builds a block's output from per-transaction results and the block's sorted writes.
+pub fn assemble(results: Vec<TxResult>, writes: Vec<(Address, Account)>) -> ShardBlockOutput {
     let mut out = ShardBlockOutput {
         writes,
         ..Default::default()
     };
-    for (stx, result) in txs.iter().zip(results) {
+    for (i, result) in results.into_iter().enumerate() {
         match result {
             TxResult::Executed { outcome, receipt } => {
                 out.fees += outcome.fee;
                 out.outcomes.push(outcome);
                 out.outgoing.extend(receipt);
-                out.included.push(stx.clone());
+                out.included.push(i);
             }
-            TxResult::Skipped(reason) => out.skipped.push((stx.clone(), reason)),
+            TxResult::Skipped(reason) => out.skipped.push((i, reason)),
         }
     }
     out
 }
 
-/// A view that writes into a map over the shard state.
-struct Overlay<'a> {
-    base: &'a ShardState,
-    writes: BTreeMap<Address, Account>,
+/// A view that writes into a map over the base state.
+struct Overlay<'a, 'b> {
+    base: &'a BaseState<'b>,
+    writes: AccountMap,
 }
 
-impl StateView for Overlay<'_> {
+impl StateView for Overlay<'_, '_> {
     fn read(&mut self, address: &Address) -> Result<Account, Blocked> {
-        Ok(self
-            .writes
-            .get(address)
-            .copied()
-            .unwrap_or_else(|| self.base.get(address)))
+        Ok(match self.writes.get(address) {
+            Some(a) => *a,
+            None => self.base.get(address),
+        })
     }
 
     fn write(&mut self, address: Address, account: Account) {

@@ -1,9 +1,11 @@
-//! The chain's core: shard state, execution of shard blocks, and block production.
+//! The chain's core: shard state and its tree, execution of shard blocks, and block
+//! production.
 
 pub mod blockstm;
 pub mod exec;
 pub mod producer;
 pub mod state;
+pub mod tree;
 pub mod vm;
 
 pub use blockstm::ParallelExecutor;

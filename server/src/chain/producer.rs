@@ -11,7 +11,11 @@ use joule_light_client::receipt::{outcomes_tree, receipts_tree};
 use joule_light_client::{BlockHeader, Hash, ShardHeader, ShardId};
 use tokio::sync::watch;
 
+use joule_light_client::api::ShardExecMetrics;
+use rayon::prelude::*;
+
 use super::exec::{ShardBlockInput, ShardBlockOutput};
+use super::tree::Tree;
 use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
 
@@ -29,29 +33,47 @@ impl Node {
             mempool.select(n, g.max_txs_per_shard_block as usize, |a| chain.account(a))
         };
 
-        // Shards execute side by side; each executor call is deterministic on its own input.
-        let outputs: Vec<ShardBlockOutput> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .map(|s| {
-                    let state = &chain.shards[usize::from(s)];
-                    let input = ShardBlockInput {
-                        shard: s,
-                        height,
-                        shard_count: n,
-                        fee: g.min_fee,
-                        incoming: &chain.pending_receipts[usize::from(s)],
-                        txs: &selected[usize::from(s)],
-                    };
-                    let executor = self.executor.as_ref();
-                    scope.spawn(move || executor.execute(state, input))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("executor panicked"))
-                .collect()
-        });
+        // Shards execute side by side on the executor's pool (their Block-STM workers share
+        // it); each executor call is deterministic on its own input.
+        let run_shard = |s: u16| {
+            let input = ShardBlockInput {
+                shard: s,
+                height,
+                shard_count: n,
+                fee: g.min_fee,
+                incoming: &chain.pending_receipts[usize::from(s)],
+                txs: &selected[usize::from(s)],
+            };
+            let t = Instant::now();
+            let (out, stats) = self.executor.execute(&chain.shards[usize::from(s)], input);
+            let metrics = ShardExecMetrics {
+                shard: s,
+                txs: stats.txs as u32,
+                threads: stats.threads as u32,
+                incarnations: stats.incarnations as u64,
+                validations: stats.validations as u64,
+                parallel: stats.parallel,
+                exec_us: t.elapsed().as_micros() as u64,
+            };
+            (out, metrics)
+        };
+        let executed: Vec<(ShardBlockOutput, ShardExecMetrics)> = match self.executor.pool() {
+            Some(pool) => pool.install(|| (0..n).into_par_iter().map(run_shard).collect()),
+            None => (0..n).map(run_shard).collect(),
+        };
+        let (outputs, metrics): (Vec<ShardBlockOutput>, Vec<ShardExecMetrics>) =
+            executed.into_iter().unzip();
 
+        // The next state trees, shards side by side (each update is itself parallel).
+        let trees: Vec<Tree> = {
+            let next = |s: usize| chain.shards[s].next_tree(&outputs[s].writes);
+            match self.executor.pool() {
+                Some(pool) => {
+                    pool.install(|| (0..outputs.len()).into_par_iter().map(next).collect())
+                }
+                None => (0..outputs.len()).map(next).collect(),
+            }
+        };
         let shard_headers: Vec<ShardHeader> = outputs
             .iter()
             .enumerate()
@@ -63,7 +85,7 @@ impl Node {
                     tx_root: outcomes_tree(&out.outcomes).root(),
                     outgoing_receipts_root: receipts_tree(&out.outgoing).root(),
                     incoming_receipts_root: receipts_tree(incoming).root(),
-                    state_root: chain.shards[s].root_with(&out.writes),
+                    state_root: trees[s].root(),
                     tx_count: out.outcomes.len() as u32,
                     fees: out.fees,
                 }
@@ -96,16 +118,27 @@ impl Node {
         let mut new_receipts = vec![Vec::new(); usize::from(n)];
         let mut shards = Vec::with_capacity(usize::from(n));
         for (s, out) in outputs.into_iter().enumerate() {
-            dropped.extend(out.skipped);
+            let txs = &selected[s];
+            dropped.extend(
+                out.skipped
+                    .into_iter()
+                    .map(|(i, why)| (txs[i].clone(), why)),
+            );
             included_ids.extend(out.outcomes.iter().map(|o| o.tx_id));
             for r in &out.outgoing {
                 new_receipts[usize::from(r.dest_shard)].push(r.clone());
             }
             shards.push(ShardCommit {
-                txs: out.included.into_iter().zip(out.outcomes).collect(),
+                txs: out
+                    .included
+                    .into_iter()
+                    .map(|i| txs[i].clone())
+                    .zip(out.outcomes)
+                    .collect(),
                 outgoing: out.outgoing,
                 incoming: chain.pending_receipts[s].clone(),
                 writes: out.writes,
+                metrics: metrics[s],
             });
         }
         drop(chain);
@@ -121,11 +154,11 @@ impl Node {
         let stale = mempool.stale(
             |a| {
                 let s = usize::from(a.shard(n));
-                shards[s]
-                    .writes
-                    .get(a)
-                    .copied()
-                    .unwrap_or_else(|| chain.shards[s].get(a))
+                let w = &shards[s].writes;
+                match w.binary_search_by(|(k, _)| k.cmp(a)) {
+                    Ok(i) => w[i].1,
+                    Err(_) => chain.shards[s].get(a),
+                }
             },
             &decided,
         );
@@ -139,8 +172,8 @@ impl Node {
 
         let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();
         let block = Arc::new(bc.block);
-        for (state, sc) in chain.shards.iter_mut().zip(&bc.shards) {
-            state.apply(&sc.writes);
+        for ((state, sc), tree) in chain.shards.iter_mut().zip(&bc.shards).zip(trees) {
+            state.apply_with_tree(&sc.writes, tree);
         }
         chain.head = Some(block.clone());
         chain.pending_receipts = new_receipts;
@@ -171,6 +204,7 @@ impl Node {
             shards: block.shards.clone(),
             commit: block.commit.clone(),
             validators: self.finalizer.validators(height),
+            metrics: bc.shards.iter().map(|s| s.metrics).collect(),
         });
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         if tx_count > 0 {

@@ -1,21 +1,34 @@
-//! A shard's accounts in memory, and its state root.
+//! A shard's accounts in memory, with the state tree that commits to them.
 
-use std::collections::BTreeMap;
+use joule_light_client::{Account, Address, Hash, StateProof};
 
-use joule_light_client::merkle::{leaf_hash, MerkleProof, MerkleTree};
-use joule_light_client::state::account_leaf;
-use joule_light_client::{Account, Address, Hash};
+use super::exec::AccountMap;
+use super::tree::Tree;
 
-/// The accounts of one shard, sorted by address (the order the state root commits to).
+/// The accounts of one shard and their state tree (always in step).
 #[derive(Debug, Clone, Default)]
 pub struct ShardState {
-    accounts: BTreeMap<Address, Account>,
+    accounts: AccountMap,
+    tree: Tree,
 }
 
 impl ShardState {
+    /// A shard holding `accounts` (sorted by address, no repeats); the tree is built in
+    /// parallel on the current rayon pool.
+    pub fn from_accounts(accounts: &[(Address, Account)]) -> Self {
+        let mut s = Self::default();
+        s.apply(accounts);
+        s
+    }
+
     /// The account at `address` (zero balance and nonce if absent).
     pub fn get(&self, address: &Address) -> Account {
         self.accounts.get(address).copied().unwrap_or_default()
+    }
+
+    /// Whether an account exists at `address` (has ever been written).
+    pub fn contains(&self, address: &Address) -> bool {
+        self.accounts.contains_key(address)
     }
 
     /// Number of accounts.
@@ -28,65 +41,38 @@ impl ShardState {
         self.accounts.is_empty()
     }
 
-    /// All accounts in address order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Address, &Account)> {
-        self.accounts.iter()
-    }
-
     /// Sum of balances.
     pub fn total_balance(&self) -> u128 {
         self.accounts.values().map(|a| u128::from(a.balance)).sum()
     }
 
-    /// Applies a block's writes.
-    pub fn apply(&mut self, writes: &BTreeMap<Address, Account>) {
-        for (a, acc) in writes {
-            self.accounts.insert(*a, *acc);
-        }
+    /// The state tree after applying `writes` (sorted by address, no repeats), without
+    /// applying them: the producer puts its root in the shard header before committing.
+    pub fn next_tree(&self, writes: &[(Address, Account)]) -> Tree {
+        self.tree.update(writes)
     }
 
-    /// Leaf hashes of the state with `writes` applied, without applying them.
-    fn leaves_with(&self, writes: &BTreeMap<Address, Account>) -> Vec<Hash> {
-        let mut out = Vec::with_capacity(self.accounts.len() + writes.len());
-        let mut base = self.accounts.iter().peekable();
-        let mut over = writes.iter().peekable();
-        loop {
-            let next = match (base.peek(), over.peek()) {
-                (None, None) => break,
-                (Some(_), None) => base.next(),
-                (None, Some(_)) => over.next(),
-                (Some((ba, _)), Some((oa, _))) => match ba.cmp(oa) {
-                    std::cmp::Ordering::Less => base.next(),
-                    std::cmp::Ordering::Greater => over.next(),
-                    std::cmp::Ordering::Equal => {
-                        base.next();
-                        over.next()
-                    }
-                },
-            };
-            let (a, acc) = next.expect("peeked");
-            out.push(leaf_hash(&account_leaf(a, acc)));
-        }
-        out
+    /// Applies a block's writes (sorted by address, no repeats).
+    pub fn apply(&mut self, writes: &[(Address, Account)]) {
+        let tree = self.next_tree(writes);
+        self.apply_with_tree(writes, tree);
     }
 
-    /// The state root after applying `writes` (which are not applied).
-    pub fn root_with(&self, writes: &BTreeMap<Address, Account>) -> Hash {
-        MerkleTree::from_leaf_hashes(self.leaves_with(writes)).root()
+    /// Applies a block's writes whose tree [`Self::next_tree`] already computed.
+    pub fn apply_with_tree(&mut self, writes: &[(Address, Account)], tree: Tree) {
+        self.accounts.reserve(writes.len());
+        self.accounts.extend(writes.iter().copied());
+        self.tree = tree;
     }
 
-    /// The current state root.
+    /// The state root.
     pub fn root(&self) -> Hash {
-        self.root_with(&BTreeMap::new())
+        self.tree.root()
     }
 
-    /// Inclusion proof of `address` against [`Self::root`], if the account exists.
-    pub fn proof(&self, address: &Address) -> Option<MerkleProof> {
-        let index = self.accounts.range(..*address).count() as u64;
-        if !self.accounts.contains_key(address) {
-            return None;
-        }
-        MerkleTree::from_leaf_hashes(self.leaves_with(&BTreeMap::new())).proof(index)
+    /// Proof of the account at `address` — or of its absence — against [`Self::root`].
+    pub fn proof(&self, address: &Address) -> StateProof {
+        self.tree.proof(address, |a| self.get(a))
     }
 }
 
@@ -96,60 +82,47 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn root_with_writes_equals_root_after_apply() {
-        let mut s = ShardState::default();
-        let mut w = BTreeMap::new();
-        for i in (0..20u8).step_by(2) {
-            w.insert(
-                Address([i; 20]),
-                Account {
-                    balance: u64::from(i),
-                    nonce: 0,
-                },
-            );
+    fn acc(b: u64) -> Account {
+        Account {
+            balance: b,
+            nonce: 1,
         }
-        s.apply(&w);
-        let mut w2 = BTreeMap::new();
-        w2.insert(
-            Address([3; 20]),
-            Account {
-                balance: 3,
-                nonce: 1,
-            },
-        );
-        w2.insert(
-            Address([4; 20]),
-            Account {
-                balance: 44,
-                nonce: 1,
-            },
-        );
-        let predicted = s.root_with(&w2);
-        s.apply(&w2);
-        assert_eq!(predicted, s.root());
-        assert_eq!(s.root(), state_root(s.iter()));
     }
 
     #[test]
-    fn proofs_verify() {
-        let mut s = ShardState::default();
-        let w: BTreeMap<_, _> = (0..9u8)
-            .map(|i| {
-                (
-                    Address([i; 20]),
-                    Account {
-                        balance: 1,
-                        nonce: 2,
-                    },
-                )
-            })
-            .collect();
+    fn next_tree_predicts_the_root_after_apply() {
+        let mut s = ShardState::from_accounts(
+            &(0..20u8)
+                .step_by(2)
+                .map(|i| (Address([i; 20]), acc(u64::from(i))))
+                .collect::<Vec<_>>(),
+        );
+        let w = vec![(Address([3; 20]), acc(3)), (Address([4; 20]), acc(44))];
+        let predicted = s.next_tree(&w).root();
+        assert_ne!(predicted, s.root());
         s.apply(&w);
+        assert_eq!(predicted, s.root());
+        let mut flat: Vec<(Address, Account)> = (0..20u8)
+            .step_by(2)
+            .map(|i| (Address([i; 20]), acc(u64::from(i))))
+            .collect();
+        flat.push((Address([3; 20]), acc(3)));
+        flat[2].1 = acc(44);
+        flat.sort_unstable_by_key(|(a, _)| *a);
+        assert_eq!(s.root(), state_root(&flat));
+    }
+
+    #[test]
+    fn proofs_verify_for_present_and_absent_accounts() {
+        let s = ShardState::from_accounts(
+            &(0..9u8)
+                .map(|i| (Address([i; 20]), acc(2)))
+                .collect::<Vec<_>>(),
+        );
         let a = Address([5; 20]);
-        let p = s.proof(&a).unwrap();
-        let leaf = account_leaf(&a, &s.get(&a));
-        assert!(joule_light_client::merkle::verify_proof(&s.root(), &leaf, &p).is_ok());
-        assert!(s.proof(&Address([77; 20])).is_none());
+        assert_eq!(s.proof(&a).verify(&s.root(), &a, Some(&s.get(&a))), Ok(()));
+        let missing = Address([77; 20]);
+        assert!(!s.contains(&missing));
+        assert_eq!(s.proof(&missing).verify(&s.root(), &missing, None), Ok(()));
     }
 }

@@ -4,9 +4,9 @@
 
 mod records;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
+use joule_light_client::api::ShardExecMetrics;
 use joule_light_client::codec::{decode_exact, CodecError, Decode, Encode};
 use joule_light_client::{
     Account, Address, Hash, Receipt, ShardId, SignedTransaction, TxOutcome, ValidatorSet,
@@ -30,6 +30,7 @@ const ACCOUNT_TX_COUNT: TableDefinition<&[u8], u64> = TableDefinition::new("acco
 const DROPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dropped");
 const VALIDATOR_SETS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("validator_sets");
 const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
+const EXEC_METRICS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("exec_metrics");
 
 const HEAD: &str = "head_height";
 const TOTAL_TXS: &str = "total_txs";
@@ -99,6 +100,40 @@ fn account_tx_key(address: &Address, seq: u64) -> [u8; 28] {
     k
 }
 
+/// `txs u32 | threads u32 | incarnations u64 | validations u64 | parallel u8 | exec_us u64`.
+fn encode_metrics(m: &ShardExecMetrics) -> Vec<u8> {
+    let mut out = Vec::with_capacity(33);
+    m.txs.encode_to(&mut out);
+    m.threads.encode_to(&mut out);
+    m.incarnations.encode_to(&mut out);
+    m.validations.encode_to(&mut out);
+    u8::from(m.parallel).encode_to(&mut out);
+    m.exec_us.encode_to(&mut out);
+    out
+}
+
+fn decode_metrics(shard: ShardId, bytes: &[u8]) -> Result<ShardExecMetrics> {
+    let corrupt = |source| StoreError::Corrupt {
+        table: "exec_metrics",
+        source,
+    };
+    let mut r = joule_light_client::codec::Reader::new(bytes);
+    let m = (|| {
+        Ok(ShardExecMetrics {
+            shard,
+            txs: r.u32()?,
+            threads: r.u32()?,
+            incarnations: r.u64()?,
+            validations: r.u64()?,
+            parallel: r.u8()? != 0,
+            exec_us: r.u64()?,
+        })
+    })()
+    .map_err(corrupt)?;
+    r.finish().map_err(corrupt)?;
+    Ok(m)
+}
+
 /// One shard's part of a block to commit.
 #[derive(Debug, Clone, Default)]
 pub struct ShardCommit {
@@ -108,8 +143,10 @@ pub struct ShardCommit {
     pub outgoing: Vec<Receipt>,
     /// Receipts applied.
     pub incoming: Vec<Receipt>,
-    /// Final values of touched accounts.
-    pub writes: BTreeMap<Address, Account>,
+    /// Final values of touched accounts, sorted by address.
+    pub writes: Vec<(Address, Account)>,
+    /// How the shard block was executed.
+    pub metrics: ShardExecMetrics,
 }
 
 /// Everything one block changes.
@@ -149,6 +186,7 @@ impl Store {
         tx.open_table(DROPPED)?;
         tx.open_table(VALIDATOR_SETS)?;
         tx.open_table(MEMPOOL)?;
+        tx.open_table(EXEC_METRICS)?;
         tx.commit()?;
         Ok(Self { db })
     }
@@ -215,6 +253,7 @@ impl Store {
             let mut in_t = tx.open_table(RECEIPTS_IN)?;
             let mut applied = tx.open_table(RECEIPT_APPLIED)?;
             let mut accounts = tx.open_table(ACCOUNTS)?;
+            let mut metrics = tx.open_table(EXEC_METRICS)?;
             let mut acc_txs = tx.open_table(ACCOUNT_TXS)?;
             let mut acc_count = tx.open_table(ACCOUNT_TX_COUNT)?;
             let mut dropped = tx.open_table(DROPPED)?;
@@ -268,6 +307,7 @@ impl Store {
                 for (a, acc) in &sc.writes {
                     accounts.insert(a.0.as_slice(), acc.encode().as_slice())?;
                 }
+                metrics.insert((height, shard), encode_metrics(&sc.metrics).as_slice())?;
             }
             for (stx, reason) in &c.dropped {
                 dropped.insert(
@@ -311,6 +351,18 @@ impl Store {
         t.get(height)?
             .map(|g| decode("blocks", g.value()))
             .transpose()
+    }
+
+    /// How each shard block at `height` was executed (empty if not recorded).
+    pub fn exec_metrics(&self, height: u64) -> Result<Vec<ShardExecMetrics>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(EXEC_METRICS)?;
+        let mut out = Vec::new();
+        for row in t.range((height, 0)..=(height, u16::MAX))? {
+            let (k, v) = row?;
+            out.push(decode_metrics(k.value().1, v.value())?);
+        }
+        Ok(out)
     }
 
     /// Height of the block with this hash.

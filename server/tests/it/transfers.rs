@@ -125,15 +125,40 @@ fn same_and_cross_shard_transfers_verify_with_the_light_client() {
             &proof.at.shard_proof,
         )
         .unwrap();
+        assert!(acc.exists);
         verify_account(
             &proof.at.shard_header,
             &acc.address,
-            &acc.account,
+            Some(&acc.account),
             &proof.proof,
         )
         .unwrap();
         assert_eq!(acc.transactions.total, 1);
     }
+    // An address nobody has used: proven absent against the same verified state root.
+    let nobody = joule_light_client::Address([0x5a; 20]);
+    let acc: AccountResponse = node.get(&format!("/accounts/{nobody}"));
+    assert!(!acc.exists);
+    let proof = acc.proof.expect("absent accounts have a proof too");
+    let trusted = verified_chain_to(&node, proof.at.height);
+    verify_shard_header(
+        &trusted.header,
+        &proof.at.shard_header,
+        &proof.at.shard_proof,
+    )
+    .unwrap();
+    verify_account(&proof.at.shard_header, &nobody, None, &proof.proof).unwrap();
+    assert!(
+        verify_account(
+            &proof.at.shard_header,
+            &nobody,
+            Some(&acc.account),
+            &proof.proof
+        )
+        .is_err(),
+        "cannot be passed off as an existing empty account"
+    );
+
     let sender: AccountResponse = node.get(&format!("/accounts/{}", address(&alice)));
     assert_eq!(sender.account.nonce, 2);
     assert_eq!(sender.next_nonce, 2);

@@ -1,59 +1,88 @@
-//! Block-STM: optimistic parallel execution of one shard block that gives exactly the result of
+//! Block-STM: optimistic parallel execution of one block that gives exactly the result of
 //! executing its transactions in order.
 //!
-//! Each transaction runs through the same VM as the sequential executor, against a view over
-//! [`mvmemory::MvMemory`] that records where every read came from and buffers writes. The
-//! [`scheduler::Scheduler`] hands threads the lowest pending task; validation re-reads an
-//! incarnation's read set and aborts it if any value changed, marking its writes ESTIMATE so
-//! readers wait instead of wasting work. When all is validated, the outputs of the last
-//! incarnations, in block order, are the block's output.
+//! The executor is generic over a [`Vm`]; it knows keys and values, not transfers.
 //!
-//! Small blocks and single-thread configurations run the sequential executor directly (same
-//! result, no coordination cost).
+//! 1. **Prepare** every transaction in parallel (state-independent work: hashing, addresses).
+//! 2. **Estimate** the block's parallelism from the declared keys of a prefix of the block: the
+//!    longest chain of transactions linked by a shared key. A block too contended for the
+//!    threads to win (every transaction touching one account, say) runs in order instead —
+//!    same result, no wasted incarnations. This is how the executor avoids Block-STM's
+//!    collapse under contention.
+//! 3. **Execute** with Block-STM: each incarnation runs through the VM against a view over
+//!    multi-version memory that records where every read came from and buffers writes. The
+//!    [`scheduler::Scheduler`] hands threads the lowest pending task; validation re-reads an
+//!    incarnation's read set and aborts it if any value changed, marking its writes ESTIMATE
+//!    so readers wait instead of wasting work. When all is validated, the outputs of the last
+//!    incarnations, in block order, are the block's output.
+//!
+//! Workers run on a rayon pool shared with the shard-level parallelism of the producer; a block
+//! completes with however many of its workers get a thread.
 
 pub mod mvmemory;
 pub mod scheduler;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
-use joule_light_client::{Account, Address, SignedTransaction};
+use joule_light_client::{Account, Address};
+use rayon::prelude::*;
+use smallvec::SmallVec;
 
 use self::mvmemory::{MvMemory, Origin, ReadResult};
 use self::scheduler::{Scheduler, Task};
 use super::exec::{
-    assemble, credit_receipts, Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput,
+    assemble, run_sequential, BaseState, ExecStats, Executor, ShardBlockInput, ShardBlockOutput,
 };
 use super::state::ShardState;
-use super::vm::{execute_tx, Blocked, StateView, TxContext, TxResult};
+use super::vm::{Blocked, StateView, Vm};
 
-/// Blocks smaller than this run sequentially.
+/// Blocks smaller than this run in order.
 pub const MIN_PARALLEL_TXS: usize = 32;
 
-/// Block-STM over a fixed number of threads.
-#[derive(Debug, Clone, Copy)]
+/// Block-STM runs when the estimated parallelism (transactions per step of the longest
+/// key-sharing chain) is at least this many times the thread count; below, in order wins.
+pub const MIN_PARALLELISM_PER_THREAD: f64 = 2.0;
+
+/// Transactions whose declared keys the contention estimate looks at.
+const ESTIMATE_PREFIX: usize = 1024;
+
+/// Block-STM on a rayon thread pool.
+#[derive(Clone)]
 pub struct ParallelExecutor {
-    threads: usize,
+    pool: Arc<rayon::ThreadPool>,
     force: bool,
 }
 
+impl std::fmt::Debug for ParallelExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParallelExecutor")
+            .field("threads", &self.threads())
+            .field("force", &self.force)
+            .finish()
+    }
+}
+
 impl ParallelExecutor {
-    /// An executor using `threads` threads (at least one).
+    /// An executor on a new pool of `threads` threads (at least one).
+    ///
+    /// # Panics
+    /// If the operating system refuses to start the threads.
     pub fn new(threads: usize) -> Self {
-        Self {
-            threads: threads.max(1),
-            force: false,
-        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("joule-exec-{i}"))
+            .build()
+            .expect("start the execution thread pool");
+        Self::with_pool(Arc::new(pool))
     }
 
-    /// Runs Block-STM even for blocks below [`MIN_PARALLEL_TXS`] and with one thread (tests
-    /// exercise it on tiny blocks; the benchmark measures its one-thread overhead).
-    pub fn always_parallel(mut self) -> Self {
-        self.force = true;
-        self
+    /// An executor on an existing pool.
+    pub fn with_pool(pool: Arc<rayon::ThreadPool>) -> Self {
+        Self { pool, force: false }
     }
 
     /// One thread per available core.
@@ -61,9 +90,98 @@ impl ParallelExecutor {
         Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
+    /// Runs Block-STM on every block, however small or contended (tests exercise it on tiny
+    /// blocks; the benchmark measures it unaided).
+    pub fn always_parallel(mut self) -> Self {
+        self.force = true;
+        self
+    }
+
     /// Threads used.
     pub fn threads(&self) -> usize {
-        self.threads
+        self.pool.current_num_threads()
+    }
+
+    /// Executes `txs` in `vm` over `base`. Returns the outputs in block order, every account the
+    /// transactions wrote (unordered), and what it cost.
+    pub fn run<V: Vm>(
+        &self,
+        vm: &V,
+        base: &BaseState<'_>,
+        txs: &[V::Tx],
+    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
+        self.pool.install(|| self.run_in_pool(vm, base, txs))
+    }
+
+    fn run_in_pool<V: Vm>(
+        &self,
+        vm: &V,
+        base: &BaseState<'_>,
+        txs: &[V::Tx],
+    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
+        let n = txs.len();
+        let threads = self.threads().min(n.max(1));
+        let prepared: Vec<V::Prepared> = txs
+            .par_iter()
+            .with_min_len(256)
+            .map(|tx| vm.prepare(tx))
+            .collect();
+        let in_order = |prepared: &[V::Prepared]| {
+            let mut i = 0;
+            let (outputs, writes) = run_sequential(vm, base, txs, |_| {
+                i += 1;
+                &prepared[i - 1]
+            });
+            (
+                outputs,
+                writes.into_iter().collect(),
+                ExecStats::sequential(n),
+            )
+        };
+        if !self.force && (threads < 2 || n < MIN_PARALLEL_TXS) {
+            return in_order(&prepared);
+        }
+        if !self.force
+            && parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)])
+                < MIN_PARALLELISM_PER_THREAD * threads as f64
+        {
+            return in_order(&prepared);
+        }
+        let block = Block {
+            vm,
+            base,
+            txs,
+            prepared: &prepared,
+            memory: MvMemory::new(n * 2),
+            scheduler: Scheduler::new(n, threads),
+            tx_state: (0..n).map(|_| Mutex::new(TxState::default())).collect(),
+            incarnations: AtomicUsize::new(0),
+            validations: AtomicUsize::new(0),
+        };
+        rayon::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|_| block.work());
+            }
+        });
+        let stats = ExecStats {
+            txs: n,
+            threads,
+            incarnations: block.incarnations.into_inner(),
+            validations: block.validations.into_inner(),
+            parallel: true,
+        };
+        let outputs: Vec<V::Output> = block
+            .tx_state
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .output
+                    .expect("every transaction executed")
+            })
+            .collect();
+        (outputs, block.memory.into_final_values(), stats)
     }
 }
 
@@ -73,55 +191,93 @@ impl Default for ParallelExecutor {
     }
 }
 
-/// What one parallel execution cost.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ExecStats {
-    /// Transactions in the block.
-    pub txs: usize,
-    /// Threads that worked on it (1 when it ran sequentially).
-    pub threads: usize,
-    /// Executions begun, including those aborted (`>= txs`).
-    pub incarnations: usize,
-    /// Validations run.
-    pub validations: usize,
+impl Executor for ParallelExecutor {
+    fn execute(
+        &self,
+        state: &ShardState,
+        input: ShardBlockInput<'_>,
+    ) -> (ShardBlockOutput, ExecStats) {
+        let vm = input.vm();
+        let base = BaseState::new(state, input.incoming);
+        let (results, tx_writes, stats) = self.run(&vm, &base, input.txs);
+        let writes = self.pool.install(|| {
+            let mut all = base.credited().clone();
+            all.extend(tx_writes);
+            let mut v: Vec<(Address, Account)> = all.into_iter().collect();
+            v.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            v
+        });
+        (assemble(results, writes), stats)
+    }
+
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        Some(&self.pool)
+    }
 }
 
-impl ExecStats {
-    /// Executions beyond the first per transaction, per transaction.
-    pub fn aborts_per_tx(&self) -> f64 {
-        if self.txs == 0 {
-            0.0
-        } else {
-            self.incarnations.saturating_sub(self.txs) as f64 / self.txs as f64
+/// Transactions per step of the longest chain of transactions linked by a shared declared key:
+/// how many threads the block could keep busy.
+fn parallelism<V: Vm>(prepared: &[V::Prepared]) -> f64 {
+    // depth[key]: the longest chain ending at the last transaction that declared it.
+    let mut depth: HashMap<Address, u32, ahash::RandomState> =
+        HashMap::with_capacity_and_hasher(prepared.len() * 2, Default::default());
+    let mut longest = 0;
+    for p in prepared {
+        let keys = V::declared_keys(p);
+        let d = 1 + keys
+            .iter()
+            .map(|k| depth.get(k).copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        for k in keys {
+            depth.insert(*k, d);
+        }
+        longest = longest.max(d);
+    }
+    prepared.len() as f64 / f64::from(longest.max(1))
+}
+
+/// What the last incarnation of a transaction read, wrote and produced.
+struct TxState<O> {
+    reads: SmallVec<[(Address, Origin); 4]>,
+    writes: SmallVec<[Address; 2]>,
+    output: Option<O>,
+}
+
+impl<O> Default for TxState<O> {
+    fn default() -> Self {
+        Self {
+            reads: SmallVec::new(),
+            writes: SmallVec::new(),
+            output: None,
         }
     }
 }
 
-/// The block's fixed inputs, shared by all workers.
-struct Block<'a> {
-    base: &'a ShardState,
-    credited: &'a BTreeMap<Address, Account>,
-    txs: &'a [SignedTransaction],
-    ctx: TxContext,
+/// The block's fixed inputs and shared execution state.
+struct Block<'a, V: Vm> {
+    vm: &'a V,
+    base: &'a BaseState<'a>,
+    txs: &'a [V::Tx],
+    prepared: &'a [V::Prepared],
     memory: MvMemory,
     scheduler: Scheduler,
-    reads: Vec<Mutex<Vec<(Address, Origin)>>>,
-    results: Vec<Mutex<Option<TxResult>>>,
+    tx_state: Vec<Mutex<TxState<V::Output>>>,
     incarnations: AtomicUsize,
     validations: AtomicUsize,
 }
 
 /// A transaction's view: reads through multi-version memory, writes buffered.
-struct MvView<'a, 'b> {
-    block: &'a Block<'b>,
+struct MvView<'a, 'b, V: Vm> {
+    block: &'a Block<'b, V>,
     txn: usize,
-    reads: Vec<(Address, Origin)>,
-    writes: Vec<(Address, Account)>,
+    reads: SmallVec<[(Address, Origin); 4]>,
+    writes: SmallVec<[(Address, Account); 2]>,
 }
 
-impl StateView for MvView<'_, '_> {
+impl<V: Vm> StateView for MvView<'_, '_, V> {
     fn read(&mut self, address: &Address) -> Result<Account, Blocked> {
-        if let Some((_, v)) = self.writes.iter().rev().find(|(a, _)| a == address) {
+        if let Some((_, v)) = self.writes.iter().find(|(a, _)| a == address) {
             return Ok(*v);
         }
         match self.block.memory.read(address, self.txn) {
@@ -132,11 +288,7 @@ impl StateView for MvView<'_, '_> {
             }
             ReadResult::Storage => {
                 self.reads.push((*address, Origin::Storage));
-                let b = self.block;
-                Ok(b.credited
-                    .get(address)
-                    .copied()
-                    .unwrap_or_else(|| b.base.get(address)))
+                Ok(self.block.base.get(address))
             }
         }
     }
@@ -149,126 +301,84 @@ impl StateView for MvView<'_, '_> {
     }
 }
 
-impl Block<'_> {
-    fn execute(&self, txn: usize, incarnation: usize) -> Option<Task> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What one worker did, summed into the block's stats when it stops (no shared counters on
+/// the hot path).
+#[derive(Default)]
+struct WorkerCounts {
+    incarnations: usize,
+    validations: usize,
+}
+
+impl<V: Vm> Block<'_, V> {
+    fn execute(&self, txn: usize, incarnation: usize, counts: &mut WorkerCounts) -> Option<Task> {
         loop {
-            self.incarnations.fetch_add(1, Ordering::Relaxed);
+            counts.incarnations += 1;
             let mut view = MvView {
                 block: self,
                 txn,
-                reads: Vec::new(),
-                writes: Vec::new(),
+                reads: SmallVec::new(),
+                writes: SmallVec::new(),
             };
-            match execute_tx(&mut view, &self.txs[txn], &self.ctx) {
+            match self
+                .vm
+                .execute(&self.txs[txn], &self.prepared[txn], &mut view)
+            {
                 Err(Blocked(blocking)) => {
                     if self.scheduler.add_dependency(txn, blocking) {
                         return None;
                     }
                     // The blocker finished meanwhile: run again.
                 }
-                Ok(result) => {
-                    *self.reads[txn].lock().unwrap_or_else(|p| p.into_inner()) = view.reads;
-                    *self.results[txn].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                    let wrote_new = self.memory.record(txn, incarnation, &view.writes);
+                Ok(output) => {
+                    let wrote_new = {
+                        let mut st = lock(&self.tx_state[txn]);
+                        let st = &mut *st;
+                        st.reads = view.reads;
+                        st.output = Some(output);
+                        self.memory
+                            .record(txn, incarnation, &view.writes, &mut st.writes)
+                    };
                     return self.scheduler.finish_execution(txn, incarnation, wrote_new);
                 }
             }
         }
     }
 
-    fn validate(&self, txn: usize, incarnation: usize) -> Option<Task> {
-        self.validations.fetch_add(1, Ordering::Relaxed);
-        let valid = {
-            let reads = self.reads[txn].lock().unwrap_or_else(|p| p.into_inner());
-            reads
-                .iter()
-                .all(|(a, origin)| match self.memory.read(a, txn) {
-                    ReadResult::Value(_, now) => now == *origin,
-                    ReadResult::Storage => *origin == Origin::Storage,
-                    ReadResult::Dependency(_) => false,
-                })
-        };
+    fn validate(&self, txn: usize, incarnation: usize, counts: &mut WorkerCounts) -> Option<Task> {
+        counts.validations += 1;
+        let st = lock(&self.tx_state[txn]);
+        let valid = st
+            .reads
+            .iter()
+            .all(|(a, origin)| match self.memory.read(a, txn) {
+                ReadResult::Value(_, now) => now == *origin,
+                ReadResult::Storage => *origin == Origin::Storage,
+                ReadResult::Dependency(_) => false,
+            });
         let aborted = !valid && self.scheduler.try_validation_abort(txn, incarnation);
         if aborted {
-            self.memory.convert_writes_to_estimates(txn);
+            self.memory.convert_writes_to_estimates(txn, &st.writes);
         }
+        drop(st);
         self.scheduler.finish_validation(txn, aborted)
     }
 
     fn work(&self) {
+        let mut counts = WorkerCounts::default();
+        let mut claim = scheduler::Claim::default();
         let mut task = None;
         while !self.scheduler.done() {
-            task = match task.or_else(|| self.scheduler.next_task()) {
-                Some(Task::Execute(t, i)) => self.execute(t, i),
-                Some(Task::Validate(t, i)) => self.validate(t, i),
-                None => return,
+            task = match task.or_else(|| self.scheduler.next_task(&mut claim)) {
+                Some(Task::Execute(t, i)) => self.execute(t, i, &mut counts),
+                Some(Task::Validate(t, i)) => self.validate(t, i, &mut counts),
+                None => break,
             };
         }
-    }
-}
-
-impl Executor for ParallelExecutor {
-    fn execute(&self, state: &ShardState, input: ShardBlockInput<'_>) -> ShardBlockOutput {
-        self.execute_measured(state, input).0
-    }
-}
-
-impl ParallelExecutor {
-    /// Executes and reports what it cost.
-    pub fn execute_measured(
-        &self,
-        state: &ShardState,
-        input: ShardBlockInput<'_>,
-    ) -> (ShardBlockOutput, ExecStats) {
-        let n = input.txs.len();
-        let parallel = n > 0 && (self.force || (self.threads > 1 && n >= MIN_PARALLEL_TXS));
-        if !parallel {
-            let stats = ExecStats {
-                txs: n,
-                threads: 1,
-                incarnations: n,
-                validations: 0,
-            };
-            return (SequentialExecutor.execute(state, input), stats);
-        }
-        let threads = self.threads.min(n);
-        let credited = credit_receipts(state, input.incoming);
-        let (memory, results, stats) = {
-            let block = Block {
-                base: state,
-                credited: &credited,
-                txs: input.txs,
-                ctx: input.context(),
-                memory: MvMemory::new(n),
-                scheduler: Scheduler::new(n),
-                reads: (0..n).map(|_| Mutex::new(Vec::new())).collect(),
-                results: (0..n).map(|_| Mutex::new(None)).collect(),
-                incarnations: AtomicUsize::new(0),
-                validations: AtomicUsize::new(0),
-            };
-            std::thread::scope(|s| {
-                for _ in 0..threads {
-                    s.spawn(|| block.work());
-                }
-            });
-            let stats = ExecStats {
-                txs: n,
-                threads,
-                incarnations: block.incarnations.into_inner(),
-                validations: block.validations.into_inner(),
-            };
-            (block.memory, block.results, stats)
-        };
-        let results: Vec<TxResult> = results
-            .into_iter()
-            .map(|r| {
-                r.into_inner()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .expect("every transaction executed")
-            })
-            .collect();
-        let mut writes = credited;
-        writes.extend(memory.final_values());
-        (assemble(input.txs, results, writes), stats)
+        self.incarnations.fetch_add(counts.incarnations, Relaxed);
+        self.validations.fetch_add(counts.validations, Relaxed);
     }
 }

@@ -1,10 +1,16 @@
 //! Block-STM's collaborative scheduler (Gelashvili et al., "Block-STM", PPoPP 2023).
 //!
-//! Threads repeatedly take the lowest-indexed pending task: validating a finished incarnation
-//! or executing the next transaction. An incarnation that read a value a lower transaction later
-//! changed fails validation and is re-executed; one that meets an ESTIMATE waits on its writer.
-//! `active` counts handed-out tasks; the block is done when both indices passed the end, no task
-//! is active, and no index was decreased meanwhile (`decreases` unchanged across the check).
+//! Threads repeatedly take the lowest-indexed pending work: validating finished incarnations
+//! or executing the next transactions. An incarnation that read a value a lower transaction
+//! later changed fails validation and is re-executed; one that meets an ESTIMATE waits on its
+//! writer.
+//!
+//! Unlike the paper, a thread claims a short run of consecutive indices at once (a [`Claim`]),
+//! so the shared counters are touched once per run rather than once per transaction — with
+//! transactions that cost a microsecond, those cache-line transfers would otherwise dominate.
+//! `active` counts threads holding a claim (a claim covers the tasks handed out from it and
+//! their follow-ups); the block is done when both indices passed the end, no claim is held,
+//! and no index was decreased meanwhile (`decreases` unchanged across the check).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
@@ -26,10 +32,20 @@ pub enum Task {
     Validate(usize, usize),
 }
 
+/// A run of indices one thread claimed, handed out one task at a time.
+#[derive(Debug, Default)]
+pub struct Claim {
+    validate: bool,
+    next: usize,
+    end: usize,
+    held: bool,
+}
+
 /// Shared scheduling state of one block.
 #[derive(Debug)]
 pub struct Scheduler {
     n: usize,
+    batch: usize,
     execution_idx: AtomicUsize,
     validation_idx: AtomicUsize,
     decreases: AtomicUsize,
@@ -44,10 +60,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Scheduler {
-    /// A scheduler for `n` transactions.
-    pub fn new(n: usize) -> Self {
+    /// A scheduler for `n` transactions run by `threads` threads.
+    pub fn new(n: usize, threads: usize) -> Self {
         Self {
             n,
+            // Long enough to amortise the shared counters, short enough to keep every thread
+            // near the lowest pending index.
+            batch: (n / (threads.max(1) * 32)).clamp(1, 16),
             execution_idx: AtomicUsize::new(0),
             validation_idx: AtomicUsize::new(0),
             decreases: AtomicUsize::new(0),
@@ -103,41 +122,49 @@ impl Scheduler {
         }
     }
 
-    /// The next task, or `None` when the block is done. Spins briefly while others work.
-    pub fn next_task(&self) -> Option<Task> {
+    /// The next task for the thread holding `claim`, or `None` when the block is done.
+    /// Spins briefly while others work. The previous task (and its follow-ups) must be over.
+    pub fn next_task(&self, claim: &mut Claim) -> Option<Task> {
         loop {
-            if self.done() {
-                return None;
-            }
-            if self.validation_idx.load(SeqCst) < self.execution_idx.load(SeqCst) {
-                if self.validation_idx.load(SeqCst) >= self.n {
-                    self.check_done();
-                    std::thread::yield_now();
-                    continue;
-                }
-                self.active.fetch_add(1, SeqCst);
-                let idx = self.validation_idx.fetch_add(1, SeqCst);
-                if idx < self.n {
+            while claim.next < claim.end {
+                let idx = claim.next;
+                claim.next += 1;
+                if claim.validate {
                     let s = *lock(&self.status[idx]);
                     if s.1 == Status::Executed {
                         return Some(Task::Validate(idx, s.0));
                     }
-                }
-                self.active.fetch_sub(1, SeqCst);
-            } else {
-                if self.execution_idx.load(SeqCst) >= self.n {
-                    self.check_done();
-                    // Others still work (or wait on dependencies); stay out of their way.
-                    std::thread::yield_now();
-                    continue;
-                }
-                self.active.fetch_add(1, SeqCst);
-                let idx = self.execution_idx.fetch_add(1, SeqCst);
-                if let Some(inc) = self.try_incarnate(idx) {
+                } else if let Some(inc) = self.try_incarnate(idx) {
                     return Some(Task::Execute(idx, inc));
                 }
+            }
+            if claim.held {
+                claim.held = false;
                 self.active.fetch_sub(1, SeqCst);
             }
+            if self.done() {
+                return None;
+            }
+            let validate = self.validation_idx.load(SeqCst) < self.execution_idx.load(SeqCst);
+            let counter = if validate {
+                &self.validation_idx
+            } else {
+                &self.execution_idx
+            };
+            if counter.load(SeqCst) >= self.n {
+                self.check_done();
+                // Others still work (or wait on dependencies); stay out of their way.
+                std::thread::yield_now();
+                continue;
+            }
+            self.active.fetch_add(1, SeqCst);
+            let idx = counter.fetch_add(self.batch, SeqCst);
+            *claim = Claim {
+                validate,
+                next: idx.min(self.n),
+                end: (idx + self.batch).min(self.n),
+                held: true,
+            };
         }
     }
 
@@ -150,8 +177,6 @@ impl Scheduler {
         }
         lock(&self.status[txn]).1 = Status::Aborting;
         deps.push(txn);
-        drop(deps);
-        self.active.fetch_sub(1, SeqCst);
         true
     }
 
@@ -183,7 +208,6 @@ impl Scheduler {
                 return Some(Task::Validate(txn, incarnation));
             }
         }
-        self.active.fetch_sub(1, SeqCst);
         None
     }
 
@@ -209,7 +233,6 @@ impl Scheduler {
                 }
             }
         }
-        self.active.fetch_sub(1, SeqCst);
         None
     }
 }

@@ -1,7 +1,5 @@
 //! Parallel equals sequential: randomized blocks, and a maximal-contention stress test.
 
-use std::collections::BTreeMap;
-
 use joule_light_client::{
     Account, Address, Payload, Receipt, SecretKey, Signature, SignedTransaction, Transaction,
 };
@@ -56,15 +54,16 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>]) -> Case {
         .collect();
     let mut state = ShardState::default();
     let mut nonces = Vec::new();
-    let mut w = BTreeMap::new();
+    let mut w = Vec::new();
     for a in &addrs {
         let acc = Account {
             balance: rng.gen_range(0..2_000),
             nonce: rng.gen_range(0..3),
         };
         nonces.push(acc.nonce);
-        w.insert(*a, acc);
+        w.push((*a, acc));
     }
+    w.sort_unstable_by_key(|(a, _)| *a);
     state.apply(&w);
     let incoming = (0..rng.gen_range(0..4))
         .map(|i| Receipt {
@@ -121,7 +120,7 @@ fn run(exec: &dyn Executor, c: &Case) -> crate::chain::exec::ShardBlockOutput {
         incoming: &c.incoming,
         txs: &c.txs,
     };
-    exec.execute(&c.state, input)
+    exec.execute(&c.state, input).0
 }
 
 #[test]
@@ -143,7 +142,8 @@ fn parallel_equals_sequential_on_random_blocks() {
             "seed {seed}, {threads} threads, {} txs",
             case.txs.len()
         );
-        let root = |o: &crate::chain::exec::ShardBlockOutput| case.state.root_with(&o.writes);
+        let root =
+            |o: &crate::chain::exec::ShardBlockOutput| case.state.next_tree(&o.writes).root();
         assert_eq!(root(&got), root(&expected));
     }
 }
@@ -156,7 +156,7 @@ fn maximal_contention_terminates_with_the_sequential_result() {
     let hot = &keys[0];
     let hot_addr = Address::from_public_key(&hot.public_key());
     let mut state = ShardState::default();
-    let w: BTreeMap<Address, Account> = keys
+    let mut w: Vec<(Address, Account)> = keys
         .iter()
         .map(|k| {
             (
@@ -168,6 +168,7 @@ fn maximal_contention_terminates_with_the_sequential_result() {
             )
         })
         .collect();
+    w.sort_unstable_by_key(|(a, _)| *a);
     state.apply(&w);
     let mut txs = Vec::new();
     let mut hot_nonce = 0;

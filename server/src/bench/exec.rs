@@ -1,17 +1,17 @@
 //! `joule bench exec`: the Block-STM workload. A block of transfers, each between two accounts
-//! drawn at random from N, executed in memory with signatures taken as verified; sequential
-//! against Block-STM at 1, 2, 4, … threads. Medians of several runs, measured side by side.
+//! drawn at random from N, executed in memory with signatures taken as verified: the sequential
+//! executor against the parallel one (as the node runs it: Block-STM, or in order when the
+//! block is too contended) and against Block-STM forced on every block, at 1, 2, 4, … threads.
+//! Runs are interleaved round-robin so every contender sees the same machine; medians reported.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
-use joule_light_client::{
-    Account, Address, Payload, SecretKey, Signature, SignedTransaction, Transaction,
-};
+use joule_light_client::{Account, Address, Payload, Signature, SignedTransaction, Transaction};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use super::{bench_key, median, thread_counts};
 use crate::chain::blockstm::ParallelExecutor;
 use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput};
 use crate::chain::state::ShardState;
@@ -37,7 +37,7 @@ pub struct ExecBenchOptions {
 pub struct ExecRow {
     /// Accounts transfers are drawn from.
     pub accounts: usize,
-    /// `sequential` or `block-stm`.
+    /// `sequential`, `parallel` (adaptive, what the node runs) or `block-stm` (forced).
     pub executor: &'static str,
     /// Threads.
     pub threads: usize,
@@ -47,6 +47,8 @@ pub struct ExecRow {
     pub speedup: f64,
     /// Re-executions per transaction (median run).
     pub aborts_per_tx: f64,
+    /// Whether Block-STM ran (the adaptive executor runs contended blocks in order).
+    pub block_stm: bool,
 }
 
 struct Workload {
@@ -55,15 +57,13 @@ struct Workload {
 }
 
 fn workload(accounts: usize, txs: usize, seed: u64) -> Workload {
-    let keys: Vec<SecretKey> = (0..accounts as u32)
-        .map(|i| SecretKey::from_seed(&blake3::derive_key("joule bench account", &i.to_le_bytes())))
-        .collect();
+    let keys: Vec<_> = (0..accounts as u32).map(bench_key).collect();
     let addrs: Vec<Address> = keys
         .iter()
         .map(|k| Address::from_public_key(&k.public_key()))
         .collect();
     let mut state = ShardState::default();
-    let funded: BTreeMap<Address, Account> = addrs
+    let mut funded: Vec<(Address, Account)> = addrs
         .iter()
         .map(|a| {
             (
@@ -75,6 +75,7 @@ fn workload(accounts: usize, txs: usize, seed: u64) -> Workload {
             )
         })
         .collect();
+    funded.sort_unstable_by_key(|(a, _)| *a);
     state.apply(&funded);
     let mut nonces = vec![0u64; accounts];
     let mut rng = StdRng::seed_from_u64(seed);
@@ -111,65 +112,76 @@ fn input(w: &Workload) -> ShardBlockInput<'_> {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Thread counts to try: powers of two up to `max`, and `max` itself.
-pub fn thread_counts(max: usize) -> Vec<usize> {
-    let mut t: Vec<usize> = std::iter::successors(Some(1usize), |x| Some(x * 2))
-        .take_while(|x| *x < max)
-        .collect();
-    t.push(max.max(1));
-    t
+struct Contender {
+    name: &'static str,
+    threads: usize,
+    exec: Box<dyn Executor>,
+    times: Vec<f64>,
+    aborts: Vec<f64>,
+    block_stm: bool,
 }
 
 /// Runs the benchmark; fails if any parallel result differs from the sequential one.
 pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
     let mut rows = Vec::new();
     let reps = opts.reps.max(1);
+    let mut contenders = vec![Contender {
+        name: "sequential",
+        threads: 1,
+        exec: Box::new(SequentialExecutor),
+        times: Vec::new(),
+        aborts: Vec::new(),
+        block_stm: false,
+    }];
+    for threads in thread_counts(opts.max_threads) {
+        let adaptive = ParallelExecutor::new(threads);
+        for (name, exec) in [
+            ("parallel", adaptive.clone()),
+            ("block-stm", adaptive.always_parallel()),
+        ] {
+            contenders.push(Contender {
+                name,
+                threads,
+                exec: Box::new(exec),
+                times: Vec::new(),
+                aborts: Vec::new(),
+                block_stm: false,
+            });
+        }
+    }
     for &accounts in &opts.accounts {
         let w = workload(accounts, opts.txs, accounts as u64);
-        let mut expected: Option<ShardBlockOutput> = None;
-        let mut seq = Vec::new();
-        for _ in 0..reps {
-            let t = Instant::now();
-            let out = SequentialExecutor.execute(&w.state, input(&w));
-            seq.push(t.elapsed().as_secs_f64());
-            expected = Some(out);
+        let expected: ShardBlockOutput = SequentialExecutor.execute(&w.state, input(&w)).0;
+        for c in &mut contenders {
+            c.times.clear();
+            c.aborts.clear();
         }
-        let expected = expected.expect("at least one run");
-        let seq_tps = opts.txs as f64 / median(seq);
-        rows.push(ExecRow {
-            accounts,
-            executor: "sequential",
-            threads: 1,
-            tx_per_s: seq_tps,
-            speedup: 1.0,
-            aborts_per_tx: 0.0,
-        });
-        for threads in thread_counts(opts.max_threads) {
-            let exec = ParallelExecutor::new(threads).always_parallel();
-            let mut times = Vec::new();
-            let mut aborts = Vec::new();
-            for _ in 0..reps {
+        for _ in 0..reps {
+            for c in &mut contenders {
                 let t = Instant::now();
-                let (out, stats) = exec.execute_measured(&w.state, input(&w));
-                times.push(t.elapsed().as_secs_f64());
-                aborts.push(stats.aborts_per_tx());
+                let (out, stats) = c.exec.execute(&w.state, input(&w));
+                c.times.push(t.elapsed().as_secs_f64());
+                c.aborts.push(stats.aborts_per_tx());
+                c.block_stm = stats.parallel;
                 if out != expected {
-                    return Err(format!("Block-STM diverged from sequential: {accounts} accounts, {threads} threads"));
+                    return Err(format!(
+                        "{} diverged from sequential: {accounts} accounts, {} threads",
+                        c.name, c.threads
+                    ));
                 }
             }
-            let tps = opts.txs as f64 / median(times);
+        }
+        let seq_tps = opts.txs as f64 / median(contenders[0].times.clone());
+        for c in &contenders {
+            let tps = opts.txs as f64 / median(c.times.clone());
             rows.push(ExecRow {
                 accounts,
-                executor: "block-stm",
-                threads,
+                executor: c.name,
+                threads: c.threads,
                 tx_per_s: tps,
                 speedup: tps / seq_tps,
-                aborts_per_tx: median(aborts),
+                aborts_per_tx: median(c.aborts.clone()),
+                block_stm: c.block_stm,
             });
         }
     }
@@ -179,13 +191,20 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
 /// The rows as a plain-text table.
 pub fn table(rows: &[ExecRow]) -> String {
     let mut s = format!(
-        "{:>9} {:>11} {:>8} {:>12} {:>8} {:>10}\n",
-        "accounts", "executor", "threads", "tx/s", "speedup", "aborts/tx"
+        "{:>9} {:>11} {:>8} {:>12} {:>8} {:>10} {:>10}\n",
+        "accounts", "executor", "threads", "tx/s", "speedup", "aborts/tx", "ran"
     );
     for r in rows {
+        let ran = if r.executor == "sequential" {
+            "in order"
+        } else if r.block_stm {
+            "block-stm"
+        } else {
+            "in order"
+        };
         s.push_str(&format!(
-            "{:>9} {:>11} {:>8} {:>12.0} {:>7.2}x {:>10.3}\n",
-            r.accounts, r.executor, r.threads, r.tx_per_s, r.speedup, r.aborts_per_tx
+            "{:>9} {:>11} {:>8} {:>12.0} {:>7.2}x {:>10.3} {:>10}\n",
+            r.accounts, r.executor, r.threads, r.tx_per_s, r.speedup, r.aborts_per_tx, ran
         ));
     }
     s
@@ -204,10 +223,12 @@ mod tests {
             accounts: vec![2, 50],
         };
         let rows = run_exec(&opts).unwrap();
-        assert_eq!(rows.len(), 2 * 3);
+        // Per account count: sequential, then adaptive and forced at 1 and 2 threads.
+        assert_eq!(rows.len(), 2 * 5);
         assert!(rows.iter().all(|r| r.tx_per_s > 0.0));
+        assert!(rows
+            .iter()
+            .any(|r| r.executor == "block-stm" && r.block_stm));
         assert!(table(&rows).contains("block-stm"));
-        assert_eq!(thread_counts(16), vec![1, 2, 4, 8, 16]);
-        assert_eq!(thread_counts(6), vec![1, 2, 4, 6]);
     }
 }
