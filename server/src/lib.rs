@@ -13,6 +13,7 @@ pub mod load;
 pub mod mempool;
 pub mod node;
 pub mod server;
+pub mod sigverify;
 pub mod store;
 
 pub use node::{Node, NodeConfig, NodeError};

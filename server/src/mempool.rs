@@ -289,6 +289,16 @@ pub fn check_stateless(
     min_fee: u64,
     stx: &SignedTransaction,
 ) -> Result<(), RejectReason> {
+    check_fields(chain_id, min_fee, stx)?;
+    stx.verify_signature().map_err(RejectReason::BadSignature)
+}
+
+/// The stateless checks except the signature (checked elsewhere, e.g. in a batch).
+pub fn check_fields(
+    chain_id: &str,
+    min_fee: u64,
+    stx: &SignedTransaction,
+) -> Result<(), RejectReason> {
     if stx.tx.chain_id != chain_id {
         return Err(RejectReason::WrongChainId {
             expected: chain_id.to_owned(),
@@ -301,7 +311,7 @@ pub fn check_stateless(
             min_fee,
         });
     }
-    stx.verify_signature().map_err(RejectReason::BadSignature)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::consensus::{ConsensusError, Finalizer, LocalValidators};
 use crate::devnet::{self, DevnetOptions};
 use crate::faucet::{Faucet, FaucetError};
 use crate::genesis::{Genesis, GenesisError};
-use crate::mempool::{check_stateless, Mempool, RejectReason};
+use crate::mempool::{check_fields, check_stateless, Mempool, RejectReason};
 use crate::store::{Store, StoreError, StoredBlock};
 
 /// Blocks kept in memory for the stats endpoint.
@@ -338,6 +338,25 @@ impl Node {
     /// Checks and admits a decoded transaction.
     pub fn admit(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
         check_stateless(&self.genesis.chain_id, self.genesis.min_fee, &stx)?;
+        self.admit_signature_checked(stx)
+    }
+
+    /// Checks and admits many transactions, their signatures verified in parallel batches
+    /// ([`crate::sigverify`]); each gets its own verdict, in order.
+    pub fn admit_many(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
+        let verdicts = crate::sigverify::verify_signatures(&txs);
+        txs.into_iter()
+            .zip(verdicts)
+            .map(|(stx, sig)| {
+                check_fields(&self.genesis.chain_id, self.genesis.min_fee, &stx)?;
+                sig.map_err(RejectReason::BadSignature)?;
+                self.admit_signature_checked(stx)
+            })
+            .collect()
+    }
+
+    /// Admits a transaction whose stateless checks passed.
+    fn admit_signature_checked(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
         let chain = self.chain();
         let account = chain.account(&stx.tx.sender_address());
         self.mempool().insert(stx, &account)

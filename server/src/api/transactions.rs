@@ -7,7 +7,7 @@ use joule_light_client::api::{
     BatchItem, BatchSubmitRequest, BatchSubmitResponse, FaucetRequest, FaucetResponse,
     SubmitRequest, SubmitResponse, TxResponse, TxState,
 };
-use joule_light_client::{Address, Hash};
+use joule_light_client::{Address, Hash, SignedTransaction};
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiResult};
 use super::views::{receipt_view, tx_inclusion};
@@ -15,9 +15,14 @@ use super::{AppState, MAX_BATCH};
 use crate::node::Node;
 
 fn submit_hex(node: &Node, hex_tx: &str) -> Result<Hash, ApiError> {
+    Ok(node.admit(decode_hex(hex_tx)?)?)
+}
+
+fn decode_hex(hex_tx: &str) -> Result<SignedTransaction, ApiError> {
     let bytes = hex::decode(hex_tx.trim().trim_start_matches("0x"))
         .map_err(|_| ApiError::bad_request("malformed_transaction", "transaction must be hex"))?;
-    Ok(node.submit(&bytes)?)
+    SignedTransaction::from_bytes(&bytes)
+        .map_err(|e| ApiError::from(crate::mempool::RejectReason::from(e)))
 }
 
 /// `POST /transactions`: 202 with the id once admitted to the mempool.
@@ -44,18 +49,32 @@ pub async fn submit_batch(
             ),
         ));
     }
-    let results = req
-        .txs
+    // Decode each; the decodable ones are admitted together, signatures checked in batches.
+    let decoded: Vec<Result<SignedTransaction, ApiError>> =
+        req.txs.iter().map(|t| decode_hex(t)).collect();
+    let txs: Vec<SignedTransaction> = decoded
         .iter()
-        .map(|t| match submit_hex(&node, t) {
-            Ok(id) => BatchItem {
-                id: Some(id),
-                error: None,
-            },
-            Err(e) => BatchItem {
-                id: None,
-                error: Some(e.body()),
-            },
+        .filter_map(|d| d.as_ref().ok().cloned())
+        .collect();
+    let mut verdicts = node.admit_many(txs).into_iter();
+    let results = decoded
+        .into_iter()
+        .map(|d| {
+            match d.and_then(|_| {
+                verdicts
+                    .next()
+                    .expect("one verdict per decoded transaction")
+                    .map_err(ApiError::from)
+            }) {
+                Ok(id) => BatchItem {
+                    id: Some(id),
+                    error: None,
+                },
+                Err(e) => BatchItem {
+                    id: None,
+                    error: Some(e.body()),
+                },
+            }
         })
         .collect();
     Ok(Json(BatchSubmitResponse { results }))

@@ -116,3 +116,40 @@ fn sender_queue_is_bounded() {
     let (s, e) = node.submit(&transfer(&chain, &key, 0, to, 1)).unwrap_err();
     assert_eq!((s, e.code.as_str()), (429, "sender_queue_full"));
 }
+
+#[test]
+fn batch_gives_each_transaction_its_own_verdict() {
+    use joule_light_client::api::{BatchSubmitRequest, BatchSubmitResponse};
+    let node = TestNode::start();
+    let chain = node.chain();
+    let (_, a) = devnet_key_where(chain.shard_count, |_| true);
+    let b = joule_server::devnet::account_key(200);
+    let to = address(&SecretKey::from_seed(&[42; 32]));
+    let mut forged = transfer(&chain, &b, 0, to, 5);
+    forged.signature.0[3] ^= 1;
+    let txs = vec![
+        hex::encode(transfer(&chain, &a, 0, to, 1).encode()),
+        "zz".to_owned(),
+        hex::encode(forged.encode()),
+        hex::encode(transfer(&chain, &a, 1, to, 1).encode()),
+    ];
+    let (status, resp) = node
+        .post::<BatchSubmitResponse>("/transactions/batch", &BatchSubmitRequest { txs })
+        .unwrap();
+    assert_eq!(status, 200);
+    let codes: Vec<Option<&str>> = resp
+        .results
+        .iter()
+        .map(|r| r.error.as_ref().map(|e| e.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            None,
+            Some("malformed_transaction"),
+            Some("bad_signature"),
+            None
+        ]
+    );
+    assert!(resp.results[0].id.is_some() && resp.results[3].id.is_some());
+}
