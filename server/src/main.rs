@@ -82,6 +82,45 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// End to end: batch signature checks, admission, parallel execution, state tree, redb
+    /// commit; against the raw batch-verification rate of the same machine.
+    E2e {
+        /// Transactions per block.
+        #[arg(long, default_value_t = 10_000)]
+        txs: usize,
+        /// Blocks measured (median reported).
+        #[arg(long, default_value_t = 7)]
+        blocks: usize,
+        /// Threads (default: the machine's cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the row as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// State tree: build, per-block update, proof cost and memory as accounts grow.
+    State {
+        /// Account counts (default: 10000,100000,1000000).
+        #[arg(long, value_delimiter = ',')]
+        accounts: Vec<usize>,
+        /// Accounts written per update (a 10,000-transfer block writes about 20,000).
+        #[arg(long, default_value_t = 20_000)]
+        writes: usize,
+        /// Updates measured per account count (median reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Write the rows as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+fn write_json(path: Option<PathBuf>, rows: &impl serde::Serialize) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        std::fs::write(&path, serde_json::to_vec_pretty(rows)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -157,11 +196,55 @@ async fn main() -> anyhow::Result<()> {
                     .await?
                     .map_err(anyhow::Error::msg)?;
             print!("{}", joule_server::bench::exec::table(&rows));
-            if let Some(path) = json {
-                std::fs::write(&path, serde_json::to_vec_pretty(&rows)?)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            Ok(())
+            write_json(json, &rows)
+        }
+        Command::Bench {
+            which:
+                BenchCommand::E2e {
+                    txs,
+                    blocks,
+                    threads,
+                    json,
+                },
+        } => {
+            use joule_server::bench::e2e;
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let opts = e2e::E2eBenchOptions {
+                txs,
+                blocks,
+                threads: threads.unwrap_or(cores),
+            };
+            println!("e2e: {txs}-transfer blocks, median of {blocks}, {cores} cores");
+            let row = tokio::task::spawn_blocking(move || e2e::run_e2e(&opts))
+                .await?
+                .map_err(anyhow::Error::msg)?;
+            print!("{}", e2e::table(&row));
+            write_json(json, &vec![row])
+        }
+        Command::Bench {
+            which:
+                BenchCommand::State {
+                    accounts,
+                    writes,
+                    reps,
+                    json,
+                },
+        } => {
+            use joule_server::bench::state;
+            let opts = state::StateBenchOptions {
+                accounts: if accounts.is_empty() {
+                    state::ACCOUNT_COUNTS.to_vec()
+                } else {
+                    accounts
+                },
+                writes,
+                reps,
+            };
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            println!("state: {writes} writes per update, median of {reps}, {cores} cores");
+            let rows = tokio::task::spawn_blocking(move || state::run_state(&opts)).await?;
+            print!("{}", state::table(&rows));
+            write_json(json, &rows)
         }
         Command::Load {
             url,

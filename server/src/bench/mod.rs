@@ -2,7 +2,9 @@
 //! Each prints a table and can write its rows as JSON; each measures its contenders side by
 //! side in one run and reports medians.
 
+pub mod e2e;
 pub mod exec;
+pub mod state;
 
 use joule_light_client::{Address, SecretKey};
 

@@ -33,6 +33,7 @@ impl Node {
             mempool.select(n, g.max_txs_per_shard_block as usize, |a| chain.account(a))
         };
 
+        let selected_at = Instant::now();
         // Shards execute side by side on the executor's pool (their Block-STM workers share
         // it); each executor call is deterministic on its own input.
         let run_shard = |s: u16| {
@@ -64,6 +65,7 @@ impl Node {
         let (outputs, metrics): (Vec<ShardBlockOutput>, Vec<ShardExecMetrics>) =
             executed.into_iter().unzip();
 
+        let executed_at = Instant::now();
         // The next state trees, shards side by side (each update is itself parallel).
         let trees: Vec<Tree> = {
             let next = |s: usize| chain.shards[s].next_tree(&outputs[s].writes);
@@ -106,6 +108,7 @@ impl Node {
             validator_set_hash: self.finalizer.validators(height).hash(),
             next_validator_set_hash: self.finalizer.next_validators(height).hash(),
         };
+        let tree_at = Instant::now();
         let commit = self.finalizer.finalize(&header)?;
         let block = StoredBlock {
             header,
@@ -168,7 +171,9 @@ impl Node {
             shards,
             dropped,
         };
+        let store_at = Instant::now();
         self.store.commit_block(&bc)?;
+        let stored_at = Instant::now();
 
         let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();
         let block = Arc::new(bc.block);
@@ -208,7 +213,17 @@ impl Node {
         });
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         if tx_count > 0 {
-            tracing::info!(height, txs = tx_count, elapsed_ms, "block committed");
+            let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
+            tracing::info!(
+                height,
+                txs = tx_count,
+                elapsed_ms,
+                select_ms = ms(started, selected_at),
+                exec_ms = ms(selected_at, executed_at),
+                tree_ms = ms(executed_at, tree_at),
+                store_ms = ms(store_at, stored_at),
+                "block committed"
+            );
         } else {
             tracing::debug!(height, elapsed_ms, "empty block committed");
         }

@@ -11,6 +11,7 @@ use joule_light_client::codec::{decode_exact, CodecError, Decode, Encode};
 use joule_light_client::{
     Account, Address, Hash, Receipt, ShardId, SignedTransaction, TxOutcome, ValidatorSet,
 };
+use rayon::prelude::*;
 use redb::{Database, ReadableTable, TableDefinition};
 use thiserror::Error;
 
@@ -257,37 +258,70 @@ impl Store {
             let mut acc_txs = tx.open_table(ACCOUNT_TXS)?;
             let mut acc_count = tx.open_table(ACCOUNT_TX_COUNT)?;
             let mut dropped = tx.open_table(DROPPED)?;
-            let mut added: u64 = 0;
+            // Rows are encoded in parallel, then inserted in key order: random keys inserted
+            // in order touch each B-tree page once instead of once per row.
+            let mut tx_rows: Vec<([u8; 32], Vec<u8>)> = c
+                .shards
+                .par_iter()
+                .enumerate()
+                .flat_map_iter(|(shard, sc)| {
+                    sc.txs
+                        .iter()
+                        .enumerate()
+                        .map(move |(index, (stx, outcome))| {
+                            let rec = StoredTx {
+                                stx: stx.clone(),
+                                height,
+                                shard: shard as ShardId,
+                                index: index as u32,
+                                outcome: *outcome,
+                                timestamp_ms: header.timestamp_ms,
+                            };
+                            (outcome.tx_id.0, rec.encode())
+                        })
+                })
+                .collect();
+            tx_rows.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (id, rec) in &tx_rows {
+                txs.insert(id.as_slice(), rec.as_slice())?;
+            }
+            let added = tx_rows.len() as u64;
+            drop(tx_rows);
+
+            // Each party's history gets the block's transactions in block order.
+            let in_order: Vec<&(SignedTransaction, TxOutcome)> =
+                c.shards.iter().flat_map(|sc| &sc.txs).collect();
+            let mut parties: Vec<(Address, u32, [u8; 32])> = in_order
+                .par_iter()
+                .enumerate()
+                .flat_map_iter(|(order, (stx, outcome))| {
+                    let sender = stx.tx.sender_address();
+                    let to = match &stx.tx.payload {
+                        joule_light_client::Payload::Transfer { to, .. } if *to != sender => {
+                            Some(*to)
+                        }
+                        _ => None,
+                    };
+                    std::iter::once(sender)
+                        .chain(to)
+                        .map(move |p| (p, order as u32, outcome.tx_id.0))
+                })
+                .collect();
+            parties.par_sort_unstable();
+            for run in parties.chunk_by(|a, b| a.0 == b.0) {
+                let p = run[0].0;
+                let n = acc_count.get(p.0.as_slice())?.map_or(0, |g| g.value());
+                for (i, (_, _, id)) in run.iter().enumerate() {
+                    acc_txs.insert(account_tx_key(&p, n + i as u64).as_slice(), id.as_slice())?;
+                }
+                acc_count.insert(p.0.as_slice(), n + run.len() as u64)?;
+            }
+            drop(parties);
+
             for (shard, sc) in c.shards.iter().enumerate() {
                 let shard = shard as ShardId;
                 let outcomes = OutcomeList(sc.txs.iter().map(|(_, o)| *o).collect());
                 shard_txs.insert((height, shard), outcomes.encode().as_slice())?;
-                for (index, (stx, outcome)) in sc.txs.iter().enumerate() {
-                    let rec = StoredTx {
-                        stx: stx.clone(),
-                        height,
-                        shard,
-                        index: index as u32,
-                        outcome: *outcome,
-                        timestamp_ms: header.timestamp_ms,
-                    };
-                    txs.insert(outcome.tx_id.0.as_slice(), rec.encode().as_slice())?;
-                    let sender = stx.tx.sender_address();
-                    let mut parties = vec![sender];
-                    match &stx.tx.payload {
-                        joule_light_client::Payload::Transfer { to, .. } if *to != sender => {
-                            parties.push(*to)
-                        }
-                        _ => {}
-                    }
-                    for p in parties {
-                        let n = acc_count.get(p.0.as_slice())?.map_or(0, |g| g.value());
-                        acc_txs
-                            .insert(account_tx_key(&p, n).as_slice(), outcome.tx_id.0.as_slice())?;
-                        acc_count.insert(p.0.as_slice(), n + 1)?;
-                    }
-                    added += 1;
-                }
                 out_t.insert(
                     (height, shard),
                     ReceiptList(sc.outgoing.clone()).encode().as_slice(),
@@ -304,10 +338,14 @@ impl Store {
                     };
                     applied.insert(r.id().0.as_slice(), at.encode().as_slice())?;
                 }
-                for (a, acc) in &sc.writes {
-                    accounts.insert(a.0.as_slice(), acc.encode().as_slice())?;
-                }
                 metrics.insert((height, shard), encode_metrics(&sc.metrics).as_slice())?;
+            }
+            // Each shard's writes are sorted; shards interleave in address order.
+            let mut writes: Vec<&(Address, Account)> =
+                c.shards.iter().flat_map(|sc| &sc.writes).collect();
+            writes.par_sort_unstable_by_key(|(a, _)| *a);
+            for (a, acc) in writes {
+                accounts.insert(a.0.as_slice(), acc.encode().as_slice())?;
             }
             for (stx, reason) in &c.dropped {
                 dropped.insert(

@@ -102,6 +102,11 @@ impl ParallelExecutor {
         self.pool.current_num_threads()
     }
 
+    /// Runs `f` on this executor's pool (rayon work inside it uses these threads).
+    pub fn run_on_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+
     /// Executes `txs` in `vm` over `base`. Returns the outputs in block order, every account the
     /// transactions wrote (unordered), and what it cost.
     pub fn run<V: Vm>(

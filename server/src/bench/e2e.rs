@@ -1,0 +1,180 @@
+//! `joule bench e2e`: the node's whole path for blocks of signed transfers — batch signature
+//! verification and admission, then block production (parallel execution, state-tree update,
+//! validator signatures, the redb commit) — against, in the same run, the machine's raw batch
+//! signature-verification rate on all cores: the floor the pipeline cannot beat.
+
+use std::time::Instant;
+
+use joule_light_client::{Address, Payload, SecretKey, SignedTransaction, Transaction};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use super::{bench_key, median};
+use crate::chain::ParallelExecutor;
+use crate::consensus::LocalValidators;
+use crate::devnet;
+use crate::genesis::GenesisAccount;
+use crate::node::Node;
+use crate::sigverify::verify_signatures;
+
+/// Options of the benchmark.
+#[derive(Debug, Clone)]
+pub struct E2eBenchOptions {
+    /// Transactions per block (each from a different account).
+    pub txs: usize,
+    /// Blocks measured (the median is reported).
+    pub blocks: usize,
+    /// Threads of the node's pool.
+    pub threads: usize,
+}
+
+/// The result.
+#[derive(Debug, Clone, Serialize)]
+pub struct E2eRow {
+    /// Threads.
+    pub threads: usize,
+    /// Transactions per block.
+    pub txs_per_block: usize,
+    /// Median end-to-end transactions per second (admission + production).
+    pub e2e_tx_per_s: f64,
+    /// Median raw batch signature verifications per second on the same pool.
+    pub raw_verify_per_s: f64,
+    /// `e2e_tx_per_s / raw_verify_per_s`.
+    pub ratio: f64,
+    /// Median milliseconds verifying signatures and admitting to the mempool.
+    pub admit_ms: f64,
+    /// Median milliseconds producing the block (select, execute, tree, sign, commit).
+    pub produce_ms: f64,
+    /// Median milliseconds of that spent executing (as the block's metrics report).
+    pub exec_ms: f64,
+}
+
+fn transfer(key: &SecretKey, nonce: u64, to: Address) -> SignedTransaction {
+    Transaction {
+        chain_id: devnet::DEVNET_CHAIN_ID.into(),
+        sender: key.public_key(),
+        nonce,
+        max_fee: devnet::DEVNET_MIN_FEE,
+        payload: Payload::Transfer { to, amount: 1 },
+    }
+    .sign(key)
+}
+
+/// Runs the benchmark in a temporary data directory (removed afterwards).
+pub fn run_e2e(opts: &E2eBenchOptions) -> Result<E2eRow, String> {
+    let dir = std::env::temp_dir().join(format!("joule-bench-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = run_in(&dir, opts);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, String> {
+    let n = opts.txs.max(1);
+    let keys: Vec<SecretKey> = (0..n as u32).map(bench_key).collect();
+    let addrs: Vec<Address> = keys
+        .iter()
+        .map(|k| Address::from_public_key(&k.public_key()))
+        .collect();
+    let mut genesis = devnet::genesis(&devnet::DevnetOptions {
+        shard_count: 1,
+        block_interval_ms: 1_000,
+        genesis_time_ms: 1,
+    });
+    genesis.max_txs_per_shard_block = n as u32;
+    genesis
+        .accounts
+        .extend(addrs.iter().map(|a| GenesisAccount {
+            address: *a,
+            balance: 1_000_000_000,
+        }));
+    let validators = genesis.validators.clone();
+    let finalizer =
+        LocalValidators::new(devnet::validator_keys(), validators).map_err(|e| e.to_string())?;
+    let executor = ParallelExecutor::new(opts.threads);
+    let pool = executor.clone();
+    let node = Node::open_with(dir, genesis, Box::new(finalizer), Box::new(executor), n * 2)
+        .map_err(|e| e.to_string())?;
+
+    // Sign every block up front: signing is the client's cost, not the node's.
+    let mut rng = StdRng::seed_from_u64(7);
+    let blocks: Vec<Vec<SignedTransaction>> = (0..opts.blocks.max(1) as u64)
+        .map(|nonce| {
+            keys.iter()
+                .map(|k| transfer(k, nonce, addrs[rng.gen_range(0..n)]))
+                .collect()
+        })
+        .collect();
+
+    let mut raw = Vec::new();
+    let (mut e2e, mut admit, mut produce, mut exec) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for txs in blocks {
+        // The floor, measured between blocks on the same pool and the same signatures.
+        let t = Instant::now();
+        let verdicts = pool.run_on_pool(|| verify_signatures(&txs));
+        raw.push(n as f64 / t.elapsed().as_secs_f64());
+        if verdicts.iter().any(Result::is_err) {
+            return Err("a benchmark signature did not verify".into());
+        }
+
+        let t = Instant::now();
+        let admitted = pool.run_on_pool(|| node.admit_many(txs));
+        let t_admit = t.elapsed().as_secs_f64();
+        if let Some(e) = admitted.into_iter().find_map(Result::err) {
+            return Err(format!("admission refused a benchmark transaction: {e}"));
+        }
+        let t = Instant::now();
+        let block = node.produce_block().map_err(|e| e.to_string())?;
+        let t_produce = t.elapsed().as_secs_f64();
+        let included: u64 = block.shards.iter().map(|s| u64::from(s.tx_count)).sum();
+        if included != n as u64 {
+            return Err(format!("block included {included} of {n} transactions"));
+        }
+        e2e.push(n as f64 / (t_admit + t_produce));
+        admit.push(t_admit * 1e3);
+        produce.push(t_produce * 1e3);
+        exec.push(block.metrics.iter().map(|m| m.exec_us as f64).sum::<f64>() / 1e3);
+    }
+    let e2e_tx_per_s = median(e2e);
+    let raw_verify_per_s = median(raw);
+    Ok(E2eRow {
+        threads: pool.threads(),
+        txs_per_block: n,
+        e2e_tx_per_s,
+        raw_verify_per_s,
+        ratio: e2e_tx_per_s / raw_verify_per_s,
+        admit_ms: median(admit),
+        produce_ms: median(produce),
+        exec_ms: median(exec),
+    })
+}
+
+/// The row as a plain-text table.
+pub fn table(r: &E2eRow) -> String {
+    format!(
+        "{:>8} {:>10} {:>12} {:>14} {:>7} {:>10} {:>11} {:>8}\n{:>8} {:>10} {:>12.0} {:>14.0} {:>7.2} {:>10.1} {:>11.1} {:>8.1}\n",
+        "threads", "txs/block", "e2e tx/s", "raw verify/s", "ratio", "admit ms", "produce ms", "exec ms",
+        r.threads, r.txs_per_block, r.e2e_tx_per_s, r.raw_verify_per_s, r.ratio, r.admit_ms, r.produce_ms, r.exec_ms
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_run_commits_every_transaction() {
+        let row = run_e2e(&E2eBenchOptions {
+            txs: 100,
+            blocks: 2,
+            threads: 2,
+        })
+        .unwrap();
+        assert_eq!(row.txs_per_block, 100);
+        assert!(row.e2e_tx_per_s > 0.0 && row.raw_verify_per_s > 0.0);
+        assert!(table(&row).contains("raw verify/s"));
+    }
+}
