@@ -7,6 +7,7 @@
 
 use core::fmt;
 use core::str::FromStr;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -135,6 +136,9 @@ pub enum Domain {
     Account,
 }
 
+/// Number of [`Domain`] variants.
+const DOMAINS: usize = 9;
+
 impl Domain {
     /// The blake3 key-derivation context of this domain.
     pub const fn context(self) -> &'static str {
@@ -153,9 +157,18 @@ impl Domain {
 
     /// Hashes `bytes` in this domain.
     pub fn hash(self, bytes: &[u8]) -> Hash {
-        let mut h = blake3::Hasher::new_derive_key(self.context());
+        let mut h = self.hasher();
         h.update(bytes);
         Hash(*h.finalize().as_bytes())
+    }
+
+    /// A fresh hasher for this domain. Deriving the context key costs a compression, so it is
+    /// done once per domain and the keyed hasher cloned.
+    fn hasher(self) -> blake3::Hasher {
+        static HASHERS: [OnceLock<blake3::Hasher>; DOMAINS] = [const { OnceLock::new() }; DOMAINS];
+        HASHERS[self as usize]
+            .get_or_init(|| blake3::Hasher::new_derive_key(self.context()))
+            .clone()
     }
 
     /// Hashes the canonical encoding of `value` in this domain.
@@ -190,5 +203,38 @@ mod tests {
             Err(HexError::WrongLength { .. })
         ));
         assert_eq!(Hash::from_hex(&"zz".repeat(32)), Err(HexError::NotHex));
+    }
+}
+
+#[cfg(test)]
+mod cached_hasher_tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn cached_hasher_equals_fresh_derive_key_for_every_domain() {
+        let all = [
+            Domain::Transaction,
+            Domain::BlockHeader,
+            Domain::ShardHeader,
+            Domain::Vote,
+            Domain::ValidatorSet,
+            Domain::Address,
+            Domain::Receipt,
+            Domain::TxOutcome,
+            Domain::Account,
+        ];
+        assert_eq!(all.len(), DOMAINS);
+        for d in all {
+            for _ in 0..2 {
+                assert_eq!(
+                    d.hash(b"joule").0,
+                    blake3::derive_key(d.context(), b"joule"),
+                    "{d:?}"
+                );
+            }
+        }
     }
 }

@@ -68,6 +68,9 @@ pub struct NodeConfig {
     pub block_interval_ms: u64,
     /// Most pending transactions.
     pub mempool_capacity: usize,
+    /// Run Block-STM on every non-empty block, however small or contended (tests use it to
+    /// exercise the parallel path end to end); otherwise the executor decides per block.
+    pub always_block_stm: bool,
 }
 
 impl NodeConfig {
@@ -78,6 +81,7 @@ impl NodeConfig {
             shard_count: 4,
             block_interval_ms: 500,
             mempool_capacity: 200_000,
+            always_block_stm: false,
         }
     }
 }
@@ -182,7 +186,11 @@ impl Node {
             genesis,
             Box::new(finalizer),
             // One pool, one thread per core, shared by shards, Block-STM and the state trees.
-            Box::new(ParallelExecutor::per_core()),
+            Box::new(if config.always_block_stm {
+                ParallelExecutor::per_core().always_parallel()
+            } else {
+                ParallelExecutor::per_core()
+            }),
             config.mempool_capacity,
         )
     }

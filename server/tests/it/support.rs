@@ -24,6 +24,8 @@ pub struct TestNode {
 pub fn config(dir: &Path) -> NodeConfig {
     NodeConfig {
         block_interval_ms: 100,
+        // Every block goes through Block-STM, so these tests cover the parallel path.
+        always_block_stm: true,
         ..NodeConfig::devnet(dir)
     }
 }

@@ -69,6 +69,13 @@ fn same_and_cross_shard_transfers_verify_with_the_light_client() {
         verify_shard_header(&trusted.header, &inc.at.shard_header, &inc.at.shard_proof).unwrap();
         verify_transaction(&inc.at.shard_header, &inc.outcome, &inc.proof).unwrap();
         assert_eq!(inc.at.shard_header.shard, 0);
+        // The block reports how its shard block was executed: through Block-STM.
+        let block = node.block(inc.at.height);
+        let m = block.metrics[0];
+        assert_eq!(block.metrics.len(), block.shards.len());
+        assert!(m.parallel && m.threads >= 1, "{m:?}");
+        assert_eq!(u64::from(m.txs), u64::from(inc.at.shard_header.tx_count));
+        assert!(m.incarnations >= u64::from(m.txs) && m.validations >= u64::from(m.txs));
     }
     assert!(
         same_tx.receipt.is_none(),
