@@ -109,6 +109,9 @@ enum BenchCommand {
         /// Updates measured per account count (median reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
+        /// Also open a whole node with this many funded accounts and report its memory.
+        #[arg(long)]
+        node_accounts: Option<usize>,
         /// Write the rows as JSON here too.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -227,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
                     accounts,
                     writes,
                     reps,
+                    node_accounts,
                     json,
                 },
         } => {
@@ -244,6 +248,15 @@ async fn main() -> anyhow::Result<()> {
             println!("state: {writes} writes per update, median of {reps}, {cores} cores");
             let rows = tokio::task::spawn_blocking(move || state::run_state(&opts)).await?;
             print!("{}", state::table(&rows));
+            if let Some(n) = node_accounts {
+                let m = tokio::task::spawn_blocking(move || state::node_memory(n))
+                    .await?
+                    .map_err(anyhow::Error::msg)?;
+                println!(
+                    "node with {} funded accounts: {:.0} MiB resident, opened in {:.0} ms (reopened, trees rebuilt and checked: {:.0} ms)",
+                    m.accounts, m.rss_mib, m.open_ms, m.reopen_ms
+                );
+            }
             write_json(json, &rows)
         }
         Command::Load {

@@ -141,6 +141,78 @@ pub fn run_state(opts: &StateBenchOptions) -> Vec<StateRow> {
     rows
 }
 
+/// What a whole node holds in memory with `accounts` funded accounts (devnet genesis, four
+/// shards): the growth of this process's resident set across opening it (an upper bound: it
+/// includes building the genesis), and how long opening took — first with the genesis written
+/// to redb, then again with the trees rebuilt from redb and checked against the head.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeMemory {
+    /// Funded accounts besides the devnet's.
+    pub accounts: usize,
+    /// Resident-set growth, MiB.
+    pub rss_mib: f64,
+    /// Milliseconds to open the node the first time.
+    pub open_ms: f64,
+    /// Milliseconds to open it again (trees rebuilt from redb and checked).
+    pub reopen_ms: f64,
+}
+
+/// Measures [`NodeMemory`] in a temporary directory (removed afterwards).
+pub fn node_memory(accounts: usize) -> Result<NodeMemory, String> {
+    use crate::devnet;
+    use crate::genesis::GenesisAccount;
+    use crate::node::Node;
+    let dir = std::env::temp_dir().join(format!("joule-bench-mem-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let open = || -> Result<(Node, f64), String> {
+        let mut genesis = devnet::genesis(&devnet::DevnetOptions {
+            shard_count: 4,
+            block_interval_ms: 500,
+            genesis_time_ms: 1,
+        });
+        genesis
+            .accounts
+            .extend((0..accounts as u64).map(|i| GenesisAccount {
+                address: filler_address(i),
+                balance: 1_000,
+            }));
+        let finalizer = crate::consensus::LocalValidators::new(
+            devnet::validator_keys(),
+            genesis.validators.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        let node = Node::open_with(
+            &dir,
+            genesis,
+            Box::new(finalizer),
+            Box::new(crate::chain::ParallelExecutor::per_core()),
+            200_000,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((node, t.elapsed().as_secs_f64() * 1e3))
+    };
+    let result = (|| {
+        // Growth across the first open, node alive: includes the genesis being built and
+        // written, so it is an upper bound on what the node keeps.
+        let before = resident_bytes().unwrap_or(0);
+        let (node, open_ms) = open()?;
+        let after = resident_bytes().unwrap_or(0);
+        drop(node);
+        let (node, reopen_ms) = open()?;
+        drop(node);
+        Ok(NodeMemory {
+            accounts,
+            rss_mib: after.saturating_sub(before) as f64 / (1024.0 * 1024.0),
+            open_ms,
+            reopen_ms,
+        })
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 /// The rows as a plain-text table.
 pub fn table(rows: &[StateRow]) -> String {
     let mut s = format!(

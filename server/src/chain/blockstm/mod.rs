@@ -6,9 +6,10 @@
 //! 1. **Prepare** every transaction in parallel (state-independent work: hashing, addresses).
 //! 2. **Estimate** the block's parallelism from the declared keys of a prefix of the block: the
 //!    longest chain of transactions linked by a shared key. A block too contended for the
-//!    threads to win (every transaction touching one account, say) runs in order instead —
-//!    same result, no wasted incarnations. This is how the executor avoids Block-STM's
-//!    collapse under contention.
+//!    threads to win (every transaction touching one account, say) — or a pool too small to
+//!    repay Block-STM's per-transaction overhead — runs in order instead (after the parallel
+//!    preparation): same result, no wasted incarnations. This is how the executor avoids
+//!    Block-STM's collapse under contention.
 //! 3. **Execute** with Block-STM: each incarnation runs through the VM against a view over
 //!    multi-version memory that records where every read came from and buffers writes. The
 //!    [`scheduler::Scheduler`] hands threads the lowest pending task; validation re-reads an
@@ -43,9 +44,15 @@ use super::vm::{Blocked, StateView, Vm};
 /// Blocks smaller than this run in order.
 pub const MIN_PARALLEL_TXS: usize = 32;
 
-/// Block-STM runs when the estimated parallelism (transactions per step of the longest
-/// key-sharing chain) is at least this many times the thread count; below, in order wins.
-pub const MIN_PARALLELISM_PER_THREAD: f64 = 2.0;
+/// What a transaction costs under Block-STM relative to in order, on one thread (multi-version
+/// reads and writes, validation, scheduling). Measured by `joule bench exec` for native
+/// transfers: Block-STM on one thread runs at 0.4–0.6× sequential, so about 2.2.
+pub const BLOCK_STM_OVERHEAD: f64 = 2.2;
+
+/// Block-STM runs when the speedup it can expect — the threads it can keep busy (the thread
+/// count, or half the estimated parallelism, whichever is smaller: dependencies cost
+/// re-executions and waits) over its overhead — clears this margin; otherwise in order wins.
+pub const MIN_EXPECTED_SPEEDUP: f64 = 1.2;
 
 /// Transactions whose declared keys the contention estimate looks at.
 const ESTIMATE_PREFIX: usize = 1024;
@@ -126,6 +133,14 @@ impl ParallelExecutor {
     ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
         let n = txs.len();
         let threads = self.threads().min(n.max(1));
+        if !self.force && (threads < 2 || n < MIN_PARALLEL_TXS) {
+            let (outputs, writes) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
+            return (
+                outputs,
+                writes.into_iter().collect(),
+                ExecStats::sequential(n),
+            );
+        }
         let prepared: Vec<V::Prepared> = txs
             .par_iter()
             .with_min_len(256)
@@ -143,14 +158,12 @@ impl ParallelExecutor {
                 ExecStats::sequential(n),
             )
         };
-        if !self.force && (threads < 2 || n < MIN_PARALLEL_TXS) {
-            return in_order(&prepared);
-        }
-        if !self.force
-            && parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)])
-                < MIN_PARALLELISM_PER_THREAD * threads as f64
-        {
-            return in_order(&prepared);
+        if !self.force {
+            let busy =
+                (threads as f64).min(parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)]) / 2.0);
+            if busy / BLOCK_STM_OVERHEAD < MIN_EXPECTED_SPEEDUP {
+                return in_order(&prepared);
+            }
         }
         let block = Block {
             vm,
