@@ -22,6 +22,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=path!("/") view=pages::Dashboard/>
                     <Route path=path!("/blocks/:height") view=pages::BlockPage/>
+                    <Route path=path!("/accounts/:address") view=pages::AccountPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,7 +1,7 @@
 //! View-model logic, free of view code: verification verdicts and formatting.
 
-use joule_light_client::api::{BlockResponse, ChainInfo};
-use joule_light_client::{verify_commit, Hash};
+use joule_light_client::api::{AccountResponse, BlockResponse, ChainInfo};
+use joule_light_client::{verify_account, verify_commit, verify_shard_header, Hash};
 
 /// What the browser concluded about a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,43 @@ pub fn verify_block(chain: &ChainInfo, block: &BlockResponse) -> Verdict {
         &block.commit,
     ) {
         Ok(_) => Verdict::Verified,
+        Err(e) => Verdict::Failed(e.to_string()),
+    }
+}
+
+/// Verifies an account's state down from a block commit: `block` (the block the proof names)
+/// is verified against the trusted set, the proof's shard header against the block's shards
+/// root, then the account — or its absence — against that header's state root.
+pub fn verify_account_state(
+    chain: &ChainInfo,
+    block: &BlockResponse,
+    account: &AccountResponse,
+) -> Verdict {
+    let Some(proof) = &account.proof else {
+        return Verdict::Failed("the node sent no proof (no block yet)".into());
+    };
+    if let Verdict::Failed(why) = verify_block(chain, block) {
+        return Verdict::Failed(format!("block #{}: {why}", proof.at.height));
+    }
+    if block.hash != proof.at.block_hash || block.header.height != proof.at.height {
+        return Verdict::Failed("the proof names another block than the one verified".into());
+    }
+    if let Err(e) =
+        verify_shard_header(&block.header, &proof.at.shard_header, &proof.at.shard_proof)
+    {
+        return Verdict::Failed(format!("shard header: {e}"));
+    }
+    if proof.at.shard_header.shard != account.shard {
+        return Verdict::Failed("the proof is for another shard".into());
+    }
+    let claimed = account.exists.then_some(&account.account);
+    match verify_account(
+        &proof.at.shard_header,
+        &account.address,
+        claimed,
+        &proof.proof,
+    ) {
+        Ok(()) => Verdict::Verified,
         Err(e) => Verdict::Failed(e.to_string()),
     }
 }

@@ -180,4 +180,23 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     driver.wait_text("h1", |t| t == "Block #1");
     driver.goto(&format!("{}/no/such/page", node.base));
     driver.wait_text("h1", |t| t == "Page not found");
+
+    // An account's balance, verified in the browser down from a block commit; an unused
+    // address proven absent; a malformed one refused with a reason.
+    let funded = joule_light_client::Address::from_public_key(
+        &joule_server::devnet::account_key(3).public_key(),
+    );
+    driver.goto(&format!("{}/accounts/{funded}", node.base));
+    driver.wait_text("#account-verified", |t| {
+        t.contains("Balance and nonce verified")
+    });
+    assert_eq!(
+        driver.wait_text("#acc-balance", |t| !t.is_empty()),
+        "1000000 JOULE"
+    );
+    let nobody = joule_light_client::Address([7; 20]);
+    driver.goto(&format!("{}/accounts/{nobody}", node.base));
+    driver.wait_text("#account-verified", |t| t.contains("no account exists"));
+    driver.goto(&format!("{}/accounts/joule1nope", node.base));
+    driver.wait_text("p.error", |t| t.contains("not an address"));
 }
