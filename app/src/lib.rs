@@ -4,6 +4,7 @@
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod search;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -17,12 +18,14 @@ pub fn App() -> impl IntoView {
             <header>
                 <A href="/" attr:class="brand">"⚡ Joule"</A>
                 <span class="muted">"explorer · devnet"</span>
+                <search::SearchBox/>
             </header>
             <main>
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=path!("/") view=pages::Dashboard/>
                     <Route path=path!("/blocks/:height") view=pages::BlockPage/>
                     <Route path=path!("/accounts/:address") view=pages::AccountPage/>
+                    <Route path=path!("/transactions/:id") view=pages::TransactionPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,7 +1,10 @@
 //! View-model logic, free of view code: verification verdicts and formatting.
 
-use joule_light_client::api::{AccountResponse, BlockResponse, ChainInfo};
-use joule_light_client::{verify_account, verify_commit, verify_shard_header, Hash};
+use joule_light_client::api::{AccountResponse, BlockResponse, ChainInfo, TxResponse};
+use joule_light_client::units::format_amount;
+use joule_light_client::{
+    verify_account, verify_commit, verify_shard_header, verify_transaction, Address, Hash, Payload,
+};
 
 /// What the browser concluded about a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +66,54 @@ pub fn verify_account_state(
     ) {
         Ok(()) => Verdict::Verified,
         Err(e) => Verdict::Failed(e.to_string()),
+    }
+}
+
+/// Verifies a transaction's inclusion down from a block commit: the transaction's id is
+/// recomputed from its bytes (so the shown payload is the one committed), `block` is verified
+/// against the trusted set, the shard header against the block, and the outcome against the
+/// shard header's transaction root.
+pub fn verify_tx_inclusion(chain: &ChainInfo, block: &BlockResponse, tx: &TxResponse) -> Verdict {
+    if tx.tx.id() != tx.id {
+        return Verdict::Failed("the transaction's bytes do not hash to its id".into());
+    }
+    let Some(inc) = &tx.inclusion else {
+        return Verdict::Failed("not in a block yet".into());
+    };
+    if let Verdict::Failed(why) = verify_block(chain, block) {
+        return Verdict::Failed(format!("block #{}: {why}", inc.at.height));
+    }
+    if block.hash != inc.at.block_hash || block.header.height != inc.at.height {
+        return Verdict::Failed("the proof names another block than the one verified".into());
+    }
+    if let Err(e) = verify_shard_header(&block.header, &inc.at.shard_header, &inc.at.shard_proof) {
+        return Verdict::Failed(format!("shard header: {e}"));
+    }
+    if inc.outcome.tx_id != tx.id {
+        return Verdict::Failed("the proven outcome is for another transaction".into());
+    }
+    match verify_transaction(&inc.at.shard_header, &inc.outcome, &inc.proof) {
+        Ok(()) => Verdict::Verified,
+        Err(e) => Verdict::Failed(e.to_string()),
+    }
+}
+
+/// `joule1abcd…wxyz`: enough to recognise an address.
+pub fn short_address(a: &Address) -> String {
+    let s = a.to_string();
+    format!("{}…{}", &s[..10], &s[s.len() - 4..])
+}
+
+/// What a transaction does, in words: "joule1ab…cdef sent 12.5 JOULE to joule1gh…ijkl".
+pub fn describe_tx(tx: &TxResponse) -> String {
+    match &tx.tx.tx.payload {
+        Payload::Transfer { to, amount } => format!(
+            "{} sent {} JOULE to {}",
+            short_address(&tx.sender),
+            format_amount(*amount),
+            short_address(to)
+        ),
+        _ => "an unknown kind of transaction".to_owned(),
     }
 }
 

@@ -82,10 +82,13 @@ fn AccountView(acc: AccountResponse, verdict: Verdict) -> impl IntoView {
                 Payload::Transfer { to, amount } => (to.to_string(), format_amount(*amount)),
                 _ => ("—".to_owned(), "—".to_owned()),
             };
+            let (id_href, id_text) = (format!("/transactions/{}", t.id), short_hash(&t.id));
+            let (block_href, block_text) =
+                (format!("/blocks/{}", t.height), format!("#{}", t.height));
             view! {
                 <tr>
-                    <td class="mono">{short_hash(&t.id)}</td>
-                    <td><A href=format!("/blocks/{}", t.height)>{format!("#{}", t.height)}</A></td>
+                    <td class="mono"><A href=id_href>{id_text}</A></td>
+                    <td><A href=block_href>{block_text}</A></td>
                     <td class="mono hide-narrow">{t.sender.to_string()}</td>
                     <td class="mono hide-narrow">{to}</td>
                     <td>{amount}</td>

@@ -119,17 +119,33 @@ impl Driver {
         }
     }
 
-    fn click(&self, css: &str) {
+    fn element(&self, css: &str) -> String {
         let found = self.cmd(
             "POST",
             "/element",
             Some(json!({ "using": "css selector", "value": css })),
         );
-        let id = found[ELEMENT_KEY]
+        found[ELEMENT_KEY]
             .as_str()
             .unwrap_or_else(|| panic!("no element {css}"))
-            .to_owned();
+            .to_owned()
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.element(css);
         self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    /// Types `text` into the input `css` and presses Enter.
+    fn submit_text(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        let keys = format!("{text}\u{E007}");
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": keys })),
+        );
     }
 }
 
@@ -199,4 +215,31 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     driver.wait_text("#account-verified", |t| t.contains("no account exists"));
     driver.goto(&format!("{}/accounts/joule1nope", node.base));
     driver.wait_text("p.error", |t| t.contains("not an address"));
+
+    // A cross-shard transfer: its page says what it did, in words, with the inclusion verified.
+    let chain = node.chain();
+    let (_, from) = super::support::devnet_key_where(chain.shard_count, |s| s == 0);
+    let (_, to) = super::support::devnet_key_where(chain.shard_count, |s| s == 1);
+    let stx = super::support::transfer(
+        &chain,
+        &from,
+        0,
+        super::support::address(&to),
+        12_500_000_000,
+    );
+    let id = node.submit(&stx).unwrap();
+    node.wait_included(&id);
+    driver.goto(&format!("{}/transactions/{id}", node.base));
+    driver.wait_text("#tx-verified", |t| t.contains("Inclusion verified"));
+    let summary = driver.wait_text("#tx-summary", |t| !t.is_empty());
+    assert!(summary.contains("sent 12.5 JOULE to"), "{summary}");
+    driver.wait_text("#tx-status", |t| t == "Included: succeeded");
+
+    // Search: a height, a transaction id, then something that is neither.
+    driver.submit_text("#search", "1");
+    driver.wait_text("h1", |t| t == "Block #1");
+    driver.submit_text("#search", &id.to_hex());
+    driver.wait_text("#tx-summary", |t| t.contains("sent 12.5 JOULE"));
+    driver.submit_text("#search", "not-a-thing");
+    driver.wait_text("#search-error", |t| !t.is_empty());
 }

@@ -1,0 +1,99 @@
+//! The search box in the header: a height, a block or transaction hash, or an address goes to
+//! its page; anything else says why not.
+
+use joule_light_client::api::SearchResult;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::api;
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn encode_query(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Where a search result lives in the app.
+pub fn route_of(result: &SearchResult) -> String {
+    match result {
+        SearchResult::Block { height, .. } => format!("/blocks/{height}"),
+        SearchResult::Transaction { id } => format!("/transactions/{id}"),
+        SearchResult::Account { address } => format!("/accounts/{address}"),
+    }
+}
+
+/// The header's search form.
+#[component]
+pub fn SearchBox() -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let q = query.get_untracked().trim().to_owned();
+        if q.is_empty() {
+            error.set(Some("Type a height, a hash or an address.".into()));
+            return;
+        }
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let path = format!("/search?q={}", encode_query(&q));
+            match api::get::<SearchResult>(&path).await {
+                Ok(r) => {
+                    error.set(None);
+                    query.set(String::new());
+                    navigate(&route_of(&r), Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="search" role="search" on:submit=on_submit>
+            <label for="search" class="visually-hidden">"Search by height, hash or address"</label>
+            <input id="search" type="search" placeholder="Height, hash or address"
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))/>
+            <button type="submit">"Search"</button>
+            {move || error.get().map(|e| view! { <p class="error" id="search-error" role="alert">{e}</p> })}
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use joule_light_client::{Address, Hash};
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn queries_are_encoded_and_results_routed() {
+        assert_eq!(encode_query("joule1ab c&d"), "joule1ab%20c%26d");
+        assert_eq!(
+            route_of(&SearchResult::Block {
+                height: 7,
+                hash: Hash::ZERO
+            }),
+            "/blocks/7"
+        );
+        let id = Hash([1; 32]);
+        assert_eq!(
+            route_of(&SearchResult::Transaction { id }),
+            format!("/transactions/{id}")
+        );
+        let address = Address([2; 20]);
+        assert_eq!(
+            route_of(&SearchResult::Account { address }),
+            format!("/accounts/{address}")
+        );
+    }
+}
