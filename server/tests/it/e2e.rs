@@ -131,6 +131,17 @@ impl Driver {
             .to_owned()
     }
 
+    /// Fails if an element matches `css` (call after the page settled on something else).
+    fn assert_absent(&self, css: &str) {
+        let found = self.cmd(
+            "POST",
+            "/elements",
+            Some(json!({ "using": "css selector", "value": css })),
+        );
+        let n = found.as_array().map_or(0, Vec::len);
+        assert_eq!(n, 0, "{css} must not be on the page");
+    }
+
     fn click(&self, css: &str) {
         let id = self.element(css);
         self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
@@ -242,4 +253,35 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     driver.wait_text("#tx-summary", |t| t.contains("sent 12.5 JOULE"));
     driver.submit_text("#search", "not-a-thing");
     driver.wait_text("#search-error", |t| !t.is_empty());
+}
+
+#[test]
+#[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
+fn forged_answers_show_the_failure_and_never_the_verified_mark() {
+    use super::proxy::{self, Forgery};
+    let node = TestNode::start_with_dist(dist());
+    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let driver = Driver::start();
+    let funded = joule_light_client::Address::from_public_key(
+        &joule_server::devnet::account_key(3).public_key(),
+    );
+
+    // A node that inflates balances: the account page names the proof failure.
+    let lying = proxy::start(node.base.clone(), Forgery::InflateBalances);
+    driver.goto(&format!("{lying}/accounts/{funded}"));
+    let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
+    assert!(alert.contains("account proof"), "{alert}");
+    driver.assert_absent("#account-verified");
+    driver.assert_absent(".verified");
+
+    // A node that serves commits with too few signatures: block page and dashboard refuse them.
+    let lying = proxy::start(node.base.clone(), Forgery::StripSignatures);
+    driver.goto(&format!("{lying}/blocks/1"));
+    let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
+    assert!(alert.contains("insufficient voting power"), "{alert}");
+    driver.assert_absent(".verified");
+    driver.goto(&format!("{lying}/accounts/{funded}"));
+    let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
+    assert!(alert.contains("insufficient voting power"), "{alert}");
+    driver.assert_absent(".verified");
 }

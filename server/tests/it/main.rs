@@ -3,6 +3,7 @@
 mod api;
 mod crash;
 mod e2e;
+mod proxy;
 mod rejections;
 mod support;
 mod transfers;
