@@ -23,7 +23,7 @@ impl Forgery {
                 json["account"]["balance"] = Value::from(b + 1_000_000_000);
             }
             Forgery::StripSignatures if path.starts_with("/api/v1/blocks") => {
-                let mut strip = |block: &mut Value| {
+                let strip = |block: &mut Value| {
                     if let Some(sigs) = block["commit"]["signatures"].as_array_mut() {
                         sigs.truncate(1);
                     }
