@@ -1,6 +1,9 @@
 //! View-model logic, free of view code: verification verdicts and formatting.
 
-use joule_light_client::api::{AccountResponse, BlockResponse, ChainInfo, TxResponse};
+use joule_light_client::api::{
+    AccountResponse, BlockResponse, ChainInfo, ShardBlockResponse, TxResponse,
+};
+use joule_light_client::receipt::receipts_tree;
 use joule_light_client::units::format_amount;
 use joule_light_client::{
     verify_account, verify_commit, verify_shard_header, verify_transaction, Address, Hash, Payload,
@@ -96,6 +99,31 @@ pub fn verify_tx_inclusion(chain: &ChainInfo, block: &BlockResponse, tx: &TxResp
         Ok(()) => Verdict::Verified,
         Err(e) => Verdict::Failed(e.to_string()),
     }
+}
+
+/// Verifies a shard block: `block` against the trusted set, the shard header against the
+/// block's shards root, and both receipt lists against the header's receipt roots.
+pub fn verify_shard_block(
+    chain: &ChainInfo,
+    block: &BlockResponse,
+    sb: &ShardBlockResponse,
+) -> Verdict {
+    if let Verdict::Failed(why) = verify_block(chain, block) {
+        return Verdict::Failed(format!("block #{}: {why}", block.header.height));
+    }
+    if sb.block_hash != block.hash || sb.header.hash() != block.hash {
+        return Verdict::Failed("the shard block names another block than the one verified".into());
+    }
+    if let Err(e) = verify_shard_header(&block.header, &sb.shard, &sb.shard_proof) {
+        return Verdict::Failed(format!("shard header: {e}"));
+    }
+    if receipts_tree(&sb.outgoing_receipts).root() != sb.shard.outgoing_receipts_root {
+        return Verdict::Failed("outgoing receipts do not match the shard header".into());
+    }
+    if receipts_tree(&sb.incoming_receipts).root() != sb.shard.incoming_receipts_root {
+        return Verdict::Failed("incoming receipts do not match the shard header".into());
+    }
+    Verdict::Verified
 }
 
 /// `joule1abcd…wxyz`: enough to recognise an address.

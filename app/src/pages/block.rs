@@ -2,6 +2,7 @@
 
 use joule_light_client::api::{BlockResponse, ChainInfo};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
@@ -49,8 +50,18 @@ fn BlockView(b: BlockResponse, verdict: Verdict) -> impl IntoView {
         .shards
         .iter()
         .map(|s| {
+            let href = format!("/blocks/{}/shards/{}", h.height, s.shard);
+            let how = b.metrics.iter().find(|m| m.shard == s.shard).map_or(String::new(), |m| {
+                let reexec = m.incarnations.saturating_sub(u64::from(m.txs));
+                if m.parallel {
+                    format!("Block-STM ×{}, {reexec} re-exec", m.threads)
+                } else {
+                    "in order".to_owned()
+                }
+            });
             view! {
-                <tr><td>{s.shard}</td><td>{s.tx_count}</td><td>{s.fees}</td>
+                <tr><td><A href=href>{format!("Shard {}", s.shard)}</A></td><td>{s.tx_count}</td><td>{s.fees}</td>
+                <td class="hide-narrow">{how}</td>
                 <td class="mono hide-narrow">{short_hash(&s.state_root)}</td>
                 <td class="mono hide-narrow">{short_hash(&s.tx_root)}</td></tr>
             }
@@ -73,7 +84,7 @@ fn BlockView(b: BlockResponse, verdict: Verdict) -> impl IntoView {
         </tbody></table>
         <h2>"Shards"</h2>
         <table>
-            <thead><tr><th>"Shard"</th><th>"Txs"</th><th>"Fees"</th><th class="hide-narrow">"State root"</th><th class="hide-narrow">"Tx root"</th></tr></thead>
+            <thead><tr><th>"Shard"</th><th>"Txs"</th><th>"Fees"</th><th class="hide-narrow">"Executed"</th><th class="hide-narrow">"State root"</th><th class="hide-narrow">"Tx root"</th></tr></thead>
             <tbody>{shards}</tbody>
         </table>
         <h2>"Commit signers"</h2>

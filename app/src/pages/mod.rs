@@ -4,10 +4,12 @@ mod account;
 mod block;
 mod dashboard;
 mod not_found;
+mod shard_block;
 mod transaction;
 
 pub use account::AccountPage;
 pub use block::BlockPage;
 pub use dashboard::Dashboard;
 pub use not_found::NotFound;
+pub use shard_block::ShardBlockPage;
 pub use transaction::TransactionPage;

@@ -239,12 +239,23 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
         12_500_000_000,
     );
     let id = node.submit(&stx).unwrap();
-    node.wait_included(&id);
+    let included = node.wait_included(&id);
+    let at = included.inclusion.expect("included").at;
     driver.goto(&format!("{}/transactions/{id}", node.base));
     driver.wait_text("#tx-verified", |t| t.contains("Inclusion verified"));
     let summary = driver.wait_text("#tx-summary", |t| !t.is_empty());
     assert!(summary.contains("sent 12.5 JOULE to"), "{summary}");
     driver.wait_text("#tx-status", |t| t == "Included: succeeded");
+
+    // Its shard block: verified (header in block, both receipt lists), executed by Block-STM.
+    driver.goto(&format!(
+        "{}/blocks/{}/shards/{}",
+        node.base, at.height, at.shard_header.shard
+    ));
+    driver.wait_text("#shard-verified", |t| {
+        t.contains("Verified in your browser")
+    });
+    driver.wait_text("#shard-metrics", |t| t.contains("Executed Block-STM"));
 
     // Search: a height, a transaction id, then something that is neither.
     driver.submit_text("#search", "1");
