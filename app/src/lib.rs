@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod follow;
 pub mod model;
 pub mod pages;
 pub mod search;
@@ -10,9 +11,56 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
+/// `Date.now()`, in milliseconds.
+pub fn now_ms() -> u64 {
+    date_now() as u64
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+}
+
+/// Runs the light client in the background for the whole session, a step a second.
+fn start_light_client() -> follow::LightClient {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    let lc = follow::LightClient {
+        follower: RwSignal::new(None),
+        error: RwSignal::new(None),
+    };
+    let busy = Rc::new(Cell::new(false));
+    let run = move || {
+        if busy.replace(true) {
+            return; // the previous step is still fetching
+        }
+        let busy = busy.clone();
+        leptos::task::spawn_local(async move {
+            let current = lc.follower.get_untracked();
+            match follow::step(current, now_ms()).await {
+                Ok(f) => {
+                    lc.follower.set(Some(f));
+                    lc.error.set(None);
+                }
+                Err(e) => lc.error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    run();
+    if let Ok(handle) = set_interval_with_handle(run, Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    lc
+}
+
 /// The app: header and routes.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_context(start_light_client());
     view! {
         <Router>
             <header>

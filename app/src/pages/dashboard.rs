@@ -35,15 +35,45 @@ async fn load() -> Result<Snapshot, String> {
     })
 }
 
-fn now_ms() -> u64 {
-    date_now() as u64
-}
+use crate::now_ms;
 
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// `Date.now()`.
-    #[wasm_bindgen(js_namespace = Date, js_name = now)]
-    fn date_now() -> f64;
+/// The light client's status: verified head, validator set, last verification, failures.
+#[component]
+fn LightClientPanel() -> impl IntoView {
+    let lc = expect_context::<crate::follow::LightClient>();
+    view! {
+        <section class="card" id="light-client" aria-label="Light client status">
+            <h2>"Light client (in this browser)"</h2>
+            {move || match lc.follower.get() {
+                None => view! { <p class="muted">"Starting from the checkpoint…"</p> }.into_any(),
+                Some(f) => {
+                    let start = if f.resumed {
+                        "resumed from this browser's storage"
+                    } else {
+                        "started from the checkpoint (block 1, signed by the genesis set)"
+                    };
+                    let failures = f.failures.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view();
+                    let failed = !f.failures.is_empty();
+                    view! {
+                        <p class="verified" id="lc-head">{format!("✓ verified head #{}", f.trusted.height())}</p>
+                        <p>{format!(
+                            "{} headers verified here, latest {}; validator set {}.",
+                            f.verified,
+                            ago(now_ms(), f.verified_at_ms),
+                            short_hash(&f.trusted.validators.hash()),
+                        )}</p>
+                        <p class="muted" id="lc-start">{start}</p>
+                        {failed.then(|| view! {
+                            <p class="unverified" role="alert">"Headers that failed verification:"</p>
+                            <ul id="lc-failures">{failures}</ul>
+                        })}
+                    }
+                    .into_any()
+                }
+            }}
+            {move || lc.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+    }
 }
 
 /// The home page.
@@ -67,6 +97,7 @@ pub fn Dashboard() -> impl IntoView {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             })}
         </Transition>
+        <LightClientPanel/>
     }
 }
 

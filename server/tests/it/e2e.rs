@@ -198,6 +198,19 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
         t.contains("verified in your browser")
     });
 
+    // The light client follows the chain from the checkpoint, and a reload resumes from the
+    // trusted state kept in browser storage.
+    driver.wait_text("#lc-head", |t| {
+        t.trim_start_matches("✓ verified head #")
+            .parse::<u64>()
+            .is_ok_and(|h| h >= 2)
+    });
+    driver.wait_text("#lc-start", |t| t.contains("checkpoint"));
+    driver.goto(&format!("{}/", node.base));
+    driver.wait_text("#lc-start", |t| {
+        t.contains("resumed from this browser's storage")
+    });
+
     // Into a block through the table, then a deep link loaded directly.
     driver.click("tbody tr td a");
     let title = driver.wait_text("h1", |t| t.starts_with("Block #"));
@@ -295,4 +308,9 @@ fn forged_answers_show_the_failure_and_never_the_verified_mark() {
     let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
     assert!(alert.contains("insufficient voting power"), "{alert}");
     driver.assert_absent(".verified");
+    // The light client refuses the checkpoint and never reports a verified head.
+    driver.goto(&format!("{lying}/"));
+    let alert = driver.wait_text("#light-client p.error", |t| t.contains("checkpoint"));
+    assert!(alert.contains("insufficient voting power"), "{alert}");
+    driver.assert_absent("#lc-head");
 }
