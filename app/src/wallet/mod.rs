@@ -1,0 +1,6 @@
+//! The wallet's logic, free of view code: keys from a BIP-39 mnemonic, the password vault that
+//! keeps the mnemonic in browser storage, and building and signing transfers. Nothing here sends
+//! anything anywhere: keys never leave the browser.
+
+pub mod keys;
+pub mod vault;
