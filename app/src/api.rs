@@ -21,3 +21,26 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
         .await
         .map_err(|e| format!("unexpected answer from the node: {e}"))
 }
+
+/// POSTs `body` as JSON to `/api/v1{path}` and decodes the answer, or returns the node's reason.
+pub async fn post<B: serde::Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, String> {
+    let resp = Request::post(&format!("/api/v1{path}"))
+        .json(body)
+        .map_err(|e| format!("cannot encode the request: {e}"))?
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the node: {e}"))?;
+    if !resp.ok() {
+        let status = resp.status();
+        return Err(match resp.json::<ApiErrorBody>().await {
+            Ok(e) => e.message,
+            Err(_) => format!("the node answered {status}"),
+        });
+    }
+    resp.json::<T>()
+        .await
+        .map_err(|e| format!("unexpected answer from the node: {e}"))
+}

@@ -62,11 +62,21 @@ fn start_light_client() -> follow::LightClient {
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(start_light_client());
+    let wallet = wallet::session::WalletSession::new();
+    provide_context(wallet);
+    // The idle lock: checked every few seconds, whatever page is open.
+    if let Ok(handle) = set_interval_with_handle(
+        move || wallet.lock_if_idle(now_ms()),
+        std::time::Duration::from_secs(5),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
     view! {
         <Router>
             <header>
                 <A href="/" attr:class="brand">"⚡ Joule"</A>
                 <span class="muted">"explorer · devnet"</span>
+                <A href="/wallet" attr:id="nav-wallet">"Wallet"</A>
                 <search::SearchBox/>
             </header>
             <main>
@@ -76,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/blocks/:height/shards/:shard") view=pages::ShardBlockPage/>
                     <Route path=path!("/accounts/:address") view=pages::AccountPage/>
                     <Route path=path!("/transactions/:id") view=pages::TransactionPage/>
+                    <Route path=path!("/wallet") view=pages::WalletPage/>
                 </Routes>
             </main>
         </Router>

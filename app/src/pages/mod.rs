@@ -6,6 +6,7 @@ mod dashboard;
 mod not_found;
 mod shard_block;
 mod transaction;
+mod wallet;
 
 pub use account::AccountPage;
 pub use block::BlockPage;
@@ -13,3 +14,4 @@ pub use dashboard::Dashboard;
 pub use not_found::NotFound;
 pub use shard_block::ShardBlockPage;
 pub use transaction::TransactionPage;
+pub use wallet::WalletPage;

@@ -34,7 +34,16 @@ pub fn generate_mnemonic() -> Result<Zeroizing<String>, KeysError> {
 }
 
 /// Checks a typed phrase (extra spaces and letter case forgiven) and returns it normalised.
+///
+/// English BIP-39 words are plain ASCII, which is already in the NFKD form BIP-39 hashes, so
+/// the crate's Unicode tables (hundreds of KB of wasm) are not needed: non-ASCII input is
+/// refused instead.
 pub fn parse_mnemonic(phrase: &str) -> Result<Zeroizing<String>, KeysError> {
+    if !phrase.is_ascii() {
+        return Err(KeysError::Mnemonic(
+            "the phrase must be English BIP-39 words (plain letters)".into(),
+        ));
+    }
     let normal = Zeroizing::new(
         phrase
             .split_whitespace()
@@ -42,16 +51,16 @@ pub fn parse_mnemonic(phrase: &str) -> Result<Zeroizing<String>, KeysError> {
             .collect::<Vec<_>>()
             .join(" "),
     );
-    let m = Mnemonic::parse_in(Language::English, normal.as_str())
+    let m = Mnemonic::parse_in_normalized(Language::English, normal.as_str())
         .map_err(|e| KeysError::Mnemonic(e.to_string()))?;
     Ok(Zeroizing::new(m.to_string()))
 }
 
 /// The 64-byte BIP-39 seed of a (valid) mnemonic, without a passphrase.
 pub fn seed(mnemonic: &str) -> Result<Zeroizing<[u8; 64]>, KeysError> {
-    let m = Mnemonic::parse_in(Language::English, mnemonic)
+    let m = Mnemonic::parse_in_normalized(Language::English, &parse_mnemonic(mnemonic)?)
         .map_err(|e| KeysError::Mnemonic(e.to_string()))?;
-    Ok(Zeroizing::new(m.to_seed("")))
+    Ok(Zeroizing::new(m.to_seed_normalized("")))
 }
 
 /// SLIP-0010 ed25519: the private key and chain code at a path of hardened indices.
@@ -126,14 +135,15 @@ mod tests {
     fn bip39_vector_and_parsing() {
         // BIP-39 English vector: zero entropy, passphrase "TREZOR".
         let phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-        let m = Mnemonic::parse_in(Language::English, phrase).unwrap();
+        let m = Mnemonic::parse_in_normalized(Language::English, phrase).unwrap();
         assert_eq!(
-            hex::encode(m.to_seed("TREZOR")),
+            hex::encode(m.to_seed_normalized("TREZOR")),
             "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04"
         );
         let messy = "  Abandon abandon ABANDON abandon abandon abandon\nabandon abandon abandon abandon abandon about ";
         assert_eq!(parse_mnemonic(messy).unwrap().as_str(), phrase);
         assert!(parse_mnemonic("abandon abandon abandon").is_err());
+        assert!(parse_mnemonic("abandón abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about").is_err());
         let wrong_checksum = phrase.replace("about", "abandon");
         assert!(parse_mnemonic(&wrong_checksum).is_err());
     }

@@ -3,4 +3,5 @@
 //! anything anywhere: keys never leave the browser.
 
 pub mod keys;
+pub mod session;
 pub mod vault;

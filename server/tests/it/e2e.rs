@@ -147,6 +147,17 @@ impl Driver {
         self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Replaces the text of the input `css` with `text`.
+    fn fill(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
     /// Types `text` into the input `css` and presses Enter.
     fn submit_text(&self, css: &str, text: &str) {
         let id = self.element(css);
@@ -291,7 +302,7 @@ fn forged_answers_show_the_failure_and_never_the_verified_mark() {
     );
 
     // A node that inflates balances: the account page names the proof failure.
-    let lying = proxy::start(node.base.clone(), Forgery::InflateBalances);
+    let lying = proxy::start(node.base.clone(), Forgery::InflateBalances).base;
     driver.goto(&format!("{lying}/accounts/{funded}"));
     let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
     assert!(alert.contains("account proof"), "{alert}");
@@ -299,7 +310,7 @@ fn forged_answers_show_the_failure_and_never_the_verified_mark() {
     driver.assert_absent(".verified");
 
     // A node that serves commits with too few signatures: block page and dashboard refuse them.
-    let lying = proxy::start(node.base.clone(), Forgery::StripSignatures);
+    let lying = proxy::start(node.base.clone(), Forgery::StripSignatures).base;
     driver.goto(&format!("{lying}/blocks/1"));
     let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
     assert!(alert.contains("insufficient voting power"), "{alert}");
@@ -313,4 +324,109 @@ fn forged_answers_show_the_failure_and_never_the_verified_mark() {
     let alert = driver.wait_text("#light-client p.error", |t| t.contains("checkpoint"));
     assert!(alert.contains("insufficient voting power"), "{alert}");
     driver.assert_absent("#lc-head");
+}
+
+#[test]
+#[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
+fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
+    use joule_light_client::api::{FaucetRequest, SubmitRequest};
+    use joule_light_client::{Address, SignedTransaction};
+
+    use super::proxy::{self, Forgery};
+    let node = TestNode::start_with_dist(dist());
+    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    // Every request the app sends goes through a recording proxy.
+    let proxy = proxy::start(node.base.clone(), Forgery::None);
+    let driver = Driver::start();
+    let password = "correct horse battery";
+
+    // Create: the recovery phrase is shown once.
+    driver.goto(&format!("{}/wallet", proxy.base));
+    driver.fill("#wallet-password", password);
+    driver.fill("#wallet-confirm", password);
+    driver.click("#wallet-create");
+    let phrase = driver.wait_text("#mnemonic", |t| t.split_whitespace().count() == 24);
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    driver.click("#backup-done");
+    driver.assert_absent("#mnemonic");
+    let me = driver.wait_text("tbody tr td.mono a", |t| t.starts_with("joule1"));
+    let me = Address::parse(&me).unwrap();
+
+    // Lock, a wrong password, then the right one.
+    driver.click("#lock");
+    driver.fill("#unlock-password", "not my password");
+    driver.click("#unlock");
+    driver.wait_text("#unlock-error", |t| t.contains("Wrong password"));
+    driver.fill("#unlock-password", password);
+    driver.click("#unlock");
+    driver.wait_text("#balance-0", |t| t.contains("0 JOULE ✓"));
+
+    // Faucet, then a cross-shard transfer signed in the page.
+    driver.click("#faucet-0");
+    driver.wait_text("#balance-0", |t| t == "1000 JOULE ✓");
+    let shards = node.chain().shard_count;
+    let (_, to_key) = super::support::devnet_key_where(shards, |s| s != me.shard(shards));
+    let to = super::support::address(&to_key);
+    driver.fill("#send-to", &to.to_string());
+    driver.fill("#send-amount", "2.5");
+    driver.click("#send-review");
+    let preview = driver.wait_text("#send-preview", |t| t.contains("2.5 JOULE"));
+    assert!(preview.contains(&to.to_string()), "{preview}");
+    driver.click("#send-confirm");
+    driver.wait_text("#send-status", |t| t == "Included in a block.");
+    driver.click("#sent-link");
+    driver.wait_text("#tx-verified", |t| t.contains("Inclusion verified"));
+    driver.wait_text("#tx-summary", |t| t.contains("sent 2.5 JOULE to"));
+    // The recipient's balance, verified in the browser once the receipt is applied.
+    driver.goto(&format!("{}/accounts/{to}", proxy.base));
+    driver.wait_text("#account-verified", |t| t.contains("verified"));
+    driver.wait_text("#acc-balance", |t| t == "1000002.5 JOULE");
+
+    // Nothing secret left the browser: no request carries the password or two consecutive
+    // words of the phrase, and the only writes are the faucet request and one signed
+    // transaction, both in their expected shape.
+    let log = proxy.log.lock().unwrap().clone();
+    assert!(!log.is_empty());
+    for entry in &log {
+        assert!(!entry.contains(password), "password sent: {entry}");
+        for pair in words.windows(2) {
+            let joined = pair.join(" ");
+            assert!(!entry.contains(&joined), "recovery phrase sent: {entry}");
+            assert!(
+                !entry.contains(&pair.join("%20")),
+                "recovery phrase sent: {entry}"
+            );
+        }
+    }
+    let writes: Vec<&String> = log.iter().filter(|e| !e.starts_with("GET ")).collect();
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    for w in writes {
+        let (line, body) = w.split_once('\n').unwrap();
+        if line.starts_with("POST /api/v1/faucet ") {
+            let req: FaucetRequest = serde_json::from_str(body).unwrap();
+            assert_eq!(req.address, me.to_string());
+            assert_eq!(
+                serde_json::from_str::<Value>(body)
+                    .unwrap()
+                    .as_object()
+                    .unwrap()
+                    .len(),
+                1
+            );
+        } else {
+            assert!(line.starts_with("POST /api/v1/transactions "), "{line}");
+            let req: SubmitRequest = serde_json::from_str(body).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Value>(body)
+                    .unwrap()
+                    .as_object()
+                    .unwrap()
+                    .len(),
+                1
+            );
+            let stx = SignedTransaction::from_bytes(&hex::decode(req.tx).unwrap()).unwrap();
+            stx.verify_signature().unwrap();
+            assert_eq!(stx.tx.sender_address(), me);
+        }
+    }
 }

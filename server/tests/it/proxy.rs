@@ -1,14 +1,18 @@
-//! A forging reverse proxy: forwards the browser's GETs to a real node and rewrites chosen API
-//! answers, as a malicious or broken node would. The app must notice and say so.
+//! A reverse proxy in front of a real node, for browser tests: it records every request the
+//! app sends (to check that no secret leaves the browser) and can rewrite chosen API answers,
+//! as a malicious or broken node would (the app must notice and say so).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 /// How the proxy lies.
 #[derive(Debug, Clone, Copy)]
 pub enum Forgery {
+    /// Forward faithfully.
+    None,
     /// Every account gains one JOULE (the proof no longer matches).
     InflateBalances,
     /// Every block keeps only its first commit signature (too little voting power).
@@ -38,39 +42,75 @@ impl Forgery {
     }
 }
 
-/// Starts the proxy in front of `upstream`; returns its base URL. It runs until the process
-/// ends (each test binary is short-lived).
-pub fn start(upstream: String, forgery: Forgery) -> String {
+/// A running proxy.
+pub struct Proxy {
+    /// Its base URL.
+    pub base: String,
+    /// Every request seen: request line, then the body.
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts the proxy in front of `upstream`. It runs until the process ends (each test binary
+/// is short-lived).
+pub fn start(upstream: String, forgery: Forgery) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let shared = log.clone();
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             let upstream = upstream.clone();
+            let log = shared.clone();
             std::thread::spawn(move || {
-                let _ = serve(conn, &upstream, forgery);
+                let _ = serve(conn, &upstream, forgery, &log);
             });
         }
     });
-    base
+    Proxy { base, log }
 }
 
-fn serve(mut conn: TcpStream, upstream: &str, forgery: Forgery) -> std::io::Result<()> {
+fn serve(
+    mut conn: TcpStream,
+    upstream: &str,
+    forgery: Forgery,
+    log: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Skip the headers: the proxy only forwards GETs, which have no body.
+    let mut length = 0usize;
+    let mut content_type_in = String::from("application/json");
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" {
             break;
         }
+        if let Some((name, value)) = line.split_once(':') {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "content-type" => content_type_in = value.trim().to_owned(),
+                _ => {}
+            }
+        }
     }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_owned();
-    let (status, content_type, mut body) = match ureq::get(&format!("{upstream}{path}")).call() {
+    let mut body_in = vec![0u8; length];
+    reader.read_exact(&mut body_in)?;
+    log.lock().unwrap().push(format!(
+        "{}\n{}",
+        request_line.trim(),
+        String::from_utf8_lossy(&body_in)
+    ));
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("GET").to_owned();
+    let path = parts.next().unwrap_or("/").to_owned();
+    let req = ureq::request(&method, &format!("{upstream}{path}"));
+    let sent = if method == "GET" {
+        req.call()
+    } else {
+        req.set("Content-Type", &content_type_in)
+            .send_bytes(&body_in)
+    };
+    let (status, content_type, mut body) = match sent {
         Ok(r) | Err(ureq::Error::Status(_, r)) => {
             let status = r.status();
             let ct = r.content_type().to_owned();
