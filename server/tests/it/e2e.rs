@@ -119,16 +119,21 @@ impl Driver {
         }
     }
 
+    /// The first element matching `css`, waiting for the app to render it.
     fn element(&self, css: &str) -> String {
-        let found = self.cmd(
-            "POST",
-            "/element",
-            Some(json!({ "using": "css selector", "value": css })),
-        );
-        found[ELEMENT_KEY]
-            .as_str()
-            .unwrap_or_else(|| panic!("no element {css}"))
-            .to_owned()
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = self.cmd(
+                "POST",
+                "/element",
+                Some(json!({ "using": "css selector", "value": css })),
+            );
+            if let Some(id) = found[ELEMENT_KEY].as_str() {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no element {css}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Fails if an element matches `css` (call after the page settled on something else).
@@ -145,6 +150,20 @@ impl Driver {
     fn click(&self, css: &str) {
         let id = self.element(css);
         self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    /// With `JOULE_SCREENSHOTS=DIR` set, saves the page as `DIR/name.png` (how the README's
+    /// screenshots are made); otherwise does nothing.
+    fn screenshot(&self, name: &str) {
+        use base64::Engine as _;
+        let Ok(dir) = std::env::var("JOULE_SCREENSHOTS") else {
+            return;
+        };
+        let data = self.cmd("GET", "/screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap_or_default())
+            .unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
     }
 
     /// Replaces the text of the input `css` with `text`.
@@ -217,6 +236,7 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
             .is_ok_and(|h| h >= 2)
     });
     driver.wait_text("#lc-start", |t| t.contains("checkpoint"));
+    driver.screenshot("dashboard");
     driver.goto(&format!("{}/", node.base));
     driver.wait_text("#lc-start", |t| {
         t.contains("resumed from this browser's storage")
@@ -270,6 +290,7 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     let summary = driver.wait_text("#tx-summary", |t| !t.is_empty());
     assert!(summary.contains("sent 12.5 JOULE to"), "{summary}");
     driver.wait_text("#tx-status", |t| t == "Included: succeeded");
+    driver.screenshot("transaction");
 
     // Its shard block: verified (header in block, both receipt lists), executed by Block-STM.
     driver.goto(&format!(
@@ -364,6 +385,7 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     // Faucet, then a cross-shard transfer signed in the page.
     driver.click("#faucet-0");
     driver.wait_text("#balance-0", |t| t == "1000 JOULE ✓");
+    driver.screenshot("wallet");
     let shards = node.chain().shard_count;
     let (_, to_key) = super::support::devnet_key_where(shards, |s| s != me.shard(shards));
     let to = super::support::address(&to_key);
