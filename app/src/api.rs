@@ -10,6 +10,11 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
         .send()
         .await
         .map_err(|e| format!("cannot reach the node: {e}"))?;
+    decode(resp).await
+}
+
+/// The answer's JSON, or the node's `{code, message}` reason, or what went wrong.
+async fn decode<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, String> {
     if !resp.ok() {
         let status = resp.status();
         return Err(match resp.json::<ApiErrorBody>().await {
@@ -33,14 +38,5 @@ pub async fn post<B: serde::Serialize, T: DeserializeOwned>(
         .send()
         .await
         .map_err(|e| format!("cannot reach the node: {e}"))?;
-    if !resp.ok() {
-        let status = resp.status();
-        return Err(match resp.json::<ApiErrorBody>().await {
-            Ok(e) => e.message,
-            Err(_) => format!("the node answered {status}"),
-        });
-    }
-    resp.json::<T>()
-        .await
-        .map_err(|e| format!("unexpected answer from the node: {e}"))
+    decode(resp).await
 }

@@ -6,7 +6,6 @@
 use joule_light_client::api::{BlockResponse, ChainInfo};
 use joule_light_client::{verify_next_header, Hash, TrustedState, ValidatorSet};
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::*;
 
 use crate::api;
 
@@ -95,17 +94,9 @@ impl Follower {
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(catch, js_namespace = localStorage, js_name = getItem)]
-    fn storage_get(key: &str) -> Result<Option<String>, JsValue>;
-    #[wasm_bindgen(catch, js_namespace = localStorage, js_name = setItem)]
-    fn storage_set(key: &str, value: &str) -> Result<(), JsValue>;
-}
-
 /// The stored follower for `chain`, if any (a stored state of another chain is ignored).
 pub fn load_stored(chain: &ChainInfo) -> Option<Follower> {
-    let text = storage_get(STORAGE_KEY).ok().flatten()?;
+    let text = crate::storage::get(STORAGE_KEY)?;
     let mut f: Follower = serde_json::from_str(&text).ok()?;
     (f.genesis_hash == chain.genesis_hash && f.trusted.chain_id == chain.chain_id).then(|| {
         f.resumed = true;
@@ -116,7 +107,7 @@ pub fn load_stored(chain: &ChainInfo) -> Option<Follower> {
 /// Saves the follower (best effort: storage may be disabled; following works without it).
 pub fn store(f: &Follower) {
     if let Ok(text) = serde_json::to_string(f) {
-        let _ = storage_set(STORAGE_KEY, &text);
+        crate::storage::set(STORAGE_KEY, &text);
     }
 }
 

@@ -6,6 +6,7 @@ pub mod follow;
 pub mod model;
 pub mod pages;
 pub mod search;
+pub mod storage;
 pub mod wallet;
 
 use leptos::prelude::*;

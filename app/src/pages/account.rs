@@ -13,6 +13,12 @@ use crate::model::{short_hash, verify_account_state, Verdict};
 async fn load(address: String) -> Result<(AccountResponse, Verdict), String> {
     // Checked here too, so a typo gets a clear message without a round trip.
     let address = Address::parse(&address).map_err(|e| format!("not an address: {e}"))?;
+    verified_account(address).await
+}
+
+/// An account's state from the node, verified in this browser (commit → shard header →
+/// state proof).
+pub async fn verified_account(address: Address) -> Result<(AccountResponse, Verdict), String> {
     let chain: ChainInfo = api::get("/chain").await?;
     let acc: AccountResponse = api::get(&format!("/accounts/{address}")).await?;
     let verdict = match &acc.proof {

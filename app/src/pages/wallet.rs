@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use joule_light_client::api::{
-    AccountResponse, BlockResponse, ChainInfo, FaucetRequest, FaucetResponse, SubmitRequest,
-    SubmitResponse, TxResponse, TxState,
+    ChainInfo, FaucetRequest, FaucetResponse, SubmitRequest, SubmitResponse, TxResponse, TxState,
 };
 use joule_light_client::units::{format_amount, parse_amount};
 use joule_light_client::{Address, Encode, Hash, Payload, Transaction};
@@ -17,7 +16,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
-use crate::model::{verify_account_state, Verdict};
+use super::account::verified_account;
+use crate::model::Verdict;
 use crate::wallet::session::{Unlocked, WalletSession};
 use crate::{api, now_ms};
 
@@ -161,19 +161,6 @@ fn UnlockedView(u: Arc<Unlocked>) -> impl IntoView {
         </table>
         <SendForm u=u/>
     }
-}
-
-async fn verified_account(address: Address) -> Result<(AccountResponse, Verdict), String> {
-    let chain: ChainInfo = api::get("/chain").await?;
-    let acc: AccountResponse = api::get(&format!("/accounts/{address}")).await?;
-    let verdict = match &acc.proof {
-        Some(p) => {
-            let block: BlockResponse = api::get(&format!("/blocks/{}", p.at.height)).await?;
-            verify_account_state(&chain, &block, &acc)
-        }
-        None => Verdict::Failed("no block yet".into()),
-    };
-    Ok((acc, verdict))
 }
 
 #[component]

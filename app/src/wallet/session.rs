@@ -7,7 +7,6 @@ use std::sync::Arc;
 use joule_light_client::{Address, SecretKey};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 use super::keys;
@@ -55,23 +54,18 @@ impl Unlocked {
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(catch, js_namespace = localStorage, js_name = getItem)]
-    fn storage_get(key: &str) -> Result<Option<String>, JsValue>;
-    #[wasm_bindgen(catch, js_namespace = localStorage, js_name = setItem)]
-    fn storage_set(key: &str, value: &str) -> Result<(), JsValue>;
-}
-
 /// The stored wallet, if any.
 pub fn load() -> Option<Stored> {
-    serde_json::from_str(&storage_get(STORAGE_KEY).ok()??).ok()
+    serde_json::from_str(&crate::storage::get(STORAGE_KEY)?).ok()
 }
 
 fn save(s: &Stored) -> Result<(), String> {
     let text = serde_json::to_string(s).map_err(|e| e.to_string())?;
-    storage_set(STORAGE_KEY, &text)
-        .map_err(|_| "this browser refused to store the wallet".to_owned())
+    if crate::storage::set(STORAGE_KEY, &text) {
+        Ok(())
+    } else {
+        Err("this browser refused to store the wallet".to_owned())
+    }
 }
 
 /// The session's wallet, shared by every page.
