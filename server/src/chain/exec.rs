@@ -164,9 +164,11 @@ impl Executor for SequentialExecutor {
     ) -> (ShardBlockOutput, ExecStats) {
         let vm = input.vm();
         let base = BaseState::new(state, input.incoming);
-        let (results, writes) = run_sequential(&vm, &base, input.txs, |tx| vm.prepare(tx));
+        let (results, tx_writes) = run_sequential(&vm, &base, input.txs, |tx| vm.prepare(tx));
+        let mut writes = block_writes(&base, tx_writes);
+        writes.sort_unstable_by_key(|(a, _)| *a);
         (
-            assemble(results, sorted_writes(&base, writes)),
+            assemble(results, writes),
             ExecStats::sequential(input.txs.len()),
         )
     }
@@ -197,16 +199,15 @@ pub fn run_sequential<V: Vm, P: std::borrow::Borrow<V::Prepared>>(
     (outputs, overlay.writes)
 }
 
-/// The block's writes: the credited accounts overwritten by the transactions' writes, sorted.
-pub fn sorted_writes(
+/// The block's writes, unsorted: the credited accounts overwritten by the transactions' writes.
+/// (Each executor sorts them its own way: in place, or in parallel.)
+pub fn block_writes(
     base: &BaseState<'_>,
     tx_writes: impl IntoIterator<Item = (Address, Account)>,
 ) -> Vec<(Address, Account)> {
     let mut all = base.credited().clone();
     all.extend(tx_writes);
-    let mut v: Vec<(Address, Account)> = all.into_iter().collect();
-    v.sort_unstable_by_key(|(a, _)| *a);
-    v
+    all.into_iter().collect()
 }
 
 /// Builds a block's output from per-transaction results and the block's sorted writes.

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use joule_light_client::smt::{self, bit, leaf_hash, node_hash, StateProof, DEPTH, EMPTY};
+use joule_light_client::smt::{bit, leaf_hash, node_hash, StateProof, DEPTH, EMPTY};
 use joule_light_client::{Account, Address, Hash};
 
 /// Updates below this many leaves run on one thread.
@@ -153,17 +153,14 @@ fn build(depth: usize, leaves: &[(Address, Hash)]) -> Tree {
     }
 }
 
-/// The reference root (from scratch) — for tests that the incremental tree agrees.
-pub fn reference_root(accounts: &[(Address, Account)]) -> Hash {
-    smt::state_root(accounts)
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
+
+    use joule_light_client::smt;
 
     use super::*;
 
@@ -220,7 +217,7 @@ mod tests {
                 tree = next;
                 all.extend(w);
                 let flat: Vec<(Address, Account)> = all.clone().into_iter().collect();
-                assert_eq!(tree.root(), reference_root(&flat), "seed {seed}");
+                assert_eq!(tree.root(), smt::state_root(&flat), "seed {seed}");
             }
             let flat: Vec<(Address, Account)> = all.clone().into_iter().collect();
             for probe in pool.iter().chain([Address(rng.gen())].iter()) {

@@ -97,12 +97,7 @@ impl Driver {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut last = String::new();
         loop {
-            let found = self.cmd(
-                "POST",
-                "/element",
-                Some(json!({ "using": "css selector", "value": css })),
-            );
-            if let Some(id) = found[ELEMENT_KEY].as_str() {
+            if let Some(id) = self.find(css) {
                 let text = self.cmd("GET", &format!("/element/{id}/text"), None);
                 // A re-render may replace the element between the two calls; then try again.
                 last = text.as_str().unwrap_or_default().to_owned();
@@ -119,17 +114,22 @@ impl Driver {
         }
     }
 
+    /// The first element matching `css` now, if any.
+    fn find(&self, css: &str) -> Option<String> {
+        let found = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        );
+        found[ELEMENT_KEY].as_str().map(str::to_owned)
+    }
+
     /// The first element matching `css`, waiting for the app to render it.
     fn element(&self, css: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let found = self.cmd(
-                "POST",
-                "/element",
-                Some(json!({ "using": "css selector", "value": css })),
-            );
-            if let Some(id) = found[ELEMENT_KEY].as_str() {
-                return id.to_owned();
+            if let Some(id) = self.find(css) {
+                return id;
             }
             assert!(Instant::now() < deadline, "no element {css}");
             std::thread::sleep(Duration::from_millis(100));

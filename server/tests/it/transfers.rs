@@ -124,45 +124,21 @@ fn same_and_cross_shard_transfers_verify_with_the_light_client() {
     for (key, amount) in [(&local, 5_000), (&remote, 7_000)] {
         let acc: AccountResponse = node.get(&format!("/accounts/{}", address(key)));
         assert_eq!(acc.account.balance, amount);
-        let proof = acc.proof.expect("existing account has a proof");
-        let trusted = verified_chain_to(&node, proof.at.height);
-        verify_shard_header(
-            &trusted.header,
-            &proof.at.shard_header,
-            &proof.at.shard_proof,
-        )
-        .unwrap();
+        let header = verified_shard_header_of(&node, &acc);
         assert!(acc.exists);
-        verify_account(
-            &proof.at.shard_header,
-            &acc.address,
-            Some(&acc.account),
-            &proof.proof,
-        )
-        .unwrap();
+        let proof = &acc.proof.as_ref().unwrap().proof;
+        verify_account(&header, &acc.address, Some(&acc.account), proof).unwrap();
         assert_eq!(acc.transactions.total, 1);
     }
     // An address nobody has used: proven absent against the same verified state root.
     let nobody = joule_light_client::Address([0x5a; 20]);
     let acc: AccountResponse = node.get(&format!("/accounts/{nobody}"));
     assert!(!acc.exists);
-    let proof = acc.proof.expect("absent accounts have a proof too");
-    let trusted = verified_chain_to(&node, proof.at.height);
-    verify_shard_header(
-        &trusted.header,
-        &proof.at.shard_header,
-        &proof.at.shard_proof,
-    )
-    .unwrap();
-    verify_account(&proof.at.shard_header, &nobody, None, &proof.proof).unwrap();
+    let header = verified_shard_header_of(&node, &acc);
+    let proof = &acc.proof.as_ref().unwrap().proof;
+    verify_account(&header, &nobody, None, proof).unwrap();
     assert!(
-        verify_account(
-            &proof.at.shard_header,
-            &nobody,
-            Some(&acc.account),
-            &proof.proof
-        )
-        .is_err(),
+        verify_account(&header, &nobody, Some(&acc.account), proof).is_err(),
         "cannot be passed off as an existing empty account"
     );
 
@@ -244,4 +220,16 @@ fn restart_resumes_at_the_same_head_and_state_root() {
     assert_eq!(tx.state, joule_light_client::api::TxState::Pending);
     // And the chain goes on.
     node.wait_until("new blocks", |n| n.chain().head_height > before.0 + 2);
+}
+
+/// The shard header an account proof is against, verified from genesis through the header
+/// chain to the block and into its shards root.
+fn verified_shard_header_of(
+    node: &TestNode,
+    acc: &AccountResponse,
+) -> joule_light_client::ShardHeader {
+    let at = &acc.proof.as_ref().expect("accounts come with a proof").at;
+    let trusted = verified_chain_to(node, at.height);
+    verify_shard_header(&trusted.header, &at.shard_header, &at.shard_proof).unwrap();
+    at.shard_header.clone()
 }

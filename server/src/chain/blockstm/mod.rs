@@ -36,7 +36,8 @@ use smallvec::SmallVec;
 use self::mvmemory::{MvMemory, Origin, ReadResult};
 use self::scheduler::{Scheduler, Task};
 use super::exec::{
-    assemble, run_sequential, BaseState, ExecStats, Executor, ShardBlockInput, ShardBlockOutput,
+    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, ShardBlockInput,
+    ShardBlockOutput,
 };
 use super::state::ShardState;
 use super::vm::{Blocked, StateView, Vm};
@@ -218,13 +219,9 @@ impl Executor for ParallelExecutor {
         let vm = input.vm();
         let base = BaseState::new(state, input.incoming);
         let (results, tx_writes, stats) = self.run(&vm, &base, input.txs);
-        let writes = self.pool.install(|| {
-            let mut all = base.credited().clone();
-            all.extend(tx_writes);
-            let mut v: Vec<(Address, Account)> = all.into_iter().collect();
-            v.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            v
-        });
+        let mut writes = block_writes(&base, tx_writes);
+        self.pool
+            .install(|| writes.par_sort_unstable_by_key(|(a, _)| *a));
         (assemble(results, writes), stats)
     }
 
