@@ -6,7 +6,7 @@ PORT ?= 8080
 DATA_DIR ?= ./data
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test setup setup-app app test-native test-wasm test-e2e lint fmt clean
+.PHONY: run test setup setup-app app test-native test-wasm test-e2e bench-wasm bench-app lint fmt clean
 
 ## Build the app and start the node with a devnet and the web UI on http://127.0.0.1:$(PORT).
 run: app
@@ -27,15 +27,24 @@ app: setup-app
 	@ls -l dist/*.wasm | awk '{ printf "app wasm: %d bytes", $$5 }'; gzip -c dist/*.wasm | wc -c | awk '{ printf " (%d gzip)\n", $$1 }'
 
 test-native:
-	$(CARGO) test --locked
+	$(CARGO) test --locked --workspace
 
 # The light client's and the app's tests compiled to wasm32, run in headless Chromium.
 test-wasm:
 	$(CARGO) test --locked -p joule-light-client -p joule-app --target wasm32-unknown-unknown
 
+## What verifying a block commit costs in the browser (4 and 100 validators), printed as a table.
+bench-wasm: setup-app
+	$(CARGO) test --locked --release -p joule-light-client --target wasm32-unknown-unknown --test it cost -- --nocapture
+
 # A real node serving the built app, driven in Chromium through chromedriver.
 test-e2e: app
-	$(CARGO) test --locked -p joule-server --test it -- --ignored
+	$(CARGO) test --locked -p joule-server --test it -- --ignored --skip app_load_measurement
+
+## The app's load time to a verified head, in Chromium against a release node (a table).
+bench-app: app
+	$(CARGO) build --locked --release -p joule-server
+	./scripts/bench-app.sh
 
 lint:
 	$(CARGO) fmt --all --check

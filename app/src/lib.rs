@@ -3,10 +3,12 @@
 
 pub mod api;
 pub mod follow;
+pub mod live;
 pub mod model;
 pub mod pages;
 pub mod search;
 pub mod storage;
+pub mod ui;
 pub mod wallet;
 
 use leptos::prelude::*;
@@ -24,45 +26,11 @@ extern "C" {
     fn date_now() -> f64;
 }
 
-/// Runs the light client in the background for the whole session, a step a second.
-fn start_light_client() -> follow::LightClient {
-    use std::cell::Cell;
-    use std::rc::Rc;
-    use std::time::Duration;
-
-    let lc = follow::LightClient {
-        follower: RwSignal::new(None),
-        error: RwSignal::new(None),
-    };
-    let busy = Rc::new(Cell::new(false));
-    let run = move || {
-        if busy.replace(true) {
-            return; // the previous step is still fetching
-        }
-        let busy = busy.clone();
-        leptos::task::spawn_local(async move {
-            let current = lc.follower.get_untracked();
-            match follow::step(current, now_ms()).await {
-                Ok(f) => {
-                    lc.follower.set(Some(f));
-                    lc.error.set(None);
-                }
-                Err(e) => lc.error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    run();
-    if let Ok(handle) = set_interval_with_handle(run, Duration::from_secs(1)) {
-        on_cleanup(move || handle.clear());
-    }
-    lc
-}
-
 /// The app: header and routes.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(start_light_client());
+    ui::apply_stored_theme();
+    provide_context(live::start());
     let wallet = wallet::session::WalletSession::new();
     provide_context(wallet);
     // The idle lock: checked every few seconds, whatever page is open.
@@ -79,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <span class="muted">"explorer · devnet"</span>
                 <A href="/wallet" attr:id="nav-wallet">"Wallet"</A>
                 <search::SearchBox/>
+                <ui::ThemeToggle/>
             </header>
             <main>
                 <Routes fallback=|| view! { <pages::NotFound/> }>

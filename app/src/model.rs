@@ -1,35 +1,63 @@
 //! View-model logic, free of view code: verification verdicts and formatting.
 
 use joule_light_client::api::{
-    AccountResponse, BlockResponse, ChainInfo, ShardBlockResponse, TxResponse,
+    AccountResponse, BlockResponse, ShardBlockResponse, TxResponse, TxSummary,
 };
 use joule_light_client::receipt::receipts_tree;
 use joule_light_client::units::format_amount;
 use joule_light_client::{
     verify_account, verify_commit, verify_shard_header, verify_transaction, Address, Hash, Payload,
+    ValidatorSet,
 };
 
 /// What the browser concluded about a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// The commit verified under the trusted validator set.
+    /// The commit verified under a validator set the light client trusts.
     Verified,
     /// It did not; the reason.
     Failed(String),
 }
 
-/// Verifies `block`'s commit in this browser against the validator set the user trusts
-/// (the genesis set of `chain`, whose hash the page shows as the checkpoint).
-pub fn verify_block(chain: &ChainInfo, block: &BlockResponse) -> Verdict {
+/// The validator sets this browser's light client has verified (the checkpoint's set and
+/// each set it followed a hand-over to): what every page checks block commits against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trust {
+    /// The chain followed.
+    pub chain_id: String,
+    /// Verified sets, oldest first.
+    pub sets: Vec<ValidatorSet>,
+}
+
+impl Trust {
+    /// The trusted set hashing to `hash`.
+    pub fn set(&self, hash: &Hash) -> Option<&ValidatorSet> {
+        self.sets.iter().find(|s| s.hash() == *hash)
+    }
+}
+
+/// A verdict that needs the light client's trust: when the light client could not start,
+/// that is the verdict.
+pub fn under(trust: &Result<Trust, String>, check: impl FnOnce(&Trust) -> Verdict) -> Verdict {
+    match trust {
+        Ok(t) => check(t),
+        Err(why) => Verdict::Failed(why.clone()),
+    }
+}
+
+/// Verifies `block`'s commit in this browser under the validator set it names, which must be
+/// one the light client has verified.
+pub fn verify_block(trust: &Trust, block: &BlockResponse) -> Verdict {
     if block.hash != block.header.hash() {
         return Verdict::Failed("block hash does not match its header".into());
     }
-    match verify_commit(
-        &chain.chain_id,
-        &chain.genesis_validators,
-        &block.header,
-        &block.commit,
-    ) {
+    let Some(set) = trust.set(&block.header.validator_set_hash) else {
+        return Verdict::Failed(format!(
+            "signed by validator set {}, which this browser's light client has not verified",
+            short_hash(&block.header.validator_set_hash)
+        ));
+    };
+    match verify_commit(&trust.chain_id, set, &block.header, &block.commit) {
         Ok(_) => Verdict::Verified,
         Err(e) => Verdict::Failed(e.to_string()),
     }
@@ -39,14 +67,14 @@ pub fn verify_block(chain: &ChainInfo, block: &BlockResponse) -> Verdict {
 /// is verified against the trusted set, the proof's shard header against the block's shards
 /// root, then the account — or its absence — against that header's state root.
 pub fn verify_account_state(
-    chain: &ChainInfo,
+    trust: &Trust,
     block: &BlockResponse,
     account: &AccountResponse,
 ) -> Verdict {
     let Some(proof) = &account.proof else {
         return Verdict::Failed("the node sent no proof (no block yet)".into());
     };
-    if let Verdict::Failed(why) = verify_block(chain, block) {
+    if let Verdict::Failed(why) = verify_block(trust, block) {
         return Verdict::Failed(format!("block #{}: {why}", proof.at.height));
     }
     if block.hash != proof.at.block_hash || block.header.height != proof.at.height {
@@ -76,14 +104,14 @@ pub fn verify_account_state(
 /// recomputed from its bytes (so the shown payload is the one committed), `block` is verified
 /// against the trusted set, the shard header against the block, and the outcome against the
 /// shard header's transaction root.
-pub fn verify_tx_inclusion(chain: &ChainInfo, block: &BlockResponse, tx: &TxResponse) -> Verdict {
+pub fn verify_tx_inclusion(trust: &Trust, block: &BlockResponse, tx: &TxResponse) -> Verdict {
     if tx.tx.id() != tx.id {
         return Verdict::Failed("the transaction's bytes do not hash to its id".into());
     }
     let Some(inc) = &tx.inclusion else {
         return Verdict::Failed("not in a block yet".into());
     };
-    if let Verdict::Failed(why) = verify_block(chain, block) {
+    if let Verdict::Failed(why) = verify_block(trust, block) {
         return Verdict::Failed(format!("block #{}: {why}", inc.at.height));
     }
     if block.hash != inc.at.block_hash || block.header.height != inc.at.height {
@@ -104,11 +132,11 @@ pub fn verify_tx_inclusion(chain: &ChainInfo, block: &BlockResponse, tx: &TxResp
 /// Verifies a shard block: `block` against the trusted set, the shard header against the
 /// block's shards root, and both receipt lists against the header's receipt roots.
 pub fn verify_shard_block(
-    chain: &ChainInfo,
+    trust: &Trust,
     block: &BlockResponse,
     sb: &ShardBlockResponse,
 ) -> Verdict {
-    if let Verdict::Failed(why) = verify_block(chain, block) {
+    if let Verdict::Failed(why) = verify_block(trust, block) {
         return Verdict::Failed(format!("block #{}: {why}", block.header.height));
     }
     if sb.block_hash != block.hash || sb.header.hash() != block.hash {
@@ -145,6 +173,72 @@ pub fn describe_tx(tx: &TxResponse) -> String {
     }
 }
 
+/// `2026-11-24T09:15:02.250Z`: a block time in UTC, ISO 8601 (what spreadsheets parse).
+pub fn iso_utc(ms: u64) -> String {
+    let (days, rem) = ((ms / 86_400_000) as i64, ms % 86_400_000);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, sec, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1_000 % 60,
+        rem % 1_000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}.{milli:03}Z")
+}
+
+/// One CSV field, quoted when it holds a separator, a quote or a line break (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// An account's history as CSV, one row per transaction, amounts in JOULE.
+pub fn history_csv(account: &Address, items: &[TxSummary]) -> String {
+    let mut out = String::from(
+        "tx_id,block,time_utc,shard,index,direction,from,to,amount_joule,fee_joule,status\r\n",
+    );
+    for t in items {
+        let (to, amount) = match &t.tx.tx.payload {
+            Payload::Transfer { to, amount } => (to.to_string(), format_amount(*amount)),
+            _ => (String::new(), String::new()),
+        };
+        let direction = match (t.sender == *account, to == account.to_string()) {
+            (true, true) => "self",
+            (true, false) => "out",
+            _ => "in",
+        };
+        let row = [
+            t.id.to_hex(),
+            t.height.to_string(),
+            iso_utc(t.timestamp_ms),
+            t.shard.to_string(),
+            t.index.to_string(),
+            direction.to_owned(),
+            t.sender.to_string(),
+            to,
+            amount,
+            format_amount(t.outcome.fee),
+            format!("{:?}", t.outcome.status),
+        ];
+        let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 /// First 8 and last 6 hex digits of a hash.
 pub fn short_hash(h: &Hash) -> String {
     let s = h.to_hex();
@@ -164,8 +258,10 @@ pub fn ago(now_ms: u64, then_ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    #[cfg(target_arch = "wasm32")]
     wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
@@ -174,5 +270,55 @@ mod tests {
         assert_eq!(ago(200_000, 0), "3 min ago");
         assert_eq!(ago(7_300_000, 0), "2 h ago");
         assert_eq!(short_hash(&Hash([0xab; 32])), "abababab…ababab");
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso_utc(1_795_511_702_250), "2026-11-24T09:15:02.250Z");
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+    }
+
+    #[test]
+    fn history_exports_as_csv() {
+        use joule_light_client::{ExecStatus, SecretKey, Transaction, TxOutcome};
+        let key = SecretKey::from_seed(&[1; 32]);
+        let me = Address::from_public_key(&key.public_key());
+        let other = Address([9; 20]);
+        let tx = Transaction {
+            chain_id: "t".into(),
+            sender: key.public_key(),
+            nonce: 0,
+            max_fee: 10,
+            payload: Payload::Transfer {
+                to: other,
+                amount: 12_500_000_000,
+            },
+        }
+        .sign(&key);
+        let item = TxSummary {
+            id: tx.id(),
+            outcome: TxOutcome {
+                tx_id: tx.id(),
+                status: ExecStatus::Success,
+                fee: 1_000_000,
+            },
+            tx,
+            sender: me,
+            height: 7,
+            shard: 1,
+            index: 3,
+            timestamp_ms: 0,
+        };
+        let csv = history_csv(&me, std::slice::from_ref(&item));
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines.len(), 3, "header, one row, and the final line break");
+        assert!(lines[0].starts_with("tx_id,block,time_utc"));
+        assert_eq!(
+            lines[1],
+            format!(
+                "{},7,1970-01-01T00:00:00.000Z,1,3,out,{me},{other},12.5,0.001,Success",
+                item.id.to_hex()
+            )
+        );
+        assert!(history_csv(&other, &[item]).contains(",in,"));
     }
 }

@@ -71,6 +71,7 @@ pub fn SearchBox() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use joule_light_client::{Address, Hash};
+    #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;

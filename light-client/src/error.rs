@@ -97,6 +97,24 @@ pub enum VerifyError {
         /// The header's parent hash.
         got: Hash,
     },
+    /// A header at or below the trusted height offered as a new one.
+    #[error("header #{got} is not newer than the trusted header #{trusted}")]
+    NotNewer {
+        /// The trusted height.
+        trusted: u64,
+        /// The header's height.
+        got: u64,
+    },
+    /// Skipping ahead: too few of the trusted validators vouch for the new header.
+    #[error(
+        "cannot skip ahead: trusted validators holding {signed} of {total} power signed, more than 1/3 needed"
+    )]
+    InsufficientTrust {
+        /// Trusted power among the signers.
+        signed: u64,
+        /// The trusted set's total power.
+        total: u64,
+    },
     /// An item claimed for a shard header, or a shard header for a block, belongs elsewhere.
     #[error("{what} mismatch: expected {expected}, got {got}")]
     Mismatch {

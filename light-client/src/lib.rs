@@ -35,7 +35,8 @@ pub use transaction::{Payload, SignedTransaction, Transaction};
 pub use validator::{Validator, ValidatorSet};
 pub use verify::{
     verify_account, verify_header_chain, verify_incoming_receipt, verify_next_header,
-    verify_outgoing_receipt, verify_shard_header, verify_transaction, SignedHeader, TrustedState,
+    verify_outgoing_receipt, verify_shard_header, verify_skipping, verify_transaction,
+    SignedHeader, TrustedState,
 };
 
 #[cfg(all(test, target_arch = "wasm32"))]

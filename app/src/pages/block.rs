@@ -1,30 +1,33 @@
 //! One block: header, shard headers, and the commit's signers, verified in the browser.
 
-use joule_light_client::api::{BlockResponse, ChainInfo};
+use joule_light_client::api::BlockResponse;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
-use crate::model::{short_hash, verify_block, Verdict};
+use crate::live::{self, LightClient};
+use crate::model::{short_hash, under, verify_block, Verdict};
 
-async fn load(id: String) -> Result<(ChainInfo, BlockResponse, Verdict), String> {
-    let chain: ChainInfo = api::get("/chain").await?;
+async fn load(lc: LightClient, id: String) -> Result<(BlockResponse, Verdict), String> {
     let block: BlockResponse = api::get(&format!("/blocks/{id}")).await?;
-    let verdict = verify_block(&chain, &block);
-    Ok((chain, block, verdict))
+    let trust = live::trusted(lc).await;
+    let verdict = under(&trust, |t| verify_block(t, &block));
+    Ok((block, verdict))
 }
 
 /// `/blocks/:height`.
 #[component]
 pub fn BlockPage() -> impl IntoView {
     let params = use_params_map();
-    let data = LocalResource::new(move || load(params.read().get("height").unwrap_or_default()));
+    let lc = expect_context::<LightClient>();
+    let data =
+        LocalResource::new(move || load(lc, params.read().get("height").unwrap_or_default()));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading block…"</p> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Ok((_, b, verdict)) => view! { <BlockView b=b verdict=verdict/> }.into_any(),
+                Ok((b, verdict)) => view! { <BlockView b=b verdict=verdict/> }.into_any(),
             })}
         </Suspense>
     }

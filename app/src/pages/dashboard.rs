@@ -1,46 +1,45 @@
-//! The dashboard: chain facts, the verified head, and the latest blocks, refreshed every second.
+//! The dashboard: chain facts, the head verified in this browser, live throughput and
+//! execution metrics, the latest blocks, and the light client's status. Blocks arrive from
+//! the light client's stream (or its polling); the list is refetched only after a gap.
 
-use std::time::Duration;
-
-use joule_light_client::api::{BlockList, BlockResponse, ChainInfo};
+use joule_light_client::api::{BlockList, BlockResponse, BlockSummary, ChainInfo};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api;
+use crate::follow::Follower;
+use crate::live::{LightClient, Source};
 use crate::model::{ago, short_hash, verify_block, Verdict};
-
-/// One refresh of what the dashboard shows.
-#[derive(Debug, Clone)]
-struct Snapshot {
-    chain: ChainInfo,
-    blocks: BlockList,
-    head: Option<(BlockResponse, Verdict)>,
-}
-
-async fn load() -> Result<Snapshot, String> {
-    let chain: ChainInfo = api::get("/chain").await?;
-    let blocks: BlockList = api::get("/blocks?limit=10").await?;
-    let head = match blocks.blocks.first() {
-        Some(b) => {
-            let block: BlockResponse = api::get(&format!("/blocks/{}", b.height)).await?;
-            let verdict = verify_block(&chain, &block);
-            Some((block, verdict))
-        }
-        None => None,
-    };
-    Ok(Snapshot {
-        chain,
-        blocks,
-        head,
-    })
-}
-
 use crate::now_ms;
+use crate::ui::TpsChart;
+
+/// Blocks kept for the table and the chart (30 s of devnet blocks).
+const HISTORY: usize = 60;
+
+/// Rows of the latest-blocks table.
+const ROWS: usize = 10;
+
+/// The list entry of a streamed block.
+fn summary(b: &BlockResponse) -> BlockSummary {
+    BlockSummary {
+        height: b.header.height,
+        hash: b.hash,
+        timestamp_ms: b.header.timestamp_ms,
+        tx_count: b.shards.iter().map(|s| u64::from(s.tx_count)).sum(),
+        shard_tx_counts: b.shards.iter().map(|s| s.tx_count).collect(),
+    }
+}
 
 /// The light client's status: verified head, validator set, last verification, failures.
 #[component]
 fn LightClientPanel() -> impl IntoView {
-    let lc = expect_context::<crate::follow::LightClient>();
+    let lc = expect_context::<LightClient>();
+    let source = move || match lc.source.get() {
+        Source::Starting => "starting",
+        Source::Stream => "following the node's block stream",
+        Source::Polling => "polling the node (its stream is quiet)",
+    };
     view! {
         <section class="card" id="light-client" aria-label="Light client status">
             <h2>"Light client (in this browser)"</h2>
@@ -56,6 +55,11 @@ fn LightClientPanel() -> impl IntoView {
                     let failed = !f.failures.is_empty();
                     view! {
                         <p class="verified" id="lc-head">{format!("✓ verified head #{}", f.trusted.height())}</p>
+                        <p class="muted">{format!(
+                            "Shards 0–{}: each at #{} (every block commits one header per shard).",
+                            f.trusted.header.shard_count.saturating_sub(1),
+                            f.trusted.height(),
+                        )}</p>
                         <p>{format!(
                             "{} headers verified here, latest {}; validator set {}.",
                             f.verified,
@@ -71,6 +75,12 @@ fn LightClientPanel() -> impl IntoView {
                     .into_any()
                 }
             }}
+            <p class="muted" id="lc-source">{source}</p>
+            {move || lc.first_verified_ms.get().map(|ms| view! {
+                <p class="muted" id="lc-cold" data-ms=format!("{ms:.0}")>
+                    {format!("Verified head reached {ms:.0} ms after this page started loading.")}
+                </p>
+            })}
             {move || lc.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </section>
     }
@@ -79,77 +89,148 @@ fn LightClientPanel() -> impl IntoView {
 /// The home page.
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let tick = RwSignal::new(0u32);
-    if let Ok(handle) = set_interval_with_handle(
-        move || tick.update(|t| *t = t.wrapping_add(1)),
-        Duration::from_secs(1),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
-    let snapshot = LocalResource::new(move || {
-        tick.track();
-        load()
+    let lc = expect_context::<LightClient>();
+    let chain = LocalResource::new(|| api::get::<ChainInfo>("/chain"));
+    let blocks = RwSignal::new(Vec::<BlockSummary>::new());
+    let list_error = RwSignal::new(None::<String>);
+    let refetch = move || {
+        spawn_local(async move {
+            match api::get::<BlockList>(&format!("/blocks?limit={HISTORY}")).await {
+                Ok(list) => {
+                    blocks.set(list.blocks);
+                    list_error.set(None);
+                }
+                Err(e) => list_error.set(Some(e)),
+            }
+        })
+    };
+    refetch();
+    // Each new block from the light client joins the list; after a gap the list is refetched.
+    Effect::new(move |_| {
+        let Some(block) = lc.latest.get() else {
+            return;
+        };
+        let height = block.header.height;
+        match blocks.with_untracked(|b| b.first().map(|s| s.height)) {
+            Some(newest) if height == newest + 1 => blocks.update(|b| {
+                b.insert(0, summary(&block));
+                b.truncate(HISTORY);
+            }),
+            Some(newest) if height <= newest => {}
+            _ => refetch(),
+        }
     });
+    let chain_view = move || {
+        chain.get().map(|r| match r {
+            Ok(c) => view! { <ChainCards chain=c/> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        })
+    };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the chain…"</p> }>
-            {move || snapshot.get().map(|r| match r {
-                Ok(s) => view! { <SnapshotView s=s/> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            })}
+            {chain_view}
         </Transition>
+        <TpsChart blocks=blocks/>
+        {move || list_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <h2>"Latest blocks"</h2>
+        <BlockTable blocks=blocks/>
         <LightClientPanel/>
     }
 }
 
+/// Chain facts, the head with its verdict, and how the head's shard blocks were executed.
 #[component]
-fn SnapshotView(s: Snapshot) -> impl IntoView {
-    let now = now_ms();
-    let checkpoint = short_hash(&s.chain.genesis_validators.hash());
-    let (head_text, verdict_view) = match &s.head {
-        Some((b, Verdict::Verified)) => (
-            format!("#{}", b.header.height),
-            view! { <span class="verified" title="validator signatures checked in this browser">"✓ commit verified in your browser"</span> }.into_any(),
-        ),
-        Some((b, Verdict::Failed(reason))) => (
-            format!("#{}", b.header.height),
-            view! { <span class="unverified" role="alert">{format!("✗ not verified: {reason}")}</span> }.into_any(),
-        ),
-        None => ("genesis".to_owned(), view! { <span class="muted">"no blocks yet"</span> }.into_any()),
+fn ChainCards(chain: ChainInfo) -> impl IntoView {
+    let lc = expect_context::<LightClient>();
+    let checkpoint = short_hash(&chain.genesis_validators.hash());
+    let head = move || {
+        let block = lc.latest.get();
+        let trust = lc.follower.with(|f| f.as_ref().map(Follower::trust));
+        let Some(b) = block else {
+            return view! { <div class="value" id="head-height">"…"</div><span class="muted">"waiting for a block"</span> }.into_any();
+        };
+        let verdict = match (trust, lc.error.get()) {
+            (Some(t), _) => Some(verify_block(&t, &b)),
+            (None, Some(e)) => Some(Verdict::Failed(e)),
+            (None, None) => None,
+        };
+        let mark = match verdict {
+            Some(Verdict::Verified) => view! { <span class="verified" title="validator signatures checked in this browser">"✓ commit verified in your browser"</span> }.into_any(),
+            Some(Verdict::Failed(reason)) => view! { <span class="unverified" role="alert">{format!("✗ not verified: {reason}")}</span> }.into_any(),
+            None => view! { <span class="muted">"verifying…"</span> }.into_any(),
+        };
+        view! { <div class="value" id="head-height">{format!("#{}", b.header.height)}</div>{mark} }
+            .into_any()
     };
-    let rows = s
-        .blocks
-        .blocks
-        .into_iter()
-        .map(|b| {
-            let counts = b
-                .shard_tx_counts
+    let execution = move || {
+        lc.latest.with(|b| {
+            let b = b.as_ref()?;
+            let txs: u64 = b.metrics.iter().map(|m| u64::from(m.txs)).sum();
+            let reexec: u64 = b
+                .metrics
                 .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(" / ");
-            view! {
-                <tr>
-                    <td><A href=format!("/blocks/{}", b.height)>{b.height}</A></td>
-                    <td class="mono hide-narrow">{short_hash(&b.hash)}</td>
-                    <td>{b.tx_count}</td>
-                    <td class="hide-narrow">{counts}</td>
-                    <td class="muted">{ago(now, b.timestamp_ms)}</td>
-                </tr>
-            }
+                .map(|m| m.incarnations.saturating_sub(u64::from(m.txs)))
+                .sum();
+            let threads = b.metrics.iter().map(|m| m.threads).max().unwrap_or(1);
+            let parallel = b.metrics.iter().filter(|m| m.parallel).count();
+            let plural =
+                |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+            Some(format!(
+                "{}; Block-STM on {parallel} of {} shards, up to {}; {}",
+                plural(txs, "tx", "txs"),
+                b.metrics.len(),
+                plural(u64::from(threads), "thread", "threads"),
+                plural(reexec, "re-execution", "re-executions"),
+            ))
         })
-        .collect_view();
+    };
     view! {
         <section class="cards">
-            <div class="card"><div class="label">"Chain"</div><div class="value" id="chain-id">{s.chain.chain_id.clone()}</div></div>
-            <div class="card"><div class="label">"Head"</div><div class="value" id="head-height">{head_text}</div>{verdict_view}</div>
-            <div class="card"><div class="label">"Shards"</div><div class="value">{s.chain.shard_count}</div></div>
-            <div class="card"><div class="label">"Validators"</div><div class="value">{s.chain.validators.validators().len()}</div>
-                <div class="muted mono" title="hash of the trusted validator set">{format!("checkpoint {checkpoint}")}</div></div>
+            <div class="card"><div class="label">"Chain"</div><div class="value" id="chain-id">{chain.chain_id.clone()}</div></div>
+            <div class="card"><div class="label">"Head"</div>{head}</div>
+            <div class="card"><div class="label">"Shards"</div><div class="value">{chain.shard_count}</div></div>
+            <div class="card"><div class="label">"Validators"</div><div class="value">{chain.validators.validators().len()}</div>
+                <div class="muted mono" title="hash of the genesis validator set the light client starts from">{format!("checkpoint {checkpoint}")}</div></div>
+            <div class="card"><div class="label">"Head execution"</div>
+                <div id="head-exec" title="reported by the node, not covered by the commit">{move || execution().unwrap_or_else(|| "—".into())}</div></div>
         </section>
-        <h2>"Latest blocks"</h2>
-        <table>
+    }
+}
+
+/// The newest [`ROWS`] blocks.
+#[component]
+fn BlockTable(blocks: RwSignal<Vec<BlockSummary>>) -> impl IntoView {
+    let rows = move || {
+        let now = now_ms();
+        blocks.with(|b| {
+            b.iter()
+                .take(ROWS)
+                .cloned()
+                .map(|b| {
+                    let counts = b
+                        .shard_tx_counts
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" / ");
+                    view! {
+                        <tr>
+                            <td><A href=format!("/blocks/{}", b.height)>{b.height}</A></td>
+                            <td class="mono hide-narrow">{short_hash(&b.hash)}</td>
+                            <td>{b.tx_count}</td>
+                            <td class="hide-narrow">{counts}</td>
+                            <td class="muted">{ago(now, b.timestamp_ms)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <table id="latest-blocks">
             <thead><tr><th>"Height"</th><th class="hide-narrow">"Hash"</th><th>"Txs"</th><th class="hide-narrow">"Per shard"</th><th>"Age"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        {move || blocks.with(Vec::is_empty).then(|| view! { <p class="muted">"No blocks yet."</p> })}
     }
 }

@@ -1,7 +1,7 @@
 //! One shard block: its header, how it was executed, its transactions (paginated) and its
 //! receipts in and out, verified in the browser.
 
-use joule_light_client::api::{BlockResponse, ChainInfo, ShardBlockResponse};
+use joule_light_client::api::{BlockResponse, ShardBlockResponse};
 use joule_light_client::units::format_amount;
 use joule_light_client::Payload;
 use leptos::prelude::*;
@@ -9,23 +9,26 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api;
-use crate::model::{short_address, short_hash, verify_shard_block, Verdict};
+use crate::live::{self, LightClient};
+use crate::model::{short_address, short_hash, under, verify_shard_block, Verdict};
+use crate::ui::Pager;
 
 /// Transactions per page.
 const PAGE: u32 = 25;
 
 async fn load(
+    lc: LightClient,
     height: String,
     shard: String,
     page: u32,
 ) -> Result<(BlockResponse, ShardBlockResponse, Verdict), String> {
-    let chain: ChainInfo = api::get("/chain").await?;
     let block: BlockResponse = api::get(&format!("/blocks/{height}")).await?;
     let sb: ShardBlockResponse = api::get(&format!(
         "/blocks/{height}/shards/{shard}?page={page}&limit={PAGE}"
     ))
     .await?;
-    let verdict = verify_shard_block(&chain, &block, &sb);
+    let trust = live::trusted(lc).await;
+    let verdict = under(&trust, |t| verify_shard_block(t, &block, &sb));
     Ok((block, sb, verdict))
 }
 
@@ -34,6 +37,7 @@ async fn load(
 pub fn ShardBlockPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
+    let lc = expect_context::<LightClient>();
     let data = LocalResource::new(move || {
         let p = params.read();
         let page = query
@@ -42,6 +46,7 @@ pub fn ShardBlockPage() -> impl IntoView {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         load(
+            lc,
             p.get("height").unwrap_or_default(),
             p.get("shard").unwrap_or_default(),
             page,
@@ -127,14 +132,6 @@ fn ShardBlockView(b: BlockResponse, sb: ShardBlockResponse, verdict: Verdict) ->
         .total
         .div_ceil(u64::from(PAGE.max(1)))
         .max(1);
-    let prev = (page > 0).then(|| {
-        let href = format!("/blocks/{h}/shards/{s}?page={}", page - 1);
-        view! { <A href=href>"← Newer"</A> }
-    });
-    let next = (u64::from(page) + 1 < pages).then(|| {
-        let href = format!("/blocks/{h}/shards/{s}?page={}", page + 1);
-        view! { <A href=href>"Older →"</A> }
-    });
     let block_href = format!("/blocks/{h}");
     view! {
         <h1>{format!("Block #{h}, shard {s}")}</h1>
@@ -152,7 +149,7 @@ fn ShardBlockView(b: BlockResponse, sb: ShardBlockResponse, verdict: Verdict) ->
             <thead><tr><th>"#"</th><th>"Id"</th><th class="hide-narrow">"From"</th><th class="hide-narrow">"To"</th><th>"Amount"</th><th>"Outcome"</th></tr></thead>
             <tbody>{txs}</tbody>
         </table>
-        <p class="pager">{prev}" "{next}</p>
+        <Pager base=format!("/blocks/{h}/shards/{s}") page=page pages=pages/>
         <h2>{format!("Receipts out ({})", sb.outgoing_receipts.len())}</h2>
         <table><thead><tr><th>"Shards"</th><th>"To"</th><th>"Amount"</th></tr></thead><tbody>{outgoing}</tbody></table>
         <h2>{format!("Receipts in ({})", sb.incoming_receipts.len())}</h2>

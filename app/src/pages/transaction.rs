@@ -1,26 +1,28 @@
 //! One transaction: what it does in words, its status, fee and receipt, and its inclusion
 //! verified in the browser.
 
-use joule_light_client::api::{BlockResponse, ChainInfo, TxResponse, TxState};
+use joule_light_client::api::{BlockResponse, TxResponse, TxState};
 use joule_light_client::units::format_amount;
-use joule_light_client::{ExecStatus, Hash};
+use joule_light_client::{ExecStatus, Hash, Payload};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
-use crate::model::{describe_tx, verify_tx_inclusion, Verdict};
+use crate::live::{self, LightClient};
+use crate::model::{describe_tx, under, verify_tx_inclusion, Verdict};
+use crate::ui::CopyButton;
 
-async fn load(id: String) -> Result<(TxResponse, Option<Verdict>), String> {
+async fn load(lc: LightClient, id: String) -> Result<(TxResponse, Option<Verdict>), String> {
     let id: Hash = id
         .parse()
         .map_err(|_| "not a transaction id: expected 64 hex digits".to_owned())?;
     let tx: TxResponse = api::get(&format!("/transactions/{id}")).await?;
     let verdict = match &tx.inclusion {
         Some(inc) => {
-            let chain: ChainInfo = api::get("/chain").await?;
             let block: BlockResponse = api::get(&format!("/blocks/{}", inc.at.height)).await?;
-            Some(verify_tx_inclusion(&chain, &block, &tx))
+            let trust = live::trusted(lc).await;
+            Some(under(&trust, |t| verify_tx_inclusion(t, &block, &tx)))
         }
         None => None,
     };
@@ -31,7 +33,8 @@ async fn load(id: String) -> Result<(TxResponse, Option<Verdict>), String> {
 #[component]
 pub fn TransactionPage() -> impl IntoView {
     let params = use_params_map();
-    let data = LocalResource::new(move || load(params.read().get("id").unwrap_or_default()));
+    let lc = expect_context::<LightClient>();
+    let data = LocalResource::new(move || load(lc, params.read().get("id").unwrap_or_default()));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading transaction…"</p> }>
             {move || data.get().map(|r| match r {
@@ -64,22 +67,29 @@ fn TxView(tx: TxResponse, verdict: Option<Verdict>) -> impl IntoView {
         .into_any(),
         None => view! { <p class="muted">"Not in a block yet: nothing to verify."</p> }.into_any(),
     };
+    // (label, value, whether it gets a copy button)
     let mut fields = vec![
-        ("Id", tx.id.to_hex()),
-        ("From", tx.sender.to_string()),
-        ("Nonce", tx.tx.tx.nonce.to_string()),
-        (
-            "Max fee",
-            format!("{} JOULE", format_amount(tx.tx.tx.max_fee)),
-        ),
+        ("Id", tx.id.to_hex(), true),
+        ("From", tx.sender.to_string(), true),
     ];
+    if let Payload::Transfer { to, amount } = &tx.tx.tx.payload {
+        fields.push(("To", to.to_string(), true));
+        fields.push(("Amount", format!("{} JOULE", format_amount(*amount)), false));
+    }
+    fields.push(("Nonce", tx.tx.tx.nonce.to_string(), false));
+    fields.push((
+        "Max fee",
+        format!("{} JOULE", format_amount(tx.tx.tx.max_fee)),
+        false,
+    ));
     if let Some(inc) = &tx.inclusion {
         fields.push((
             "Fee paid",
             format!("{} JOULE", format_amount(inc.outcome.fee)),
+            false,
         ));
-        fields.push(("Shard", inc.at.shard_header.shard.to_string()));
-        fields.push(("Position", inc.index.to_string()));
+        fields.push(("Shard", inc.at.shard_header.shard.to_string(), false));
+        fields.push(("Position", inc.index.to_string(), false));
     }
     let block_link = tx.inclusion.as_ref().map(|inc| {
         let h = inc.at.height;
@@ -100,7 +110,10 @@ fn TxView(tx: TxResponse, verdict: Option<Verdict>) -> impl IntoView {
         {block_link}
         {receipt}
         <table><tbody>
-            {fields.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td class="mono">{v}</td></tr> }).collect_view()}
+            {fields.into_iter().map(|(k, v, copy)| {
+                let button = copy.then(|| view! { " "<CopyButton text=v.clone() what=k.to_lowercase()/> });
+                view! { <tr><th>{k}</th><td class="mono">{v}{button}</td></tr> }
+            }).collect_view()}
         </tbody></table>
     }
 }

@@ -17,7 +17,9 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use super::account::verified_account;
+use crate::live::LightClient;
 use crate::model::Verdict;
+use crate::ui::CopyButton;
 use crate::wallet::session::{Unlocked, WalletSession};
 use crate::{api, now_ms};
 
@@ -166,6 +168,7 @@ fn UnlockedView(u: Arc<Unlocked>) -> impl IntoView {
 #[component]
 fn AccountRow(index: u32, address: Address) -> impl IntoView {
     let session = expect_context::<WalletSession>();
+    let lc = expect_context::<LightClient>();
     let tick = RwSignal::new(0u32);
     if let Ok(h) =
         set_interval_with_handle(move || tick.update(|t| *t += 1), Duration::from_secs(2))
@@ -174,7 +177,7 @@ fn AccountRow(index: u32, address: Address) -> impl IntoView {
     }
     let state = LocalResource::new(move || {
         tick.track();
-        verified_account(address)
+        verified_account(lc, address)
     });
     let note = RwSignal::new(None::<String>);
     let faucet = move |_| {
@@ -200,7 +203,7 @@ fn AccountRow(index: u32, address: Address) -> impl IntoView {
     view! {
         <tr>
             <td>{index}</td>
-            <td class="mono"><A href=href>{address.to_string()}</A></td>
+            <td class="mono"><A href=href>{address.to_string()}</A>" "<CopyButton text=address.to_string() what="address"/></td>
             <td id=format!("balance-{index}")>
                 <Transition fallback=|| "…">
                     {move || state.get().map(|r| match r {
@@ -228,6 +231,7 @@ struct Draft {
 #[component]
 fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
     let session = expect_context::<WalletSession>();
+    let lc = expect_context::<LightClient>();
     let from = RwSignal::new(0u32);
     let to = RwSignal::new(String::new());
     let amount = RwSignal::new(String::new());
@@ -256,7 +260,7 @@ fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
         spawn_local(async move {
             let r = async {
                 let chain: ChainInfo = api::get("/chain").await?;
-                let (acc, verdict) = verified_account(sender).await?;
+                let (acc, verdict) = verified_account(lc, sender).await?;
                 if let Verdict::Failed(why) = verdict {
                     return Err(format!("cannot verify your account's state: {why}"));
                 }

@@ -98,6 +98,7 @@ pub fn account_address(seed: &[u8], index: u32) -> Address {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;

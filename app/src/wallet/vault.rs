@@ -169,6 +169,7 @@ pub fn open(vault: &Vault, password: &str) -> Result<Secret, VaultError> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;

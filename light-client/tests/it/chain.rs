@@ -136,3 +136,97 @@ fn old_set_cannot_sign_after_handover() {
         Err(VerifyError::UnannouncedValidatorSet { .. })
     ));
 }
+
+/// Skipping: a header far above the trusted one, verified without the headers in between.
+fn far_header(keys: &[SecretKey], height: u64) -> SignedHeader {
+    let (header, commit) = signed_block(height, Hash([7; 32]), keys);
+    SignedHeader {
+        header,
+        commit,
+        validators: set_of(keys),
+    }
+}
+
+#[test]
+fn skips_ahead_under_the_same_set() {
+    let keys = validator_keys(10, 4);
+    let trusted = checkpoint(&keys);
+    let far = far_header(&keys, 500);
+    let next = verify_skipping(&trusted, far.header, &far.commit, far.validators).unwrap();
+    assert_eq!(next.height(), 500);
+}
+
+#[test]
+fn skips_ahead_when_enough_trusted_validators_stay() {
+    // Two of the four trusted validators (half the power) are in the new set and sign.
+    let old = validator_keys(10, 4);
+    let mut new = validator_keys(30, 3);
+    new.extend_from_slice(&old[..2]);
+    let trusted = checkpoint(&old);
+    let far = far_header(&new, 90);
+    let next = verify_skipping(&trusted, far.header, &far.commit, far.validators).unwrap();
+    assert_eq!(next.validators, set_of(&new));
+}
+
+#[test]
+fn skip_attack_by_a_foreign_set_rejected() {
+    // A set with no trusted member signs a far header: nothing vouches for it.
+    let keys = validator_keys(10, 4);
+    let trusted = checkpoint(&keys);
+    let far = far_header(&validator_keys(70, 4), 50);
+    assert_eq!(
+        verify_skipping(&trusted, far.header, &far.commit, far.validators),
+        Err(VerifyError::InsufficientTrust {
+            signed: 0,
+            total: 40
+        })
+    );
+}
+
+#[test]
+fn skip_attack_with_one_third_of_the_trusted_power_rejected() {
+    // 3 of 9 trusted validators (exactly 1/3) join an attacker's set: not more than 1/3.
+    let old = validator_keys(10, 9);
+    let mut forged = validator_keys(70, 4);
+    forged.extend_from_slice(&old[..3]);
+    let trusted = checkpoint(&old);
+    let far = far_header(&forged, 50);
+    assert!(matches!(
+        verify_skipping(&trusted, far.header, &far.commit, far.validators),
+        Err(VerifyError::InsufficientTrust { signed: 30, .. })
+    ));
+}
+
+#[test]
+fn skip_with_a_weak_commit_rejected() {
+    let keys = validator_keys(10, 4);
+    let trusted = checkpoint(&keys);
+    let mut far = far_header(&keys, 50);
+    far.commit.signatures.truncate(2);
+    assert!(matches!(
+        verify_skipping(&trusted, far.header, &far.commit, far.validators),
+        Err(VerifyError::InsufficientPower { .. })
+    ));
+}
+
+#[test]
+fn skip_backwards_rejected() {
+    let keys = validator_keys(10, 4);
+    let trusted = checkpoint(&keys);
+    let old = far_header(&keys, 1);
+    assert_eq!(
+        verify_skipping(&trusted, old.header, &old.commit, old.validators),
+        Err(VerifyError::NotNewer { trusted: 1, got: 1 })
+    );
+}
+
+#[test]
+fn skip_to_the_successor_checks_its_parent() {
+    let keys = validator_keys(10, 4);
+    let trusted = checkpoint(&keys);
+    let next = far_header(&keys, 2); // parent is not the trusted header
+    assert!(matches!(
+        verify_skipping(&trusted, next.header, &next.commit, next.validators),
+        Err(VerifyError::WrongParent { .. })
+    ));
+}

@@ -6,6 +6,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod chain;
 mod commit;
+#[cfg(target_arch = "wasm32")]
+mod cost;
 mod fixtures;
 mod golden;
 mod inclusion;

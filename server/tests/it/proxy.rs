@@ -17,6 +17,8 @@ pub enum Forgery {
     InflateBalances,
     /// Every block keeps only its first commit signature (too little voting power).
     StripSignatures,
+    /// Like `StripSignatures`, but only for blocks on the stream (`GET /stream`).
+    StripStreamedSignatures,
 }
 
 impl Forgery {
@@ -26,19 +28,29 @@ impl Forgery {
                 let b = json["account"]["balance"].as_u64().unwrap_or(0);
                 json["account"]["balance"] = Value::from(b + 1_000_000_000);
             }
-            Forgery::StripSignatures if path.starts_with("/api/v1/blocks") => {
-                let strip = |block: &mut Value| {
-                    if let Some(sigs) = block["commit"]["signatures"].as_array_mut() {
-                        sigs.truncate(1);
-                    }
-                };
-                match json.get_mut("items").and_then(Value::as_array_mut) {
-                    Some(items) => items.iter_mut().for_each(strip),
-                    None => strip(json),
-                }
+            Forgery::StripSignatures
+                if path.starts_with("/api/v1/blocks") || path.starts_with("/api/v1/stream") =>
+            {
+                strip_signatures(json)
+            }
+            Forgery::StripStreamedSignatures if path.starts_with("/api/v1/stream") => {
+                strip_signatures(json)
             }
             _ => {}
         }
+    }
+}
+
+/// Keeps only the first commit signature of a block, or of each block in a list.
+fn strip_signatures(json: &mut Value) {
+    let strip = |block: &mut Value| {
+        if let Some(sigs) = block["commit"]["signatures"].as_array_mut() {
+            sigs.truncate(1);
+        }
+    };
+    match json.get_mut("items").and_then(Value::as_array_mut) {
+        Some(items) => items.iter_mut().for_each(strip),
+        None => strip(json),
     }
 }
 
@@ -103,6 +115,9 @@ fn serve(
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or("GET").to_owned();
     let path = parts.next().unwrap_or("/").to_owned();
+    if path.starts_with("/api/v1/stream") {
+        return stream(conn, upstream, &path, forgery);
+    }
     let req = ureq::request(&method, &format!("{upstream}{path}"));
     let sent = if method == "GET" {
         req.call()
@@ -133,4 +148,36 @@ fn serve(
     )?;
     conn.write_all(&body)?;
     conn.flush()
+}
+
+/// Relays the block stream event by event, forging each block as `GET /blocks/{id}` would be.
+fn stream(
+    mut conn: TcpStream,
+    upstream: &str,
+    path: &str,
+    forgery: Forgery,
+) -> std::io::Result<()> {
+    let resp = ureq::get(&format!("{upstream}{path}"))
+        .call()
+        .map_err(std::io::Error::other)?;
+    write!(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"
+    )?;
+    for line in BufReader::new(resp.into_reader()).lines() {
+        let line = line?;
+        match line.strip_prefix("data:") {
+            Some(data) => {
+                let mut json: Value =
+                    serde_json::from_str(data.trim_start()).unwrap_or(Value::Null);
+                forgery.apply(path, &mut json);
+                writeln!(conn, "data: {json}")?;
+            }
+            None => writeln!(conn, "{line}")?,
+        }
+        if line.is_empty() {
+            conn.flush()?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,175 @@
+//! The light client at work for the whole session: every block the node streams (Server-Sent
+//! Events on `/api/v1/stream`) is verified as it arrives; while the stream is quiet (not yet
+//! open, broken, or behind a proxy that buffers it), the follower polls the node instead.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use joule_light_client::api::BlockResponse;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{EventSource, MessageEvent};
+
+use crate::follow::{self, Follower};
+use crate::model::Trust;
+use crate::now_ms;
+
+/// Without a streamed block for this long (the devnet makes two a second), poll instead.
+const QUIET_MS: u64 = 2_500;
+
+/// How long a page waits for the light client's first verified checkpoint.
+const TRUST_WAIT_MS: u32 = 15_000;
+
+/// Where the light client's headers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Not started yet.
+    Starting,
+    /// The node's block stream.
+    Stream,
+    /// Polling the node's head (the stream is quiet).
+    Polling,
+}
+
+/// What the app shares about the light client (a context, available on every page).
+#[derive(Debug, Clone, Copy)]
+pub struct LightClient {
+    /// The follower, once its checkpoint verified.
+    pub follower: RwSignal<Option<Follower>>,
+    /// Why the last step could not run (node unreachable, checkpoint refused…).
+    pub error: RwSignal<Option<String>>,
+    /// The newest block the node sent, verified or not (pages verify what they show).
+    pub latest: RwSignal<Option<BlockResponse>>,
+    /// Where headers come from now.
+    pub source: RwSignal<Source>,
+    /// Milliseconds from navigation start to the first verified head of this page load.
+    pub first_verified_ms: RwSignal<Option<f64>>,
+}
+
+impl LightClient {
+    fn set_follower(&self, f: Follower) {
+        if self.first_verified_ms.get_untracked().is_none() {
+            self.first_verified_ms.set(since_navigation_ms());
+        }
+        self.follower.set(Some(f));
+    }
+
+    /// Verifies a block the node streamed; `true` when the trusted head moved.
+    fn on_block(&self, block: BlockResponse) {
+        self.follower.maybe_update(|f| match f {
+            Some(f) => {
+                let changed = f.advance(&block, now_ms()) != Ok(false);
+                if changed {
+                    follow::store(f);
+                }
+                changed
+            }
+            None => false, // the first step is still verifying the checkpoint
+        });
+        self.latest.set(Some(block));
+    }
+}
+
+fn since_navigation_ms() -> Option<f64> {
+    Some(web_sys::window()?.performance()?.now())
+}
+
+/// Starts the light client: a first step right away (checkpoint, then the head), the block
+/// stream, and a poll every second that runs only while the stream is quiet.
+pub fn start() -> LightClient {
+    let lc = LightClient {
+        follower: RwSignal::new(None),
+        error: RwSignal::new(None),
+        latest: RwSignal::new(None),
+        source: RwSignal::new(Source::Starting),
+        first_verified_ms: RwSignal::new(None),
+    };
+    let last_event = Rc::new(Cell::new(0u64));
+    let busy = Rc::new(Cell::new(false));
+    let poll = {
+        let last_event = last_event.clone();
+        move || {
+            let started = lc.follower.with_untracked(Option::is_some);
+            let quiet = now_ms().saturating_sub(last_event.get()) > QUIET_MS;
+            if started && !quiet {
+                return;
+            }
+            if busy.replace(true) {
+                return; // the previous step is still fetching
+            }
+            if started {
+                lc.source.set(Source::Polling);
+            }
+            let busy = busy.clone();
+            spawn_local(async move {
+                match follow::step(lc.follower.get_untracked(), now_ms()).await {
+                    Ok((f, newest)) => {
+                        lc.set_follower(f);
+                        if let Some(b) = newest {
+                            lc.latest.set(Some(b));
+                        }
+                        lc.error.set(None);
+                    }
+                    Err(e) => lc.error.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        }
+    };
+    poll();
+    if let Ok(handle) = set_interval_with_handle(poll, Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    open_stream(lc, last_event);
+    lc
+}
+
+/// Subscribes to the node's block stream. The browser reconnects a dropped stream by itself.
+fn open_stream(lc: LightClient, last_event: Rc<Cell<u64>>) {
+    let Ok(stream) = EventSource::new("/api/v1/stream") else {
+        return; // polling covers it
+    };
+    let on_block = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        last_event.set(now_ms());
+        lc.source.set(Source::Stream);
+        let Some(text) = ev.data().as_string() else {
+            return;
+        };
+        match serde_json::from_str::<BlockResponse>(&text) {
+            Ok(block) => lc.on_block(block),
+            Err(e) => lc.error.set(Some(format!(
+                "the node streamed a block this app cannot read: {e}"
+            ))),
+        }
+    });
+    let _ = stream.add_event_listener_with_callback("block", on_block.as_ref().unchecked_ref());
+    // Both live as long as the page: the stream is opened once per session.
+    on_block.forget();
+    std::mem::forget(stream);
+}
+
+/// The light client's trust once its checkpoint has verified; what every page verifies
+/// commits against. Fails at once when the checkpoint was refused.
+pub async fn trusted(lc: LightClient) -> Result<Trust, String> {
+    const STEP_MS: u32 = 50;
+    for _ in 0..TRUST_WAIT_MS / STEP_MS {
+        if let Some(trust) = lc
+            .follower
+            .with_untracked(|f| f.as_ref().map(Follower::trust))
+        {
+            return Ok(trust);
+        }
+        if let Some(e) = lc
+            .error
+            .get_untracked()
+            .filter(|e| e.starts_with("checkpoint"))
+        {
+            return Err(format!("this browser's light client refused its {e}"));
+        }
+        gloo_timers::future::TimeoutFuture::new(STEP_MS).await;
+    }
+    Err("this browser's light client has not verified a checkpoint yet".into())
+}

@@ -1,0 +1,103 @@
+//! The dashboard's live throughput chart: transactions per second of each recent block, as
+//! SVG bars.
+
+use joule_light_client::api::BlockSummary;
+use leptos::prelude::*;
+
+/// Chart size in SVG units (it scales to the card's width).
+const WIDTH: f64 = 600.0;
+const HEIGHT: f64 = 120.0;
+
+/// Transactions per second of each block, oldest first, from blocks listed newest first:
+/// a block's transactions over the time since its parent. The oldest block (no parent in the
+/// list) and blocks with a clock going backwards are left out.
+pub fn tps_series(newest_first: &[BlockSummary]) -> Vec<(u64, f64)> {
+    let mut series: Vec<(u64, f64)> = newest_first
+        .windows(2)
+        .filter(|w| w[0].height == w[1].height + 1 && w[0].timestamp_ms > w[1].timestamp_ms)
+        .map(|w| {
+            let secs = (w[0].timestamp_ms - w[1].timestamp_ms) as f64 / 1e3;
+            (w[0].height, w[0].tx_count as f64 / secs)
+        })
+        .collect();
+    series.reverse();
+    series
+}
+
+/// Bars of [`tps_series`] over `blocks`, with the latest and peak rates in words.
+#[component]
+pub fn TpsChart(#[prop(into)] blocks: Signal<Vec<BlockSummary>>) -> impl IntoView {
+    let series = Memo::new(move |_| blocks.with(|b| tps_series(b)));
+    let summary = move || {
+        series.with(|s| {
+            let peak = s.iter().map(|p| p.1).fold(0.0, f64::max);
+            match s.last() {
+                Some(&(h, now)) => format!(
+                    "{now:.0} tx/s in block #{h}; peak {peak:.0} tx/s over the last {} blocks",
+                    s.len()
+                ),
+                None => "waiting for blocks…".to_owned(),
+            }
+        })
+    };
+    let bars = move || {
+        series.with(|s| {
+            let peak = s.iter().map(|p| p.1).fold(1.0, f64::max);
+            let slot = WIDTH / s.len().max(1) as f64;
+            s.iter()
+                .enumerate()
+                .map(|(i, &(h, tps))| {
+                    let bar = (tps / peak * (HEIGHT - 4.0)).max(1.0);
+                    view! {
+                        <rect x=format!("{:.1}", i as f64 * slot + 1.0) y=format!("{:.1}", HEIGHT - bar)
+                            width=format!("{:.1}", (slot - 2.0).max(1.0)) height=format!("{bar:.1}")>
+                            <title>{format!("block #{h}: {tps:.0} tx/s")}</title>
+                        </rect>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <figure class="card chart" id="tps">
+            <figcaption><span class="label">"Throughput (live)"</span>" "<span id="tps-now">{summary}</span></figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img"
+                aria-label="Transactions per second of each recent block">
+                {bars}
+            </svg>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use joule_light_client::Hash;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn summary(height: u64, timestamp_ms: u64, tx_count: u64) -> BlockSummary {
+        BlockSummary {
+            height,
+            hash: Hash::ZERO,
+            timestamp_ms,
+            tx_count,
+            shard_tx_counts: vec![],
+        }
+    }
+
+    #[test]
+    fn rates_are_per_block_over_the_time_since_its_parent() {
+        let blocks = [
+            summary(5, 3_000, 100),
+            summary(4, 2_500, 1_000),
+            summary(3, 2_000, 7),
+            summary(1, 1_000, 0), // gap: block 3's parent is not listed
+        ];
+        assert_eq!(tps_series(&blocks), vec![(4, 2_000.0), (5, 200.0)]);
+        assert!(tps_series(&blocks[..1]).is_empty());
+        // A clock that went backwards gives no rate rather than a negative one.
+        assert!(tps_series(&[summary(2, 10, 5), summary(1, 20, 0)]).is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! Small building blocks shared by the pages.
+
+mod chart;
+mod copy;
+mod download;
+mod pager;
+mod theme;
+
+pub use chart::{tps_series, TpsChart};
+pub use copy::CopyButton;
+pub use download::download_text;
+pub use pager::Pager;
+pub use theme::{apply_stored_theme, ThemeToggle};
