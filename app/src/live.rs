@@ -57,7 +57,8 @@ impl LightClient {
         self.follower.set(Some(f));
     }
 
-    /// Verifies a block the node streamed; `true` when the trusted head moved.
+    /// Verifies a block the node streamed (a refusal is kept among the follower's failures)
+    /// and makes it the dashboard's newest block.
     fn on_block(&self, block: BlockResponse) {
         self.follower.maybe_update(|f| match f {
             Some(f) => {

@@ -33,7 +33,7 @@ pub fn CopyButton(#[prop(into)] text: String, #[prop(into)] what: String) -> imp
     view! {
         <button type="button" class="copy" title=label.clone() aria-label=label on:click=copy>
             {move || match state.get() {
-                State::Idle => "⧉",
+                State::Idle => "copy",
                 State::Copied => "✓ copied",
                 State::Failed => "copy failed: select the text",
             }}
