@@ -8,7 +8,6 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::follow::Follower;
 use crate::live::{LightClient, Source};
 use crate::model::{ago, short_hash, verify_block, Verdict};
 use crate::now_ms;
@@ -145,15 +144,18 @@ fn ChainCards(chain: ChainInfo) -> impl IntoView {
     let checkpoint = short_hash(&chain.genesis_validators.hash());
     let head = move || {
         let block = lc.latest.get();
-        let trust = lc.follower.with(|f| f.as_ref().map(Follower::trust));
         let Some(b) = block else {
             return view! { <div class="value" id="head-height">"…"</div><span class="muted">"waiting for a block"</span> }.into_any();
         };
-        let verdict = match (trust, lc.error.get()) {
-            (Some(t), _) => Some(verify_block(&t, &b)),
-            (None, Some(e)) => Some(Verdict::Failed(e)),
-            (None, None) => None,
-        };
+        // The light client has usually just verified this very header: no need to check its
+        // commit twice. Otherwise (it refused it, or is behind) the page verifies it itself.
+        let verdict = lc.follower.with(|f| match f {
+            Some(f) if f.trusted.header.hash() == b.hash && b.header.hash() == b.hash => {
+                Some(Verdict::Verified)
+            }
+            Some(f) => Some(verify_block(&f.trust(), &b)),
+            None => lc.error.get().map(Verdict::Failed),
+        });
         let mark = match verdict {
             Some(Verdict::Verified) => view! { <span class="verified" title="validator signatures checked in this browser">"✓ commit verified in your browser"</span> }.into_any(),
             Some(Verdict::Failed(reason)) => view! { <span class="unverified" role="alert">{format!("✗ not verified: {reason}")}</span> }.into_any(),
