@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{history_csv, short_hash, under, verify_account_state, Verdict};
-use crate::ui::{download_text, CopyButton, Pager};
+use crate::ui::{download_text, page_param, CopyButton, NotVerified, Pager};
 
 /// Transactions per page.
 const PAGE: u32 = 25;
@@ -90,11 +90,7 @@ pub fn AccountPage() -> impl IntoView {
     let query = use_query_map();
     let lc = expect_context::<LightClient>();
     let data = LocalResource::new(move || {
-        let page = query
-            .read()
-            .get("page")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let page = page_param(query);
         load(lc, params.read().get("address").unwrap_or_default(), page)
     });
     view! {
@@ -160,10 +156,7 @@ fn AccountView(acc: AccountResponse, verdict: Verdict) -> impl IntoView {
             }
             .into_any()
         }
-        Verdict::Failed(reason) => view! {
-            <p class="unverified" role="alert">{format!("✗ Not verified: {reason}")}</p>
-        }
-        .into_any(),
+        Verdict::Failed(reason) => view! { <NotVerified reason=reason/> }.into_any(),
     };
     let fields = vec![
         ("Shard", acc.shard.to_string()),

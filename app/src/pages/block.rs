@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{short_hash, under, verify_block, Verdict};
+use crate::ui::NotVerified;
 
 async fn load(lc: LightClient, id: String) -> Result<(BlockResponse, Verdict), String> {
     let block: BlockResponse = api::get(&format!("/blocks/{id}")).await?;
@@ -38,7 +39,7 @@ fn BlockView(b: BlockResponse, verdict: Verdict) -> impl IntoView {
     let h = &b.header;
     let mark = match verdict {
         Verdict::Verified => view! { <p class="verified">"✓ Commit verified in your browser: more than 2/3 of the validators' power signed this header."</p> }.into_any(),
-        Verdict::Failed(reason) => view! { <p class="unverified" role="alert">{format!("✗ Not verified: {reason}")}</p> }.into_any(),
+        Verdict::Failed(reason) => view! { <NotVerified reason=reason/> }.into_any(),
     };
     let fields = vec![
         ("Hash", b.hash.to_hex()),

@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{short_address, short_hash, under, verify_shard_block, Verdict};
-use crate::ui::Pager;
+use crate::ui::{page_param, NotVerified, Pager};
 
 /// Transactions per page.
 const PAGE: u32 = 25;
@@ -40,11 +40,7 @@ pub fn ShardBlockPage() -> impl IntoView {
     let lc = expect_context::<LightClient>();
     let data = LocalResource::new(move || {
         let p = params.read();
-        let page = query
-            .read()
-            .get("page")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let page = page_param(query);
         load(
             lc,
             p.get("height").unwrap_or_default(),
@@ -71,9 +67,7 @@ fn ShardBlockView(b: BlockResponse, sb: ShardBlockResponse, verdict: Verdict) ->
             <p class="verified" id="shard-verified">"✓ Verified in your browser: block commit, this shard header's place in the block, and both receipt lists."</p>
         }
         .into_any(),
-        Verdict::Failed(reason) => view! {
-            <p class="unverified" role="alert">{format!("✗ Not verified: {reason}")}</p>
-        }
+        Verdict::Failed(reason) => view! { <NotVerified reason=reason/> }
         .into_any(),
     };
     let metrics = b.metrics.iter().find(|m| m.shard == s).map(|m| {

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{describe_tx, under, verify_tx_inclusion, Verdict};
-use crate::ui::CopyButton;
+use crate::ui::{CopyButton, NotVerified};
 
 async fn load(lc: LightClient, id: String) -> Result<(TxResponse, Option<Verdict>), String> {
     let id: Hash = id
@@ -61,9 +61,7 @@ fn TxView(tx: TxResponse, verdict: Option<Verdict>) -> impl IntoView {
             <p class="verified" id="tx-verified">"✓ Inclusion verified in your browser: block commit, shard header and the outcome's Merkle proof."</p>
         }
         .into_any(),
-        Some(Verdict::Failed(reason)) => view! {
-            <p class="unverified" role="alert">{format!("✗ Not verified: {reason}")}</p>
-        }
+        Some(Verdict::Failed(reason)) => view! { <NotVerified reason=reason/> }
         .into_any(),
         None => view! { <p class="muted">"Not in a block yet: nothing to verify."</p> }.into_any(),
     };

@@ -5,9 +5,11 @@ mod copy;
 mod download;
 mod pager;
 mod theme;
+mod verdict;
 
 pub use chart::{tps_series, TpsChart};
 pub use copy::CopyButton;
 pub use download::download_text;
-pub use pager::Pager;
+pub use pager::{page_param, Pager};
 pub use theme::{apply_stored_theme, ThemeToggle};
+pub use verdict::NotVerified;

@@ -2,6 +2,16 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::params::ParamsMap;
+
+/// The page number in the `?page=` query (0 when absent or not a number).
+pub fn page_param(query: Memo<ParamsMap>) -> u32 {
+    query
+        .read()
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
 
 /// Links to the neighbouring pages of `base` (a path without query), page `page` (from 0)
 /// of `pages`.

@@ -207,6 +207,13 @@ impl Drop for Driver {
     }
 }
 
+/// A node serving the built app, two blocks in.
+fn node_with_app() -> TestNode {
+    let node = TestNode::start_with_dist(dist());
+    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    node
+}
+
 fn dist() -> std::path::PathBuf {
     let d = std::env::var("JOULE_DIST")
         .map(Into::into)
@@ -222,8 +229,7 @@ fn dist() -> std::path::PathBuf {
 #[test]
 #[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
 fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
-    let node = TestNode::start_with_dist(dist());
-    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let node = node_with_app();
     let driver = Driver::start();
     driver.goto(&format!("{}/", node.base));
     assert_eq!(
@@ -369,8 +375,7 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
 #[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
 fn forged_answers_show_the_failure_and_never_the_verified_mark() {
     use super::proxy::{self, Forgery};
-    let node = TestNode::start_with_dist(dist());
-    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let node = node_with_app();
     let driver = Driver::start();
     let funded = joule_light_client::Address::from_public_key(
         &joule_server::devnet::account_key(3).public_key(),
@@ -419,8 +424,7 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     use joule_light_client::{Address, SignedTransaction};
 
     use super::proxy::{self, Forgery};
-    let node = TestNode::start_with_dist(dist());
-    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let node = node_with_app();
     // Every request the app sends goes through a recording proxy.
     let proxy = proxy::start(node.base.clone(), Forgery::None);
     let driver = Driver::start();
