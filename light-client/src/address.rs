@@ -40,9 +40,33 @@ pub enum AddressError {
     Malformed(String),
 }
 
-/// An account address.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An account address. Ordered by its bytes, lexicographically.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Address(pub [u8; 20]);
+
+impl Ord for Address {
+    /// The bytes' lexicographic order, compared as big-endian words: blocks sort tens of
+    /// thousands of addresses, and this is several times cheaper than a `memcmp` call each.
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        let word = |a: &Address, at: usize| {
+            let mut w = [0u8; 8];
+            let end = (at + 8).min(20);
+            w[..end - at].copy_from_slice(&a.0[at..end]);
+            u64::from_be_bytes(w)
+        };
+        word(self, 0)
+            .cmp(&word(other, 0))
+            .then_with(|| word(self, 8).cmp(&word(other, 8)))
+            .then_with(|| word(self, 16).cmp(&word(other, 16)))
+    }
+}
+
+impl PartialOrd for Address {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Address {
     /// The address of the account controlled by `key`.
@@ -135,6 +159,30 @@ mod tests {
     use crate::crypto::SecretKey;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn order_is_the_bytes_lexicographic_order() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for _ in 0..10_000 {
+            let mut a = [0u8; 20];
+            let mut b = [0u8; 20];
+            for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+                *x = (next() % 4) as u8;
+                *y = if next() % 3 == 0 {
+                    *x
+                } else {
+                    (next() % 4) as u8
+                };
+            }
+            assert_eq!(Address(a).cmp(&Address(b)), a.cmp(&b), "{a:?} {b:?}");
+        }
+    }
 
     fn sample() -> Address {
         Address::from_public_key(&SecretKey::from_seed(&[1; 32]).public_key())

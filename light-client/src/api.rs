@@ -103,6 +103,54 @@ pub struct BlockResponse {
     pub metrics: Vec<ShardExecMetrics>,
 }
 
+/// Which of the executor's strategies ran a shard block. All give the in-order result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecMode {
+    /// One transaction after another (small or contended blocks, one thread).
+    #[default]
+    InOrder,
+    /// Optimistic Block-STM: multi-version memory, validation, re-execution.
+    BlockStm,
+    /// In parallel, ordered by the keys each transaction declared up front.
+    DeclaredKeys,
+}
+
+impl ExecMode {
+    /// Whether transactions ran on more than one thread at a time.
+    pub fn is_parallel(self) -> bool {
+        self != ExecMode::InOrder
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExecMode::InOrder => "in order",
+            ExecMode::BlockStm => "Block-STM",
+            ExecMode::DeclaredKeys => "parallel by declared keys",
+        }
+    }
+
+    /// The byte stored for it (0 and 1 as the old `parallel` flag).
+    pub fn to_byte(self) -> u8 {
+        match self {
+            ExecMode::InOrder => 0,
+            ExecMode::BlockStm => 1,
+            ExecMode::DeclaredKeys => 2,
+        }
+    }
+
+    /// The mode a stored byte names.
+    pub fn from_byte(b: u8) -> Option<Self> {
+        match b {
+            0 => Some(ExecMode::InOrder),
+            1 => Some(ExecMode::BlockStm),
+            2 => Some(ExecMode::DeclaredKeys),
+            _ => None,
+        }
+    }
+}
+
 /// How one shard block was executed: the parallel executor's per-block metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardExecMetrics {
@@ -116,8 +164,8 @@ pub struct ShardExecMetrics {
     pub incarnations: u64,
     /// Validations run.
     pub validations: u64,
-    /// Whether Block-STM ran (false: small or contended, run in order).
-    pub parallel: bool,
+    /// How the executor ran the block.
+    pub mode: ExecMode,
     /// Time spent executing, in microseconds.
     pub exec_us: u64,
 }

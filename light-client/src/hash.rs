@@ -162,13 +162,14 @@ impl Domain {
         Hash(*h.finalize().as_bytes())
     }
 
-    /// A fresh hasher for this domain. Deriving the context key costs a compression, so it is
-    /// done once per domain and the keyed hasher cloned.
+    /// A fresh hasher for this domain, the same as `Hasher::new_derive_key(context)`. Hashing
+    /// the context costs a compression, so its key is derived once per domain and kept; keeping
+    /// a whole hasher instead would mean copying about 2 KB per hash to clone it.
     fn hasher(self) -> blake3::Hasher {
-        static HASHERS: [OnceLock<blake3::Hasher>; DOMAINS] = [const { OnceLock::new() }; DOMAINS];
-        HASHERS[self as usize]
-            .get_or_init(|| blake3::Hasher::new_derive_key(self.context()))
-            .clone()
+        use blake3::hazmat::{hash_derive_key_context, ContextKey, HasherExt};
+        static KEYS: [OnceLock<ContextKey>; DOMAINS] = [const { OnceLock::new() }; DOMAINS];
+        let key = KEYS[self as usize].get_or_init(|| hash_derive_key_context(self.context()));
+        blake3::Hasher::new_from_context_key(key)
     }
 
     /// Hashes the canonical encoding of `value` in this domain.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use joule_light_client::api::{BlockResponse, StatsPoint};
+use joule_light_client::api::{BlockResponse, ExecMode, StatsPoint};
 use joule_light_client::{
     Account, Address, Hash, Payload, Receipt, SecretKey, ShardId, SignedTransaction, Transaction,
 };
@@ -187,7 +187,7 @@ impl Node {
             Box::new(finalizer),
             // One pool, one thread per core, shared by shards, Block-STM and the state trees.
             Box::new(if config.always_block_stm {
-                ParallelExecutor::per_core().always_parallel()
+                ParallelExecutor::per_core().always(ExecMode::BlockStm)
             } else {
                 ParallelExecutor::per_core()
             }),

@@ -1,6 +1,6 @@
 //! One block: header, shard headers, and the commit's signers, verified in the browser.
 
-use joule_light_client::api::BlockResponse;
+use joule_light_client::api::{BlockResponse, ExecMode};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -57,10 +57,10 @@ fn BlockView(b: BlockResponse, verdict: Verdict) -> impl IntoView {
             let href = format!("/blocks/{}/shards/{}", h.height, s.shard);
             let how = b.metrics.iter().find(|m| m.shard == s.shard).map_or(String::new(), |m| {
                 let reexec = m.incarnations.saturating_sub(u64::from(m.txs));
-                if m.parallel {
-                    format!("Block-STM ×{}, {reexec} re-exec", m.threads)
-                } else {
-                    "in order".to_owned()
+                match m.mode {
+                    ExecMode::BlockStm => format!("Block-STM ×{}, {reexec} re-exec", m.threads),
+                    ExecMode::DeclaredKeys => format!("parallel ×{}", m.threads),
+                    ExecMode::InOrder => "in order".to_owned(),
                 }
             });
             view! {

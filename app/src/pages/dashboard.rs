@@ -174,11 +174,11 @@ fn ChainCards(chain: ChainInfo) -> impl IntoView {
                 .map(|m| m.incarnations.saturating_sub(u64::from(m.txs)))
                 .sum();
             let threads = b.metrics.iter().map(|m| m.threads).max().unwrap_or(1);
-            let parallel = b.metrics.iter().filter(|m| m.parallel).count();
+            let parallel = b.metrics.iter().filter(|m| m.mode.is_parallel()).count();
             let plural =
                 |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
             Some(format!(
-                "{}; Block-STM on {parallel} of {} shards, up to {}; {}",
+                "{}; parallel on {parallel} of {} shards, up to {}; {}",
                 plural(txs, "tx", "txs"),
                 b.metrics.len(),
                 plural(u64::from(threads), "thread", "threads"),

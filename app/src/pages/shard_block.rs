@@ -71,7 +71,7 @@ fn ShardBlockView(b: BlockResponse, sb: ShardBlockResponse, verdict: Verdict) ->
         .into_any(),
     };
     let metrics = b.metrics.iter().find(|m| m.shard == s).map(|m| {
-        let how = if m.parallel { "Block-STM" } else { "in order" };
+        let how = m.mode.label();
         let reexec = m.incarnations.saturating_sub(u64::from(m.txs));
         format!(
             "Executed {how} on {} thread(s) in {:.1} ms: {} transactions, {reexec} re-executions, {} validations (reported by the node).",

@@ -12,9 +12,10 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use super::{bench_key, median, thread_counts};
-use crate::chain::blockstm::ParallelExecutor;
 use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput};
 use crate::chain::state::ShardState;
+use crate::chain::ParallelExecutor;
+use joule_light_client::api::ExecMode;
 
 /// Account counts of the standard workload.
 pub const ACCOUNT_COUNTS: [usize; 5] = [2, 10, 100, 1_000, 10_000];
@@ -37,7 +38,8 @@ pub struct ExecBenchOptions {
 pub struct ExecRow {
     /// Accounts transfers are drawn from.
     pub accounts: usize,
-    /// `sequential`, `parallel` (adaptive, what the node runs) or `block-stm` (forced).
+    /// `sequential`, `parallel` (adaptive, what the node runs), or one strategy forced:
+    /// `declared` (scheduled by declared keys) or `block-stm`.
     pub executor: &'static str,
     /// Threads.
     pub threads: usize,
@@ -47,8 +49,8 @@ pub struct ExecRow {
     pub speedup: f64,
     /// Re-executions per transaction (median run).
     pub aborts_per_tx: f64,
-    /// Whether Block-STM ran (the adaptive executor runs contended blocks in order).
-    pub block_stm: bool,
+    /// The strategy that ran (the adaptive executor runs contended blocks in order).
+    pub ran: ExecMode,
 }
 
 struct Workload {
@@ -118,7 +120,7 @@ struct Contender {
     exec: Box<dyn Executor>,
     times: Vec<f64>,
     aborts: Vec<f64>,
-    block_stm: bool,
+    mode: ExecMode,
 }
 
 /// Runs the benchmark; fails if any parallel result differs from the sequential one.
@@ -131,13 +133,14 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
         exec: Box::new(SequentialExecutor),
         times: Vec::new(),
         aborts: Vec::new(),
-        block_stm: false,
+        mode: ExecMode::InOrder,
     }];
     for threads in thread_counts(opts.max_threads) {
         let adaptive = ParallelExecutor::new(threads);
         for (name, exec) in [
             ("parallel", adaptive.clone()),
-            ("block-stm", adaptive.always_parallel()),
+            ("declared", adaptive.clone().always(ExecMode::DeclaredKeys)),
+            ("block-stm", adaptive.always(ExecMode::BlockStm)),
         ] {
             contenders.push(Contender {
                 name,
@@ -145,7 +148,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
                 exec: Box::new(exec),
                 times: Vec::new(),
                 aborts: Vec::new(),
-                block_stm: false,
+                mode: ExecMode::InOrder,
             });
         }
     }
@@ -162,7 +165,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
                 let (out, stats) = c.exec.execute(&w.state, input(&w));
                 c.times.push(t.elapsed().as_secs_f64());
                 c.aborts.push(stats.aborts_per_tx());
-                c.block_stm = stats.parallel;
+                c.mode = stats.mode;
                 if out != expected {
                     return Err(format!(
                         "{} diverged from sequential: {accounts} accounts, {} threads",
@@ -181,7 +184,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
                 tx_per_s: tps,
                 speedup: tps / seq_tps,
                 aborts_per_tx: median(c.aborts.clone()),
-                block_stm: c.block_stm,
+                ran: c.mode,
             });
         }
     }
@@ -195,12 +198,10 @@ pub fn table(rows: &[ExecRow]) -> String {
         "accounts", "executor", "threads", "tx/s", "speedup", "aborts/tx", "ran"
     );
     for r in rows {
-        let ran = if r.executor == "sequential" {
-            "in order"
-        } else if r.block_stm {
-            "block-stm"
-        } else {
-            "in order"
+        let ran = match r.ran {
+            ExecMode::InOrder => "in order",
+            ExecMode::BlockStm => "block-stm",
+            ExecMode::DeclaredKeys => "declared",
         };
         s.push_str(&format!(
             "{:>9} {:>11} {:>8} {:>12.0} {:>7.2}x {:>10.3} {:>10}\n",
@@ -223,12 +224,15 @@ mod tests {
             accounts: vec![2, 50],
         };
         let rows = run_exec(&opts).unwrap();
-        // Per account count: sequential, then adaptive and forced at 1 and 2 threads.
-        assert_eq!(rows.len(), 2 * 5);
+        // Per account count: sequential, then adaptive and both forced at 1 and 2 threads.
+        assert_eq!(rows.len(), 2 * 7);
         assert!(rows.iter().all(|r| r.tx_per_s > 0.0));
         assert!(rows
             .iter()
-            .any(|r| r.executor == "block-stm" && r.block_stm));
+            .any(|r| r.executor == "block-stm" && r.ran == ExecMode::BlockStm));
+        assert!(rows
+            .iter()
+            .any(|r| r.executor == "declared" && r.ran == ExecMode::DeclaredKeys));
         assert!(table(&rows).contains("block-stm"));
     }
 }

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use joule_light_client::api::ExecMode;
 use joule_light_client::{Account, Address, Receipt, ShardId, SignedTransaction, TxOutcome};
 use serde::{Deserialize, Serialize};
 
@@ -64,8 +65,8 @@ pub struct ExecStats {
     pub incarnations: usize,
     /// Validations run.
     pub validations: usize,
-    /// Whether Block-STM ran (false: the block was small or too contended and ran in order).
-    pub parallel: bool,
+    /// Which strategy ran the block.
+    pub mode: ExecMode,
 }
 
 impl ExecStats {
@@ -85,7 +86,7 @@ impl ExecStats {
             threads: 1,
             incarnations: txs,
             validations: 0,
-            parallel: false,
+            mode: ExecMode::InOrder,
         }
     }
 }
@@ -199,15 +200,23 @@ pub fn run_sequential<V: Vm, P: std::borrow::Borrow<V::Prepared>>(
     (outputs, overlay.writes)
 }
 
-/// The block's writes, unsorted: the credited accounts overwritten by the transactions' writes.
-/// (Each executor sorts them its own way: in place, or in parallel.)
+/// The block's writes, unsorted: the credited accounts overwritten by the transactions' writes
+/// (one entry per account in `tx_writes`). Each executor sorts them its own way: in place, or
+/// in parallel.
 pub fn block_writes(
     base: &BaseState<'_>,
     tx_writes: impl IntoIterator<Item = (Address, Account)>,
 ) -> Vec<(Address, Account)> {
-    let mut all = base.credited().clone();
-    all.extend(tx_writes);
-    all.into_iter().collect()
+    let mut all: Vec<(Address, Account)> = tx_writes.into_iter().collect();
+    if !base.credited().is_empty() {
+        // Few receipts, many transaction writes: drop the credits a transaction overwrote.
+        let mut credited = base.credited().clone();
+        for (a, _) in &all {
+            credited.remove(a);
+        }
+        all.extend(credited);
+    }
+    all
 }
 
 /// Builds a block's output from per-transaction results and the block's sorted writes.

@@ -2,12 +2,14 @@
 //! production.
 
 pub mod blockstm;
+pub mod declared;
 pub mod exec;
+pub mod parallel;
 pub mod producer;
 pub mod state;
 pub mod tree;
 pub mod vm;
 
-pub use blockstm::ParallelExecutor;
 pub use exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput};
+pub use parallel::ParallelExecutor;
 pub use state::ShardState;

@@ -53,7 +53,7 @@ impl Node {
                 threads: stats.threads as u32,
                 incarnations: stats.incarnations as u64,
                 validations: stats.validations as u64,
-                parallel: stats.parallel,
+                mode: stats.mode,
                 exec_us: t.elapsed().as_micros() as u64,
             };
             (out, metrics)

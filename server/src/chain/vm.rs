@@ -59,7 +59,7 @@ pub trait Vm: Sync {
     /// The state-independent part of executing a transaction.
     type Prepared: Send + Sync;
     /// What executing one transaction produced.
-    type Output: Send;
+    type Output: Send + Sync;
 
     /// Work that needs no state (hashing, address derivation); may run in any order.
     fn prepare(&self, tx: &Self::Tx) -> Self::Prepared;
@@ -104,6 +104,15 @@ pub struct PreparedTransfer {
     sender: Address,
     /// Sender, then the recipient if it lives on this shard.
     keys: DeclaredKeys,
+}
+
+#[cfg(test)]
+impl PreparedTransfer {
+    /// The same transfer declaring only its sender (tests of undeclared keys).
+    pub fn only_sender(mut self) -> Self {
+        self.keys.truncate(1);
+        self
+    }
 }
 
 impl Vm for TransferVm {

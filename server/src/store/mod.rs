@@ -6,7 +6,7 @@ mod records;
 
 use std::path::Path;
 
-use joule_light_client::api::ShardExecMetrics;
+use joule_light_client::api::{ExecMode, ShardExecMetrics};
 use joule_light_client::codec::{decode_exact, CodecError, Decode, Encode};
 use joule_light_client::{
     Account, Address, Hash, Receipt, ShardId, SignedTransaction, TxOutcome, ValidatorSet,
@@ -101,14 +101,14 @@ fn account_tx_key(address: &Address, seq: u64) -> [u8; 28] {
     k
 }
 
-/// `txs u32 | threads u32 | incarnations u64 | validations u64 | parallel u8 | exec_us u64`.
+/// `txs u32 | threads u32 | incarnations u64 | validations u64 | mode u8 | exec_us u64`.
 fn encode_metrics(m: &ShardExecMetrics) -> Vec<u8> {
     let mut out = Vec::with_capacity(33);
     m.txs.encode_to(&mut out);
     m.threads.encode_to(&mut out);
     m.incarnations.encode_to(&mut out);
     m.validations.encode_to(&mut out);
-    u8::from(m.parallel).encode_to(&mut out);
+    m.mode.to_byte().encode_to(&mut out);
     m.exec_us.encode_to(&mut out);
     out
 }
@@ -126,7 +126,13 @@ fn decode_metrics(shard: ShardId, bytes: &[u8]) -> Result<ShardExecMetrics> {
             threads: r.u32()?,
             incarnations: r.u64()?,
             validations: r.u64()?,
-            parallel: r.u8()? != 0,
+            mode: {
+                let tag = r.u8()?;
+                ExecMode::from_byte(tag).ok_or(CodecError::UnknownTag {
+                    kind: "exec mode",
+                    tag,
+                })?
+            },
             exec_us: r.u64()?,
         })
     })()

@@ -1,7 +1,7 @@
 //! Signed transfers over HTTP, included in blocks, verified end to end with the light client;
 //! cross-shard receipts applied exactly once; supply conserved; restart resumes.
 
-use joule_light_client::api::{AccountResponse, BlockResponse, TxResponse};
+use joule_light_client::api::{AccountResponse, BlockResponse, ExecMode, TxResponse};
 use joule_light_client::{
     verify_account, verify_header_chain, verify_incoming_receipt, verify_outgoing_receipt,
     verify_shard_header, verify_transaction, ExecStatus, SignedHeader, TrustedState,
@@ -73,7 +73,7 @@ fn same_and_cross_shard_transfers_verify_with_the_light_client() {
         let block = node.block(inc.at.height);
         let m = block.metrics[0];
         assert_eq!(block.metrics.len(), block.shards.len());
-        assert!(m.parallel && m.threads >= 1, "{m:?}");
+        assert!(m.mode == ExecMode::BlockStm && m.threads >= 1, "{m:?}");
         assert_eq!(u64::from(m.txs), u64::from(inc.at.shard_header.tx_count));
         assert!(m.incarnations >= u64::from(m.txs) && m.validations >= u64::from(m.txs));
     }

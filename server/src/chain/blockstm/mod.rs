@@ -1,255 +1,83 @@
 //! Block-STM: optimistic parallel execution of one block that gives exactly the result of
 //! executing its transactions in order.
 //!
-//! The executor is generic over a [`Vm`]; it knows keys and values, not transfers.
+//! The executor is generic over a [`Vm`]; it knows keys and values, not transfers. It needs
+//! nothing from the transactions beforehand: what each reads and writes is discovered by
+//! running it (the declared keys are not trusted here).
 //!
-//! 1. **Prepare** every transaction in parallel (state-independent work: hashing, addresses).
-//! 2. **Estimate** the block's parallelism from the declared keys of a prefix of the block: the
-//!    longest chain of transactions linked by a shared key. A block too contended for the
-//!    threads to win (every transaction touching one account, say) — or a pool too small to
-//!    repay Block-STM's per-transaction overhead — runs in order instead (after the parallel
-//!    preparation): same result, no wasted incarnations. This is how the executor avoids
-//!    Block-STM's collapse under contention.
-//! 3. **Execute** with Block-STM: each incarnation runs through the VM against a view over
-//!    multi-version memory that records where every read came from and buffers writes. The
-//!    [`scheduler::Scheduler`] hands threads the lowest pending task; validation re-reads an
-//!    incarnation's read set and aborts it if any value changed, marking its writes ESTIMATE
-//!    so readers wait instead of wasting work. When all is validated, the outputs of the last
-//!    incarnations, in block order, are the block's output.
+//! Each incarnation runs through the VM against a view over multi-version memory that records
+//! where every read came from and buffers writes. The [`scheduler::Scheduler`] hands threads
+//! the lowest pending task; validation re-reads an incarnation's read set and aborts it if any
+//! value changed, marking its writes ESTIMATE so readers wait instead of wasting work. When
+//! all is validated, the outputs of the last incarnations, in block order, are the block's
+//! output.
 //!
-//! Workers run on a rayon pool shared with the shard-level parallelism of the producer; a block
-//! completes with however many of its workers get a thread.
+//! Workers run on the caller's rayon pool, shared with the shard-level parallelism of the
+//! producer; a block completes with however many of its workers get a thread.
 
 pub mod mvmemory;
 pub mod scheduler;
-#[cfg(test)]
-mod tests;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
+use joule_light_client::api::ExecMode;
 use joule_light_client::{Account, Address};
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use self::mvmemory::{MvMemory, Origin, ReadResult};
 use self::scheduler::{Scheduler, Task};
-use super::exec::{
-    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, ShardBlockInput,
-    ShardBlockOutput,
-};
-use super::state::ShardState;
-use super::vm::{Blocked, StateView, Vm};
+use crate::chain::exec::{BaseState, ExecStats};
+use crate::chain::vm::{Blocked, StateView, Vm};
 
-/// Blocks smaller than this run in order.
-pub const MIN_PARALLEL_TXS: usize = 32;
-
-/// What a transaction costs under Block-STM relative to in order, on one thread (multi-version
-/// reads and writes, validation, scheduling). Measured by `joule bench exec` for native
-/// transfers: Block-STM on one thread runs at 0.4–0.6× sequential, so about 2.2.
-pub const BLOCK_STM_OVERHEAD: f64 = 2.2;
-
-/// Block-STM runs when the speedup it can expect — the threads it can keep busy (the thread
-/// count, or half the estimated parallelism, whichever is smaller: dependencies cost
-/// re-executions and waits) over its overhead — clears this margin; otherwise in order wins.
-pub const MIN_EXPECTED_SPEEDUP: f64 = 1.2;
-
-/// Transactions whose declared keys the contention estimate looks at.
-const ESTIMATE_PREFIX: usize = 1024;
-
-/// Block-STM on a rayon thread pool.
-#[derive(Clone)]
-pub struct ParallelExecutor {
-    pool: Arc<rayon::ThreadPool>,
-    force: bool,
-}
-
-impl std::fmt::Debug for ParallelExecutor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParallelExecutor")
-            .field("threads", &self.threads())
-            .field("force", &self.force)
-            .finish()
-    }
-}
-
-impl ParallelExecutor {
-    /// An executor on a new pool of `threads` threads (at least one).
-    ///
-    /// # Panics
-    /// If the operating system refuses to start the threads.
-    pub fn new(threads: usize) -> Self {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .thread_name(|i| format!("joule-exec-{i}"))
-            .build()
-            .expect("start the execution thread pool");
-        Self::with_pool(Arc::new(pool))
-    }
-
-    /// An executor on an existing pool.
-    pub fn with_pool(pool: Arc<rayon::ThreadPool>) -> Self {
-        Self { pool, force: false }
-    }
-
-    /// One thread per available core.
-    pub fn per_core() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
-    }
-
-    /// Runs Block-STM on every block, however small or contended (tests exercise it on tiny
-    /// blocks; the benchmark measures it unaided).
-    pub fn always_parallel(mut self) -> Self {
-        self.force = true;
-        self
-    }
-
-    /// Threads used.
-    pub fn threads(&self) -> usize {
-        self.pool.current_num_threads()
-    }
-
-    /// Runs `f` on this executor's pool (rayon work inside it uses these threads).
-    pub fn run_on_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
-        self.pool.install(f)
-    }
-
-    /// Executes `txs` in `vm` over `base`. Returns the outputs in block order, every account the
-    /// transactions wrote (unordered), and what it cost.
-    pub fn run<V: Vm>(
-        &self,
-        vm: &V,
-        base: &BaseState<'_>,
-        txs: &[V::Tx],
-    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
-        self.pool.install(|| self.run_in_pool(vm, base, txs))
-    }
-
-    fn run_in_pool<V: Vm>(
-        &self,
-        vm: &V,
-        base: &BaseState<'_>,
-        txs: &[V::Tx],
-    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
-        let n = txs.len();
-        let threads = self.threads().min(n.max(1));
-        if !self.force && (threads < 2 || n < MIN_PARALLEL_TXS) {
-            let (outputs, writes) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
-            return (
-                outputs,
-                writes.into_iter().collect(),
-                ExecStats::sequential(n),
-            );
+/// Executes `txs` (with their prepared forms) over `base` with Block-STM on `threads` workers
+/// of the current rayon pool. Returns the outputs in block order, every account the
+/// transactions wrote (unordered), and what it cost.
+pub fn run<V: Vm>(
+    vm: &V,
+    base: &BaseState<'_>,
+    txs: &[V::Tx],
+    prepared: &[V::Prepared],
+    threads: usize,
+) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
+    let n = txs.len();
+    let threads = threads.clamp(1, n.max(1));
+    let block = Block {
+        vm,
+        base,
+        txs,
+        prepared,
+        memory: MvMemory::new(n * 2),
+        scheduler: Scheduler::new(n, threads),
+        tx_state: (0..n).map(|_| Mutex::new(TxState::default())).collect(),
+        incarnations: AtomicUsize::new(0),
+        validations: AtomicUsize::new(0),
+    };
+    rayon::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|_| block.work());
         }
-        let prepared: Vec<V::Prepared> = txs
-            .par_iter()
-            .with_min_len(256)
-            .map(|tx| vm.prepare(tx))
-            .collect();
-        let in_order = |prepared: &[V::Prepared]| {
-            let mut i = 0;
-            let (outputs, writes) = run_sequential(vm, base, txs, |_| {
-                i += 1;
-                &prepared[i - 1]
-            });
-            (
-                outputs,
-                writes.into_iter().collect(),
-                ExecStats::sequential(n),
-            )
-        };
-        if !self.force {
-            let busy =
-                (threads as f64).min(parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)]) / 2.0);
-            if busy / BLOCK_STM_OVERHEAD < MIN_EXPECTED_SPEEDUP {
-                return in_order(&prepared);
-            }
-        }
-        let block = Block {
-            vm,
-            base,
-            txs,
-            prepared: &prepared,
-            memory: MvMemory::new(n * 2),
-            scheduler: Scheduler::new(n, threads),
-            tx_state: (0..n).map(|_| Mutex::new(TxState::default())).collect(),
-            incarnations: AtomicUsize::new(0),
-            validations: AtomicUsize::new(0),
-        };
-        rayon::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|_| block.work());
-            }
-        });
-        let stats = ExecStats {
-            txs: n,
-            threads,
-            incarnations: block.incarnations.into_inner(),
-            validations: block.validations.into_inner(),
-            parallel: true,
-        };
-        let outputs: Vec<V::Output> = block
-            .tx_state
-            .into_par_iter()
-            .with_min_len(1024)
-            .map(|m| {
-                m.into_inner()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .output
-                    .expect("every transaction executed")
-            })
-            .collect();
-        (outputs, block.memory.into_final_values(), stats)
-    }
-}
-
-impl Default for ParallelExecutor {
-    fn default() -> Self {
-        Self::per_core()
-    }
-}
-
-impl Executor for ParallelExecutor {
-    fn execute(
-        &self,
-        state: &ShardState,
-        input: ShardBlockInput<'_>,
-    ) -> (ShardBlockOutput, ExecStats) {
-        let vm = input.vm();
-        let base = BaseState::new(state, input.incoming);
-        let (results, tx_writes, stats) = self.run(&vm, &base, input.txs);
-        let mut writes = block_writes(&base, tx_writes);
-        self.pool
-            .install(|| writes.par_sort_unstable_by_key(|(a, _)| *a));
-        (assemble(results, writes), stats)
-    }
-
-    fn pool(&self) -> Option<&rayon::ThreadPool> {
-        Some(&self.pool)
-    }
-}
-
-/// Transactions per step of the longest chain of transactions linked by a shared declared key:
-/// how many threads the block could keep busy.
-fn parallelism<V: Vm>(prepared: &[V::Prepared]) -> f64 {
-    // depth[key]: the longest chain ending at the last transaction that declared it.
-    let mut depth: HashMap<Address, u32, ahash::RandomState> =
-        HashMap::with_capacity_and_hasher(prepared.len() * 2, Default::default());
-    let mut longest = 0;
-    for p in prepared {
-        let keys = V::declared_keys(p);
-        let d = 1 + keys
-            .iter()
-            .map(|k| depth.get(k).copied().unwrap_or(0))
-            .max()
-            .unwrap_or(0);
-        for k in keys {
-            depth.insert(*k, d);
-        }
-        longest = longest.max(d);
-    }
-    prepared.len() as f64 / f64::from(longest.max(1))
+    });
+    let stats = ExecStats {
+        txs: n,
+        threads,
+        incarnations: block.incarnations.into_inner(),
+        validations: block.validations.into_inner(),
+        mode: ExecMode::BlockStm,
+    };
+    let outputs: Vec<V::Output> = block
+        .tx_state
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .output
+                .expect("every transaction executed")
+        })
+        .collect();
+    (outputs, block.memory.into_final_values(), stats)
 }
 
 /// What the last incarnation of a transaction read, wrote and produced.

@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 use super::ParallelExecutor;
 use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput};
 use crate::chain::state::ShardState;
+use joule_light_client::api::ExecMode;
 
 const FEE: u64 = 10;
 
@@ -135,16 +136,20 @@ fn parallel_equals_sequential_on_random_blocks() {
         let case = random_case(&mut rng, &pools);
         let expected = run(&SequentialExecutor, &case);
         let threads = rng.gen_range(1..=8);
-        let got = run(&ParallelExecutor::new(threads).always_parallel(), &case);
-        assert_eq!(
-            got,
-            expected,
-            "seed {seed}, {threads} threads, {} txs",
-            case.txs.len()
-        );
-        let root =
-            |o: &crate::chain::exec::ShardBlockOutput| case.state.next_tree(&o.writes).root();
-        assert_eq!(root(&got), root(&expected));
+        let executor = ParallelExecutor::new(threads);
+        for mode in [ExecMode::BlockStm, ExecMode::DeclaredKeys] {
+            let got = run(&executor.clone().always(mode), &case);
+            assert_eq!(
+                got,
+                expected,
+                "seed {seed}, {mode:?}, {threads} threads, {} txs",
+                case.txs.len()
+            );
+            let root =
+                |o: &crate::chain::exec::ShardBlockOutput| case.state.next_tree(&o.writes).root();
+            assert_eq!(root(&got), root(&expected));
+        }
+        assert_eq!(run(&executor, &case), expected, "seed {seed}, adaptive");
     }
 }
 
@@ -192,11 +197,87 @@ fn maximal_contention_terminates_with_the_sequential_result() {
     };
     let expected = run(&SequentialExecutor, &case);
     for threads in [2, 4, 8] {
-        assert_eq!(
-            run(&ParallelExecutor::new(threads), &case),
-            expected,
-            "{threads} threads"
-        );
+        let executor = ParallelExecutor::new(threads);
+        assert_eq!(run(&executor, &case), expected, "{threads} threads");
+        for mode in [ExecMode::BlockStm, ExecMode::DeclaredKeys] {
+            let forced = executor.clone().always(mode);
+            assert_eq!(run(&forced, &case), expected, "{mode:?}, {threads} threads");
+        }
     }
     assert_eq!(expected.outcomes.len(), 500);
+}
+
+/// Transfers that declare only their sender: every transfer to another local account touches
+/// a key it did not declare.
+struct UndeclaredRecipients(crate::chain::vm::TransferVm);
+
+impl crate::chain::vm::Vm for UndeclaredRecipients {
+    type Tx = SignedTransaction;
+    type Prepared = crate::chain::vm::PreparedTransfer;
+    type Output = crate::chain::vm::TxResult;
+
+    fn prepare(&self, tx: &SignedTransaction) -> Self::Prepared {
+        self.0.prepare(tx).only_sender()
+    }
+
+    fn declared_keys(p: &Self::Prepared) -> &[Address] {
+        crate::chain::vm::TransferVm::declared_keys(p)
+    }
+
+    fn execute<S: crate::chain::vm::StateView>(
+        &self,
+        tx: &SignedTransaction,
+        p: &Self::Prepared,
+        view: &mut S,
+    ) -> Result<Self::Output, crate::chain::vm::Blocked> {
+        self.0.execute(tx, p, view)
+    }
+}
+
+#[test]
+fn undeclared_keys_abandon_the_plan_and_the_result_is_still_in_order() {
+    let pools: Vec<Vec<SecretKey>> = (1..=4).map(|s| keys_on_shard0(s, 24)).collect();
+    let mut checked = 0;
+    for seed in 0..60 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let case = random_case(&mut rng, &pools);
+        let input = ShardBlockInput {
+            shard: 0,
+            height: 7,
+            shard_count: case.shards,
+            fee: FEE,
+            incoming: &case.incoming,
+            txs: &case.txs,
+        };
+        let vm = input.vm();
+        let base = crate::chain::exec::BaseState::new(&case.state, &case.incoming);
+        let (expected, mut expected_writes) =
+            crate::chain::exec::run_sequential(&vm, &base, &case.txs, |tx| {
+                crate::chain::vm::Vm::prepare(&vm, tx)
+            });
+        let lying = UndeclaredRecipients(vm);
+        for mode in [ExecMode::DeclaredKeys, ExecMode::InOrder] {
+            let executor = ParallelExecutor::new(2).always(mode);
+            let (outputs, mut writes, stats) = executor.run(&lying, &base, &case.txs);
+            assert_eq!(outputs, expected, "seed {seed}, {mode:?}");
+            let mut expected_sorted: Vec<_> = expected_writes.drain().collect();
+            expected_sorted.sort_unstable_by_key(|(a, _)| *a);
+            writes.sort_unstable_by_key(|(a, _)| *a);
+            assert_eq!(writes, expected_sorted, "seed {seed}, {mode:?}");
+            expected_writes.extend(expected_sorted);
+            // A local transfer to someone else means the plan had to be abandoned.
+            let local_transfer = case.txs.iter().any(|t| {
+                let to = match &t.tx.payload {
+                    joule_light_client::Payload::Transfer { to, .. } => *to,
+                    _ => return false,
+                };
+                to != t.tx.sender_address() && to.shard(case.shards) == 0
+            });
+            if local_transfer && case.txs.len() > 1 {
+                assert_eq!(stats.mode, ExecMode::BlockStm, "seed {seed}, {mode:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} blocks exercised the fallback");
 }

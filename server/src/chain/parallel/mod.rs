@@ -1,0 +1,253 @@
+//! The node's executor: runs each shard block in parallel on a shared thread pool, choosing per
+//! block the way that will finish first. Every way gives the in-order result.
+//!
+//! 1. **Prepare** every transaction in parallel (state-independent work: hashing, addresses).
+//! 2. **Glance** at the first transactions' declared keys: a block that is clearly contended
+//!    (every transaction touching one account, say) runs in order at once.
+//! 3. **Plan** ([`declared`]): from the keys each transaction declared, build in parallel a
+//!    table of dense slots holding the pre-block values and, for each transaction, the earlier
+//!    ones it must follow. Its longest chain says how parallel the block is.
+//! 4. **Run** the plan on all threads, each transaction as soon as those it follows are done;
+//!    or, when the block is too contended for that to pay, on one thread in block order —
+//!    still over the slots the parallel plan filled. This is how the executor avoids collapse
+//!    under contention: no wasted work.
+//! 5. If a transaction touches a key it did not declare (declared keys are hints to a [`Vm`]),
+//!    the plan is abandoned and the block runs under [`blockstm`], which discovers keys by
+//!    running transactions optimistically, or in order when too contended for it.
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use joule_light_client::api::ExecMode;
+use joule_light_client::{Account, Address};
+use rayon::prelude::*;
+
+use super::exec::{
+    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, ShardBlockInput,
+    ShardBlockOutput,
+};
+use super::state::ShardState;
+use super::vm::Vm;
+use super::{blockstm, declared};
+
+/// Blocks smaller than this run in order.
+pub const MIN_PARALLEL_TXS: usize = 32;
+
+/// What a transaction costs under Block-STM relative to in order, on one thread (multi-version
+/// reads and writes, validation, scheduling). Measured by `joule bench exec` for native
+/// transfers: Block-STM on one thread runs at 0.4–0.6× sequential, so about 2.2.
+pub const BLOCK_STM_OVERHEAD: f64 = 2.2;
+
+/// What a planned transaction costs on many workers relative to one (dependency waits, shared
+/// counters), measured the same way.
+pub const DECLARED_OVERHEAD: f64 = 1.1;
+
+/// A strategy runs when the speedup it can expect — the threads it can keep busy over its
+/// overhead — clears this margin; otherwise in order wins.
+pub const MIN_EXPECTED_SPEEDUP: f64 = 1.2;
+
+/// Transactions whose declared keys the contention estimate looks at.
+const ESTIMATE_PREFIX: usize = 256;
+
+/// Parallel execution on a rayon thread pool.
+#[derive(Clone)]
+pub struct ParallelExecutor {
+    pool: Arc<rayon::ThreadPool>,
+    force: Option<ExecMode>,
+}
+
+impl std::fmt::Debug for ParallelExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParallelExecutor")
+            .field("threads", &self.threads())
+            .field("force", &self.force)
+            .finish()
+    }
+}
+
+impl ParallelExecutor {
+    /// An executor on a new pool of `threads` threads (at least one).
+    ///
+    /// # Panics
+    /// If the operating system refuses to start the threads.
+    pub fn new(threads: usize) -> Self {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("joule-exec-{i}"))
+            .build()
+            .expect("start the execution thread pool");
+        Self::with_pool(Arc::new(pool))
+    }
+
+    /// An executor on an existing pool.
+    pub fn with_pool(pool: Arc<rayon::ThreadPool>) -> Self {
+        Self { pool, force: None }
+    }
+
+    /// One thread per available core.
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// Runs every block with `mode`, however small or contended (tests exercise each way on
+    /// tiny blocks; the benchmark measures each unaided). `InOrder` runs the plan on one
+    /// worker. A plan abandoned for an undeclared key still falls back to Block-STM.
+    pub fn always(mut self, mode: ExecMode) -> Self {
+        self.force = Some(mode);
+        self
+    }
+
+    /// Threads used.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    /// Runs `f` on this executor's pool (rayon work inside it uses these threads).
+    pub fn run_on_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+
+    /// Executes `txs` in `vm` over `base`. Returns the outputs in block order, every account the
+    /// transactions wrote (unordered), and what it cost.
+    pub fn run<V: Vm>(
+        &self,
+        vm: &V,
+        base: &BaseState<'_>,
+        txs: &[V::Tx],
+    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
+        self.pool.install(|| self.run_in_pool(vm, base, txs))
+    }
+
+    fn run_in_pool<V: Vm>(
+        &self,
+        vm: &V,
+        base: &BaseState<'_>,
+        txs: &[V::Tx],
+    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
+        let n = txs.len();
+        let threads = self.threads().min(n.max(1));
+        let stats = |threads, mode| ExecStats {
+            txs: n,
+            threads,
+            incarnations: n,
+            validations: 0,
+            mode,
+        };
+        if self.force.is_none() && (threads < 2 || n < MIN_PARALLEL_TXS) {
+            let (outputs, writes) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
+            return (
+                outputs,
+                writes.into_iter().collect(),
+                stats(1, ExecMode::InOrder),
+            );
+        }
+        let prepared: Vec<V::Prepared> = txs
+            .par_iter()
+            .with_min_len(256)
+            .map(|tx| vm.prepare(tx))
+            .collect();
+        let in_order = |prepared: &[V::Prepared]| {
+            let mut i = 0;
+            let (outputs, writes) = run_sequential(vm, base, txs, |_| {
+                i += 1;
+                &prepared[i - 1]
+            });
+            (
+                outputs,
+                writes.into_iter().collect(),
+                stats(1, ExecMode::InOrder),
+            )
+        };
+        // A glance at the block's head: a block that is clearly contended runs in order at
+        // once, without paying for a plan.
+        let estimate = parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)]);
+        if self.force.is_none() && !worth_parallel(threads, estimate) {
+            return in_order(&prepared);
+        }
+        if self.force != Some(ExecMode::BlockStm) {
+            if let Some(plan) = declared::Plan::new::<V>(base, &prepared, threads) {
+                let parallel = match self.force {
+                    Some(mode) => mode == ExecMode::DeclaredKeys,
+                    None => worth_parallel(threads, plan.parallelism()),
+                };
+                let workers = if parallel { threads } else { 1 };
+                if let Ok((outputs, writes)) = plan.execute(vm, txs, &prepared, workers) {
+                    let mode = if parallel {
+                        ExecMode::DeclaredKeys
+                    } else {
+                        ExecMode::InOrder
+                    };
+                    return (outputs, writes, stats(workers, mode));
+                }
+            }
+        }
+        // Keys not declared (or Block-STM asked for): discover them by running.
+        if self.force.is_none() && !worth_block_stm(threads, estimate) {
+            return in_order(&prepared);
+        }
+        blockstm::run(vm, base, txs, &prepared, threads)
+    }
+}
+
+/// Whether running a planned block on `threads` workers beats running it in order, for a
+/// block whose transactions could keep `parallelism` threads busy.
+fn worth_parallel(threads: usize, parallelism: f64) -> bool {
+    (threads as f64).min(parallelism) / DECLARED_OVERHEAD >= MIN_EXPECTED_SPEEDUP
+}
+
+/// The same for Block-STM, where dependencies also cost re-executions: count half the
+/// parallelism.
+fn worth_block_stm(threads: usize, parallelism: f64) -> bool {
+    (threads as f64).min(parallelism / 2.0) / BLOCK_STM_OVERHEAD >= MIN_EXPECTED_SPEEDUP
+}
+
+impl Default for ParallelExecutor {
+    fn default() -> Self {
+        Self::per_core()
+    }
+}
+
+impl Executor for ParallelExecutor {
+    fn execute(
+        &self,
+        state: &ShardState,
+        input: ShardBlockInput<'_>,
+    ) -> (ShardBlockOutput, ExecStats) {
+        let vm = input.vm();
+        let base = BaseState::new(state, input.incoming);
+        let (results, tx_writes, stats) = self.run(&vm, &base, input.txs);
+        let mut writes = block_writes(&base, tx_writes);
+        self.pool
+            .install(|| writes.par_sort_unstable_by_key(|(a, _)| *a));
+        (assemble(results, writes), stats)
+    }
+
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        Some(&self.pool)
+    }
+}
+
+/// Transactions per step of the longest chain of transactions linked by a shared declared key:
+/// how many threads the block could keep busy.
+fn parallelism<V: Vm>(prepared: &[V::Prepared]) -> f64 {
+    // depth[key]: the longest chain ending at the last transaction that declared it.
+    let mut depth: HashMap<Address, u32, ahash::RandomState> =
+        HashMap::with_capacity_and_hasher(prepared.len() * 2, Default::default());
+    let mut longest = 0;
+    for p in prepared {
+        let keys = V::declared_keys(p);
+        let d = 1 + keys
+            .iter()
+            .map(|k| depth.get(k).copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        for k in keys {
+            depth.insert(*k, d);
+        }
+        longest = longest.max(d);
+    }
+    prepared.len() as f64 / f64::from(longest.max(1))
+}
