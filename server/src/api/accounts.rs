@@ -33,10 +33,15 @@ pub async fn get_account(
     };
     let next_nonce = node.next_nonce(&address);
     let total = node.store.account_tx_count(&address)?;
-    let ids = node
+    let positions =
+        node.store
+            .account_tx_positions(&address, page.skip(), u64::from(page.limit()))?;
+    let items = node
         .store
-        .account_tx_ids(&address, page.skip(), u64::from(page.limit()))?;
-    let items = node.store.txs(&ids)?.into_iter().map(tx_summary).collect();
+        .txs_at(&positions)?
+        .into_iter()
+        .map(tx_summary)
+        .collect();
     Ok(Json(AccountResponse {
         address,
         shard,

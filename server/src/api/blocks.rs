@@ -10,7 +10,7 @@ use super::error::{ApiError, ApiPath, ApiQuery, ApiResult};
 use super::views::{shard_inclusion, tx_summary};
 use super::{AppState, PageQuery, MAX_PAGE_LIMIT};
 use crate::node::Node;
-use crate::store::StoredBlock;
+use crate::store::{StoredBlock, TxPos};
 
 /// `?before=&limit=`.
 #[derive(Debug, Deserialize)]
@@ -104,13 +104,21 @@ pub async fn shard_block(
     let at = shard_inclusion(&b, shard)?;
     let height = b.header.height;
     let outcomes = node.store.shard_outcomes(height, shard)?;
-    let ids: Vec<Hash> = outcomes
-        .iter()
+    let positions: Vec<TxPos> = (0..outcomes.len() as u32)
         .skip(page.skip() as usize)
         .take(page.limit() as usize)
-        .map(|o| o.tx_id)
+        .map(|index| TxPos {
+            height,
+            shard,
+            index,
+        })
         .collect();
-    let items = node.store.txs(&ids)?.into_iter().map(tx_summary).collect();
+    let items = node
+        .store
+        .txs_at(&positions)?
+        .into_iter()
+        .map(tx_summary)
+        .collect();
     Ok(Json(ShardBlockResponse {
         block_hash: at.block_hash,
         header: b.header,

@@ -1,6 +1,11 @@
 //! Durable storage on redb: blocks, shard data, transactions, receipts, accounts and the indexes
 //! the explorer reads. Each block is written in one redb write transaction, so after a crash
 //! the store holds every committed block entirely or not at all.
+//!
+//! Transactions are stored by position — (height, shard, index) — so each block's bodies append
+//! at the right edge of their B-tree; only small index rows (transaction id → position, and
+//! address ‖ position for account histories) land at random keys. A B-tree commit writes every
+//! page it dirtied, so keeping the random-key rows small is what keeps a block's commit cheap.
 
 mod records;
 
@@ -21,12 +26,14 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const BLOCK_BY_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_by_hash");
 const SHARD_TXS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("shard_txs");
-const TXS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("txs");
+const TX_BODIES: TableDefinition<(u64, u16, u32), &[u8]> = TableDefinition::new("tx_bodies");
+const TX_POS: TableDefinition<&[u8], (u64, u16, u32)> = TableDefinition::new("tx_pos");
 const RECEIPTS_OUT: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_out");
 const RECEIPTS_IN: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_in");
 const RECEIPT_APPLIED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipt_applied");
 const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
-const ACCOUNT_TXS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("account_txs");
+/// Key: address ‖ height ‖ shard ‖ index, big-endian, so one address's rows are in block order.
+const ACCOUNT_TXS: TableDefinition<&[u8], ()> = TableDefinition::new("account_history");
 const ACCOUNT_TX_COUNT: TableDefinition<&[u8], u64> = TableDefinition::new("account_tx_count");
 const DROPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dropped");
 const VALIDATOR_SETS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("validator_sets");
@@ -34,6 +41,11 @@ const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
 const EXEC_METRICS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("exec_metrics");
 
 const HEAD: &str = "head_height";
+const LAYOUT: &str = "store_layout";
+
+/// The table layout this build reads and writes. Layout 1 (before transactions were stored by
+/// position) has no `store_layout` entry.
+pub const STORE_LAYOUT: u64 = 2;
 const TOTAL_TXS: &str = "total_txs";
 const BURNED: &str = "burned_fees";
 
@@ -55,6 +67,18 @@ pub enum StoreError {
     /// The store has not been initialised with a genesis.
     #[error("store has no genesis")]
     Uninitialised,
+    /// The database was written by a build with another table layout.
+    #[error(
+        "this database uses store layout {found}, this build reads layout {expected}: it was \
+         written by another version of joule; remove the data directory (e.g. ./data) to start \
+         a fresh devnet"
+    )]
+    Layout {
+        /// The layout found.
+        found: u64,
+        /// The layout this build uses.
+        expected: u64,
+    },
 }
 
 macro_rules! db_error_from {
@@ -94,11 +118,49 @@ fn dropped_record(stx: &SignedTransaction, reason: &str) -> Vec<u8> {
     out
 }
 
-fn account_tx_key(address: &Address, seq: u64) -> [u8; 28] {
-    let mut k = [0u8; 28];
+/// Where an included transaction is: its shard block and its index there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TxPos {
+    /// Block height.
+    pub height: u64,
+    /// Shard.
+    pub shard: ShardId,
+    /// Index in the shard block.
+    pub index: u32,
+}
+
+impl TxPos {
+    fn key(self) -> (u64, u16, u32) {
+        (self.height, self.shard, self.index)
+    }
+
+    fn from_key((height, shard, index): (u64, u16, u32)) -> Self {
+        TxPos {
+            height,
+            shard,
+            index,
+        }
+    }
+}
+
+const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
+
+fn history_key(address: &Address, pos: TxPos) -> [u8; HISTORY_KEY] {
+    let mut k = [0u8; HISTORY_KEY];
     k[..20].copy_from_slice(&address.0);
-    k[20..].copy_from_slice(&seq.to_be_bytes());
+    k[20..28].copy_from_slice(&pos.height.to_be_bytes());
+    k[28..30].copy_from_slice(&pos.shard.to_be_bytes());
+    k[30..].copy_from_slice(&pos.index.to_be_bytes());
     k
+}
+
+fn history_pos(key: &[u8]) -> Option<TxPos> {
+    let k: &[u8; HISTORY_KEY] = key.try_into().ok()?;
+    Some(TxPos {
+        height: u64::from_be_bytes(k[20..28].try_into().ok()?),
+        shard: u16::from_be_bytes(k[28..30].try_into().ok()?),
+        index: u32::from_be_bytes(k[30..].try_into().ok()?),
+    })
 }
 
 /// `txs u32 | threads u32 | incarnations u64 | validations u64 | mode u8 | exec_us u64`.
@@ -183,7 +245,8 @@ impl Store {
         tx.open_table(BLOCKS)?;
         tx.open_table(BLOCK_BY_HASH)?;
         tx.open_table(SHARD_TXS)?;
-        tx.open_table(TXS)?;
+        tx.open_table(TX_BODIES)?;
+        tx.open_table(TX_POS)?;
         tx.open_table(RECEIPTS_OUT)?;
         tx.open_table(RECEIPTS_IN)?;
         tx.open_table(RECEIPT_APPLIED)?;
@@ -194,6 +257,23 @@ impl Store {
         tx.open_table(VALIDATOR_SETS)?;
         tx.open_table(MEMPOOL)?;
         tx.open_table(EXEC_METRICS)?;
+        {
+            let mut meta = tx.open_table(META)?;
+            let layout = meta.get(LAYOUT)?.map(|g| g.value());
+            let has_blocks = meta.get(HEAD)?.is_some();
+            match layout {
+                Some(STORE_LAYOUT) => {}
+                None if !has_blocks => {
+                    meta.insert(LAYOUT, STORE_LAYOUT)?;
+                }
+                found => {
+                    return Err(StoreError::Layout {
+                        found: found.unwrap_or(1),
+                        expected: STORE_LAYOUT,
+                    })
+                }
+            }
+        }
         tx.commit()?;
         Ok(Self { db })
     }
@@ -255,7 +335,8 @@ impl Store {
             tx.open_table(BLOCK_BY_HASH)?
                 .insert(hash.0.as_slice(), height)?;
             let mut shard_txs = tx.open_table(SHARD_TXS)?;
-            let mut txs = tx.open_table(TXS)?;
+            let mut bodies = tx.open_table(TX_BODIES)?;
+            let mut positions = tx.open_table(TX_POS)?;
             let mut out_t = tx.open_table(RECEIPTS_OUT)?;
             let mut in_t = tx.open_table(RECEIPTS_IN)?;
             let mut applied = tx.open_table(RECEIPT_APPLIED)?;
@@ -264,9 +345,8 @@ impl Store {
             let mut acc_txs = tx.open_table(ACCOUNT_TXS)?;
             let mut acc_count = tx.open_table(ACCOUNT_TX_COUNT)?;
             let mut dropped = tx.open_table(DROPPED)?;
-            // Rows are encoded in parallel, then inserted in key order: random keys inserted
-            // in order touch each B-tree page once instead of once per row.
-            let mut tx_rows: Vec<([u8; 32], Vec<u8>)> = c
+            // Bodies are encoded in parallel and appended in position order.
+            let rows: Vec<(TxPos, [u8; 32], Vec<u8>)> = c
                 .shards
                 .par_iter()
                 .enumerate()
@@ -283,44 +363,67 @@ impl Store {
                                 outcome: *outcome,
                                 timestamp_ms: header.timestamp_ms,
                             };
-                            (outcome.tx_id.0, rec.encode())
+                            let pos = TxPos {
+                                height,
+                                shard: shard as ShardId,
+                                index: index as u32,
+                            };
+                            (pos, outcome.tx_id.0, rec.encode())
                         })
                 })
                 .collect();
-            tx_rows.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            for (id, rec) in &tx_rows {
-                txs.insert(id.as_slice(), rec.as_slice())?;
+            for (pos, _, rec) in &rows {
+                bodies.insert(pos.key(), rec.as_slice())?;
             }
-            let added = tx_rows.len() as u64;
-            drop(tx_rows);
+            // The id index: random keys, inserted in key order so each page is touched once.
+            let mut ids: Vec<([u8; 32], TxPos)> =
+                rows.into_iter().map(|(pos, id, _)| (id, pos)).collect();
+            ids.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (id, pos) in &ids {
+                positions.insert(id.as_slice(), pos.key())?;
+            }
+            let added = ids.len() as u64;
+            drop(ids);
 
-            // Each party's history gets the block's transactions in block order.
-            let in_order: Vec<&(SignedTransaction, TxOutcome)> =
-                c.shards.iter().flat_map(|sc| &sc.txs).collect();
-            let mut parties: Vec<(Address, u32, [u8; 32])> = in_order
+            // Each party's history gets the block's transactions, keyed by address and
+            // position (so in block order), and its count grows by as many.
+            let mut parties: Vec<[u8; HISTORY_KEY]> = c
+                .shards
                 .par_iter()
                 .enumerate()
-                .flat_map_iter(|(order, (stx, outcome))| {
-                    let sender = stx.tx.sender_address();
-                    let to = match &stx.tx.payload {
-                        joule_light_client::Payload::Transfer { to, .. } if *to != sender => {
-                            Some(*to)
-                        }
-                        _ => None,
-                    };
-                    std::iter::once(sender)
-                        .chain(to)
-                        .map(move |p| (p, order as u32, outcome.tx_id.0))
+                .flat_map_iter(|(shard, sc)| {
+                    sc.txs
+                        .iter()
+                        .enumerate()
+                        .flat_map(move |(index, (stx, _))| {
+                            let pos = TxPos {
+                                height,
+                                shard: shard as ShardId,
+                                index: index as u32,
+                            };
+                            let sender = stx.tx.sender_address();
+                            let to = match &stx.tx.payload {
+                                joule_light_client::Payload::Transfer { to, .. }
+                                    if *to != sender =>
+                                {
+                                    Some(*to)
+                                }
+                                _ => None,
+                            };
+                            std::iter::once(sender)
+                                .chain(to)
+                                .map(move |p| history_key(&p, pos))
+                        })
                 })
                 .collect();
             parties.par_sort_unstable();
-            for run in parties.chunk_by(|a, b| a.0 == b.0) {
-                let p = run[0].0;
-                let n = acc_count.get(p.0.as_slice())?.map_or(0, |g| g.value());
-                for (i, (_, _, id)) in run.iter().enumerate() {
-                    acc_txs.insert(account_tx_key(&p, n + i as u64).as_slice(), id.as_slice())?;
+            for run in parties.chunk_by(|a, b| a[..20] == b[..20]) {
+                let p = &run[0][..20];
+                let n = acc_count.get(p)?.map_or(0, |g| g.value());
+                for key in run {
+                    acc_txs.insert(key.as_slice(), ())?;
                 }
-                acc_count.insert(p.0.as_slice(), n + run.len() as u64)?;
+                acc_count.insert(p, n + run.len() as u64)?;
             }
             drop(parties);
 
@@ -432,20 +535,27 @@ impl Store {
     /// An included transaction.
     pub fn tx(&self, id: &Hash) -> Result<Option<StoredTx>> {
         let tx = self.db.begin_read()?;
-        let t = tx.open_table(TXS)?;
-        t.get(id.0.as_slice())?
-            .map(|g| decode("txs", g.value()))
+        let Some(pos) = tx
+            .open_table(TX_POS)?
+            .get(id.0.as_slice())?
+            .map(|g| g.value())
+        else {
+            return Ok(None);
+        };
+        tx.open_table(TX_BODIES)?
+            .get(pos)?
+            .map(|g| decode("tx_bodies", g.value()))
             .transpose()
     }
 
-    /// Several included transactions, in the order of `ids` (missing ones skipped).
-    pub fn txs(&self, ids: &[Hash]) -> Result<Vec<StoredTx>> {
+    /// Included transactions at `positions`, in that order (missing ones skipped).
+    pub fn txs_at(&self, positions: &[TxPos]) -> Result<Vec<StoredTx>> {
         let tx = self.db.begin_read()?;
-        let t = tx.open_table(TXS)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(g) = t.get(id.0.as_slice())? {
-                out.push(decode("txs", g.value())?);
+        let t = tx.open_table(TX_BODIES)?;
+        let mut out = Vec::with_capacity(positions.len());
+        for pos in positions {
+            if let Some(g) = t.get(pos.key())? {
+                out.push(decode("tx_bodies", g.value())?);
             }
         }
         Ok(out)
@@ -510,22 +620,29 @@ impl Store {
             .map_or(0, |g| g.value()))
     }
 
-    /// Ids of `address`'s transactions, newest first, `limit` from position `skip`.
-    pub fn account_tx_ids(&self, address: &Address, skip: u64, limit: u64) -> Result<Vec<Hash>> {
-        let count = self.account_tx_count(address)?;
+    /// Positions of `address`'s transactions, newest first, `limit` of them after skipping
+    /// the `skip` newest.
+    pub fn account_tx_positions(
+        &self,
+        address: &Address,
+        skip: u64,
+        limit: u64,
+    ) -> Result<Vec<TxPos>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(ACCOUNT_TXS)?;
+        let low = history_key(address, TxPos::from_key((0, 0, 0)));
+        let high = history_key(address, TxPos::from_key((u64::MAX, u16::MAX, u32::MAX)));
         let mut out = Vec::new();
-        let newest = count.saturating_sub(skip);
-        let oldest = newest.saturating_sub(limit);
-        for seq in (oldest..newest).rev() {
-            if let Some(g) = t.get(account_tx_key(address, seq).as_slice())? {
-                let id: [u8; 32] = g.value().try_into().map_err(|_| StoreError::Corrupt {
-                    table: "account_txs",
-                    source: CodecError::UnexpectedEnd,
-                })?;
-                out.push(Hash(id));
+        let rows = t.range(low.as_slice()..=high.as_slice())?.rev();
+        for row in rows.skip(usize::try_from(skip).unwrap_or(usize::MAX)) {
+            if out.len() as u64 >= limit {
+                break;
             }
+            let (k, _) = row?;
+            out.push(history_pos(k.value()).ok_or(StoreError::Corrupt {
+                table: "account_history",
+                source: CodecError::UnexpectedEnd,
+            })?);
         }
         Ok(out)
     }
@@ -587,5 +704,81 @@ impl Store {
         }
         tx.commit()?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_from_an_older_layout_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("joule.redb");
+        {
+            // Layout 1 had blocks but no layout entry.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert(HEAD, 12).unwrap();
+            tx.commit().unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Layout {
+                    found: 1,
+                    expected: STORE_LAYOUT
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("remove the data directory"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_fresh_database_records_its_layout_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("joule.redb");
+        Store::open(&path)
+            .unwrap()
+            .init_genesis(
+                &[],
+                &crate::devnet::genesis(&crate::devnet::DevnetOptions {
+                    shard_count: 1,
+                    block_interval_ms: 1000,
+                    genesis_time_ms: 0,
+                })
+                .validators,
+            )
+            .unwrap();
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.head_height().unwrap(), Some(0));
+    }
+
+    #[test]
+    fn history_keys_order_by_address_then_position() {
+        let a = Address([7; 20]);
+        let pos = |height, shard, index| TxPos {
+            height,
+            shard,
+            index,
+        };
+        let mut keys = [
+            history_key(&a, pos(2, 0, 0)),
+            history_key(&a, pos(1, 1, 0)),
+            history_key(&a, pos(1, 0, 300)),
+            history_key(&Address([6; 20]), pos(9, 9, 9)),
+        ];
+        keys.sort_unstable();
+        let decoded: Vec<TxPos> = keys.iter().filter_map(|k| history_pos(k)).collect();
+        assert_eq!(
+            decoded,
+            [pos(9, 9, 9), pos(1, 0, 300), pos(1, 1, 0), pos(2, 0, 0)]
+        );
+        assert_eq!(history_pos(&keys[0][..10]), None);
     }
 }
