@@ -33,7 +33,7 @@ use super::vm::{Blocked, StateView, Vm};
 
 /// Transactions a thread claims at once: few enough that a claimed run rarely holds a
 /// dependency of the other threads' runs, enough that the shared counter is rarely touched.
-const CLAIM: usize = 32;
+pub const CLAIM: usize = 32;
 
 /// Spins before a waiting thread starts yielding its core (the transaction it waits on
 /// usually finishes within a microsecond, unless its thread was descheduled).
@@ -320,6 +320,26 @@ impl Plan {
             longest = longest.max(d);
         }
         n as f64 / f64::from(longest.max(1))
+    }
+
+    /// The share of transactions that depend on one of the `window` transactions just before
+    /// them: with `workers` threads claiming runs of [`CLAIM`], those are the ones likely to
+    /// wait for another thread.
+    pub fn near_dependencies(&self, window: usize) -> f64 {
+        let t = &self.table;
+        let n = t.start.len() - 1;
+        if n == 0 {
+            return 0.0;
+        }
+        let near = (0..n)
+            .filter(|&i| {
+                (t.start[i]..t.start[i + 1]).any(|g| match t.dep[g].load(Ordering::Relaxed) {
+                    NONE => false,
+                    d => i - d as usize <= window,
+                })
+            })
+            .count();
+        near as f64 / n as f64
     }
 
     /// Executes the block on `workers` workers of the current rayon pool (one: in order).

@@ -49,6 +49,11 @@ pub const DECLARED_OVERHEAD: f64 = 1.1;
 /// overhead — clears this margin; otherwise in order wins.
 pub const MIN_EXPECTED_SPEEDUP: f64 = 1.2;
 
+/// A plan runs on many threads only if at most this share of its transactions depend on one
+/// claimed just before them (those wait for another thread; on a shared machine, for one that
+/// may have been descheduled). Above it, in order is as fast and steadier.
+pub const MAX_NEAR: f64 = 0.3;
+
 /// Transactions whose declared keys the contention estimate looks at.
 const ESTIMATE_PREFIX: usize = 256;
 
@@ -171,7 +176,10 @@ impl ParallelExecutor {
             if let Some(plan) = declared::Plan::new::<V>(base, &prepared, threads) {
                 let parallel = match self.force {
                     Some(mode) => mode == ExecMode::DeclaredKeys,
-                    None => worth_parallel(threads, plan.parallelism()),
+                    None => {
+                        worth_parallel(threads, plan.parallelism())
+                            && plan.near_dependencies(declared::CLAIM * threads) <= MAX_NEAR
+                    }
                 };
                 let workers = if parallel { threads } else { 1 };
                 if let Ok((outputs, writes)) = plan.execute(vm, txs, &prepared, workers) {
