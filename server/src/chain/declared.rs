@@ -43,7 +43,7 @@ const SPINS: u32 = 128;
 const NONE: u32 = u32::MAX;
 
 /// Blocks this large or larger are not planned here (indices are 32-bit).
-pub const MAX_TXS: usize = NONE as usize;
+const MAX_TXS: usize = NONE as usize;
 
 /// Outputs in block order, and every account written (unordered).
 pub type Executed<O> = (Vec<O>, Vec<(Address, Account)>);

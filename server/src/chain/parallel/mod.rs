@@ -42,7 +42,9 @@ pub const MIN_PARALLEL_TXS: usize = 32;
 pub const BLOCK_STM_OVERHEAD: f64 = 2.2;
 
 /// What a planned transaction costs on many workers relative to one (dependency waits, shared
-/// counters), measured the same way.
+/// counters). Assumed, not measured: with [`MIN_EXPECTED_SPEEDUP`] it only turns away blocks
+/// whose longest chain leaves almost no parallelism; [`MAX_NEAR`], which was tuned with
+/// `joule bench exec`, decides the rest.
 pub const DECLARED_OVERHEAD: f64 = 1.1;
 
 /// A strategy runs when the speedup it can expect — the threads it can keep busy over its
