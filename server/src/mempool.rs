@@ -9,6 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// A set of transaction ids (keyed fast hashing: ids are attacker-chosen, so the key is random).
+pub type IdSet = HashSet<Hash, ahash::RandomState>;
+
 use joule_light_client::{Account, Address, CodecError, Hash, KeyError, SignedTransaction};
 use thiserror::Error;
 
@@ -112,8 +115,8 @@ struct Entry {
 pub struct Mempool {
     min_fee: u64,
     capacity: usize,
-    by_sender: HashMap<Address, BTreeMap<u64, Entry>>,
-    by_id: HashMap<Hash, (Address, u64)>,
+    by_sender: HashMap<Address, BTreeMap<u64, Entry>, ahash::RandomState>,
+    by_id: HashMap<Hash, (Address, u64), ahash::RandomState>,
     next_seq: u64,
 }
 
@@ -124,8 +127,8 @@ impl Mempool {
         Self {
             min_fee,
             capacity,
-            by_sender: HashMap::new(),
-            by_id: HashMap::new(),
+            by_sender: HashMap::default(),
+            by_id: HashMap::default(),
             next_seq: 0,
         }
     }
@@ -255,17 +258,21 @@ impl Mempool {
         }
     }
 
-    /// Pending transactions (other than those in `exclude`) whose nonce the state given by
-    /// `account` has passed: another transaction used that nonce. Nothing is removed.
-    pub fn stale(
+    /// Pending transactions (other than those in `exclude`) whose nonce a block has passed:
+    /// another transaction used that nonce. `changed` are the accounts the block wrote, with
+    /// their new state — only a nonce that moved can pass a pending one, since admission refuses
+    /// nonces below the account's. Nothing is removed.
+    pub fn stale<'a>(
         &self,
-        mut account: impl FnMut(&Address) -> Account,
-        exclude: &HashSet<Hash>,
+        changed: impl IntoIterator<Item = &'a (Address, Account)>,
+        exclude: &IdSet,
     ) -> Vec<(SignedTransaction, String)> {
         let mut stale = Vec::new();
-        for (sender, queue) in &self.by_sender {
-            let next = account(sender).nonce;
-            for (nonce, e) in queue.range(..next) {
+        for (sender, account) in changed {
+            let Some(queue) = self.by_sender.get(sender) else {
+                continue;
+            };
+            for (nonce, e) in queue.range(..account.nonce) {
                 if !exclude.contains(&e.id) {
                     let reason = format!("nonce {nonce} was used by another transaction");
                     stale.push((e.stx.clone(), reason));
@@ -441,8 +448,12 @@ mod tests {
             balance: 1_000_000,
             nonce: 2,
         };
-        let exclude: HashSet<Hash> = [ids[0]].into_iter().collect();
-        let stale = mp.stale(|_| moved, &exclude);
+        let exclude: IdSet = [ids[0]].into_iter().collect();
+        let stale = mp.stale(
+            &[(Address::from_public_key(&k.public_key()), moved)],
+            &exclude,
+        );
+        assert!(mp.stale(&[(Address([5; 20]), moved)], &exclude).is_empty());
         assert_eq!(
             stale.iter().map(|(s, _)| s.tx.nonce).collect::<Vec<_>>(),
             vec![1]

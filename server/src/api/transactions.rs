@@ -56,7 +56,18 @@ pub async fn submit_batch(
         .iter()
         .filter_map(|d| d.as_ref().ok().cloned())
         .collect();
-    let mut verdicts = node.admit_many(txs).into_iter();
+    // Checking a batch's signatures takes milliseconds of CPU: not on the async runtime.
+    let admitting = node.clone();
+    let mut verdicts = tokio::task::spawn_blocking(move || admitting.admit_many(txs))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("admission failed: {e}"),
+            )
+        })?
+        .into_iter();
     let results = decoded
         .into_iter()
         .map(|d| {

@@ -1,14 +1,13 @@
 //! Block production: select from the mempool, execute every shard, build and finalise the
 //! header, commit atomically, then publish.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use joule_light_client::api::{BlockResponse, StatsPoint};
 use joule_light_client::block::shards_tree;
 use joule_light_client::receipt::{outcomes_tree, receipts_tree};
-use joule_light_client::{BlockHeader, Hash, ShardHeader, ShardId};
+use joule_light_client::{BlockHeader, ShardHeader, ShardId};
 use tokio::sync::watch;
 
 use joule_light_client::api::ShardExecMetrics;
@@ -16,6 +15,7 @@ use rayon::prelude::*;
 
 use super::exec::{ShardBlockInput, ShardBlockOutput};
 use super::tree::Tree;
+use crate::mempool::IdSet;
 use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
 
@@ -151,20 +151,10 @@ impl Node {
         let tx_count = included_ids.len() as u64;
         let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
         let mut mempool = self.mempool();
-        let included: HashSet<Hash> = included_ids.into_iter().collect();
+        let included: IdSet = included_ids.into_iter().collect();
         let mut decided = included.clone();
         decided.extend(dropped.iter().map(|(stx, _)| stx.id()));
-        let stale = mempool.stale(
-            |a| {
-                let s = usize::from(a.shard(n));
-                let w = &shards[s].writes;
-                match w.binary_search_by(|(k, _)| k.cmp(a)) {
-                    Ok(i) => w[i].1,
-                    Err(_) => chain.shards[s].get(a),
-                }
-            },
-            &decided,
-        );
+        let stale = mempool.stale(shards.iter().flat_map(|sc| &sc.writes), &decided);
         dropped.extend(stale);
         let bc = BlockCommit {
             block,
@@ -172,7 +162,12 @@ impl Node {
             dropped,
         };
         let store_at = Instant::now();
-        self.store.commit_block(&bc)?;
+        // On the executor's pool: the commit's parallel parts (encoding, sorting) must not queue
+        // behind admission's signature checks on the global pool.
+        match self.executor.pool() {
+            Some(pool) => pool.install(|| self.store.commit_block(&bc))?,
+            None => self.store.commit_block(&bc)?,
+        }
         let stored_at = Instant::now();
 
         let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();

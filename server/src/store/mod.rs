@@ -3,10 +3,12 @@
 //! the store holds every committed block entirely or not at all.
 //!
 //! Transactions are stored by position — (height, shard, index) — so each block's bodies append
-//! at the right edge of their B-tree; only small index rows (transaction id → position, and
-//! address ‖ position for account histories) land at random keys. A B-tree commit writes every
-//! page it dirtied, so keeping the random-key rows small is what keeps a block's commit cheap.
+//! at the right edge of their B-tree. The explorer's indexes (transaction id → position, account
+//! histories), whose rows land at random keys, live in a second database written in the
+//! background ([`index`]), so a block's commit only writes what the chain needs.
 
+mod bodies;
+mod index;
 mod records;
 
 use std::path::Path;
@@ -26,15 +28,12 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const BLOCK_BY_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_by_hash");
 const SHARD_TXS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("shard_txs");
+/// Key: height, shard, chunk ([`bodies`]).
 const TX_BODIES: TableDefinition<(u64, u16, u32), &[u8]> = TableDefinition::new("tx_bodies");
-const TX_POS: TableDefinition<&[u8], (u64, u16, u32)> = TableDefinition::new("tx_pos");
 const RECEIPTS_OUT: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_out");
 const RECEIPTS_IN: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_in");
 const RECEIPT_APPLIED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipt_applied");
 const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
-/// Key: address ‖ height ‖ shard ‖ index, big-endian, so one address's rows are in block order.
-const ACCOUNT_TXS: TableDefinition<&[u8], ()> = TableDefinition::new("account_history");
-const ACCOUNT_TX_COUNT: TableDefinition<&[u8], u64> = TableDefinition::new("account_tx_count");
 const DROPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dropped");
 const VALIDATOR_SETS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("validator_sets");
 const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
@@ -44,8 +43,8 @@ const HEAD: &str = "head_height";
 const LAYOUT: &str = "store_layout";
 
 /// The table layout this build reads and writes. Layout 1 (before transactions were stored by
-/// position) has no `store_layout` entry.
-pub const STORE_LAYOUT: u64 = 2;
+/// position) has no `store_layout` entry; layout 2 kept the indexes in the chain database.
+pub const STORE_LAYOUT: u64 = 3;
 const TOTAL_TXS: &str = "total_txs";
 const BURNED: &str = "burned_fees";
 
@@ -143,26 +142,6 @@ impl TxPos {
     }
 }
 
-const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
-
-fn history_key(address: &Address, pos: TxPos) -> [u8; HISTORY_KEY] {
-    let mut k = [0u8; HISTORY_KEY];
-    k[..20].copy_from_slice(&address.0);
-    k[20..28].copy_from_slice(&pos.height.to_be_bytes());
-    k[28..30].copy_from_slice(&pos.shard.to_be_bytes());
-    k[30..].copy_from_slice(&pos.index.to_be_bytes());
-    k
-}
-
-fn history_pos(key: &[u8]) -> Option<TxPos> {
-    let k: &[u8; HISTORY_KEY] = key.try_into().ok()?;
-    Some(TxPos {
-        height: u64::from_be_bytes(k[20..28].try_into().ok()?),
-        shard: u16::from_be_bytes(k[28..30].try_into().ok()?),
-        index: u32::from_be_bytes(k[30..].try_into().ok()?),
-    })
-}
-
 /// `txs u32 | threads u32 | incarnations u64 | validations u64 | mode u8 | exec_us u64`.
 fn encode_metrics(m: &ShardExecMetrics) -> Vec<u8> {
     let mut out = Vec::with_capacity(33);
@@ -203,6 +182,29 @@ fn decode_metrics(shard: ShardId, bytes: &[u8]) -> Result<ShardExecMetrics> {
     Ok(m)
 }
 
+/// Every included transaction of a block with its position and outcome, in parallel.
+fn positioned(
+    c: &BlockCommit,
+) -> impl ParallelIterator<Item = (TxPos, &SignedTransaction, &TxOutcome)> {
+    let height = c.block.header.height;
+    c.shards
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(move |(shard, sc)| {
+            sc.txs
+                .iter()
+                .enumerate()
+                .map(move |(index, (stx, outcome))| {
+                    let pos = TxPos {
+                        height,
+                        shard: shard as ShardId,
+                        index: index as u32,
+                    };
+                    (pos, stx, outcome)
+                })
+        })
+}
+
 /// One shard's part of a block to commit.
 #[derive(Debug, Clone, Default)]
 pub struct ShardCommit {
@@ -233,10 +235,12 @@ pub struct BlockCommit {
 #[derive(Debug)]
 pub struct Store {
     db: Database,
+    index: index::Indexer,
 }
 
 impl Store {
-    /// Opens (or creates) the database at `path`.
+    /// Opens (or creates) the database at `path`, and its index next to it (`*.index.redb`),
+    /// indexing any blocks the index lacks.
     pub fn open(path: &Path) -> Result<Self> {
         let db = Database::create(path)?;
         let tx = db.begin_write()?;
@@ -246,13 +250,10 @@ impl Store {
         tx.open_table(BLOCK_BY_HASH)?;
         tx.open_table(SHARD_TXS)?;
         tx.open_table(TX_BODIES)?;
-        tx.open_table(TX_POS)?;
         tx.open_table(RECEIPTS_OUT)?;
         tx.open_table(RECEIPTS_IN)?;
         tx.open_table(RECEIPT_APPLIED)?;
         tx.open_table(ACCOUNTS)?;
-        tx.open_table(ACCOUNT_TXS)?;
-        tx.open_table(ACCOUNT_TX_COUNT)?;
         tx.open_table(DROPPED)?;
         tx.open_table(VALIDATOR_SETS)?;
         tx.open_table(MEMPOOL)?;
@@ -275,7 +276,18 @@ impl Store {
             }
         }
         tx.commit()?;
-        Ok(Self { db })
+        let head = {
+            let tx = db.begin_read()?;
+            tx.open_table(META)?.get(HEAD)?.map_or(0, |g| g.value())
+        };
+        let index = index::Indexer::open(&path.with_extension("index.redb"), &db, head)?;
+        Ok(Self { db, index })
+    }
+
+    /// Waits until the background indexer has written every committed block (benchmarks
+    /// measure with it idle; reads never need this).
+    pub fn wait_indexed(&self) {
+        self.index.wait_idle();
     }
 
     /// Height of the latest committed block, or `None` before genesis was written.
@@ -336,96 +348,49 @@ impl Store {
                 .insert(hash.0.as_slice(), height)?;
             let mut shard_txs = tx.open_table(SHARD_TXS)?;
             let mut bodies = tx.open_table(TX_BODIES)?;
-            let mut positions = tx.open_table(TX_POS)?;
             let mut out_t = tx.open_table(RECEIPTS_OUT)?;
             let mut in_t = tx.open_table(RECEIPTS_IN)?;
             let mut applied = tx.open_table(RECEIPT_APPLIED)?;
             let mut accounts = tx.open_table(ACCOUNTS)?;
             let mut metrics = tx.open_table(EXEC_METRICS)?;
-            let mut acc_txs = tx.open_table(ACCOUNT_TXS)?;
-            let mut acc_count = tx.open_table(ACCOUNT_TX_COUNT)?;
             let mut dropped = tx.open_table(DROPPED)?;
-            // Bodies are encoded in parallel and appended in position order.
-            let rows: Vec<(TxPos, [u8; 32], Vec<u8>)> = c
-                .shards
-                .par_iter()
-                .enumerate()
-                .flat_map_iter(|(shard, sc)| {
-                    sc.txs
-                        .iter()
-                        .enumerate()
-                        .map(move |(index, (stx, outcome))| {
-                            let rec = StoredTx {
-                                stx: stx.clone(),
-                                height,
-                                shard: shard as ShardId,
-                                index: index as u32,
-                                outcome: *outcome,
-                                timestamp_ms: header.timestamp_ms,
-                            };
-                            let pos = TxPos {
-                                height,
-                                shard: shard as ShardId,
-                                index: index as u32,
-                            };
-                            (pos, outcome.tx_id.0, rec.encode())
-                        })
-                })
-                .collect();
-            for (pos, _, rec) in &rows {
-                bodies.insert(pos.key(), rec.as_slice())?;
+            // Bodies are encoded in parallel, in chunks, and appended in position order.
+            let chunks: Vec<((u64, u16, u32), Vec<u8>)> =
+                c.shards
+                    .par_iter()
+                    .enumerate()
+                    .flat_map(|(shard, sc)| {
+                        sc.txs.par_chunks(bodies::CHUNK as usize).enumerate().map(
+                            move |(k, part)| {
+                                let first = k as u32 * bodies::CHUNK;
+                                let records: Vec<Vec<u8>> = part
+                                    .iter()
+                                    .zip(first..)
+                                    .map(|((stx, outcome), index)| {
+                                        StoredTx {
+                                            stx: stx.clone(),
+                                            height,
+                                            shard: shard as ShardId,
+                                            index,
+                                            outcome: *outcome,
+                                            timestamp_ms: header.timestamp_ms,
+                                        }
+                                        .encode()
+                                    })
+                                    .collect();
+                                (
+                                    (height, shard as ShardId, k as u32),
+                                    bodies::encode(&records),
+                                )
+                            },
+                        )
+                    })
+                    .collect();
+            for (key, chunk) in &chunks {
+                bodies.insert(key, chunk.as_slice())?;
             }
-            // The id index: random keys, inserted in key order so each page is touched once.
-            let mut ids: Vec<([u8; 32], TxPos)> =
-                rows.into_iter().map(|(pos, id, _)| (id, pos)).collect();
-            ids.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            for (id, pos) in &ids {
-                positions.insert(id.as_slice(), pos.key())?;
-            }
-            let added = ids.len() as u64;
-            drop(ids);
-
-            // Each party's history gets the block's transactions, keyed by address and
-            // position (so in block order), and its count grows by as many.
-            let mut parties: Vec<[u8; HISTORY_KEY]> = c
-                .shards
-                .par_iter()
-                .enumerate()
-                .flat_map_iter(|(shard, sc)| {
-                    sc.txs
-                        .iter()
-                        .enumerate()
-                        .flat_map(move |(index, (stx, _))| {
-                            let pos = TxPos {
-                                height,
-                                shard: shard as ShardId,
-                                index: index as u32,
-                            };
-                            let sender = stx.tx.sender_address();
-                            let to = match &stx.tx.payload {
-                                joule_light_client::Payload::Transfer { to, .. }
-                                    if *to != sender =>
-                                {
-                                    Some(*to)
-                                }
-                                _ => None,
-                            };
-                            std::iter::once(sender)
-                                .chain(to)
-                                .map(move |p| history_key(&p, pos))
-                        })
-                })
-                .collect();
-            parties.par_sort_unstable();
-            for run in parties.chunk_by(|a, b| a[..20] == b[..20]) {
-                let p = &run[0][..20];
-                let n = acc_count.get(p)?.map_or(0, |g| g.value());
-                for key in run {
-                    acc_txs.insert(key.as_slice(), ())?;
-                }
-                acc_count.insert(p, n + run.len() as u64)?;
-            }
-            drop(parties);
+            drop(chunks);
+            let added: u64 = c.shards.iter().map(|sc| sc.txs.len() as u64).sum();
 
             for (shard, sc) in c.shards.iter().enumerate() {
                 let shard = shard as ShardId;
@@ -471,7 +436,19 @@ impl Store {
             meta.insert(BURNED, burned + fees)?;
             meta.insert(HEAD, height)?;
         }
-        tx.commit()?;
+        // The index rows are built while the commit waits on the disk, and queued only once
+        // the block is durable (a failed commit leaves nothing to index).
+        let (committed, rows) = rayon::join(
+            || tx.commit(),
+            || {
+                index::BlockIndex::new(
+                    height,
+                    positioned(c).map(|(pos, stx, outcome)| (pos, stx, outcome.tx_id)),
+                )
+            },
+        );
+        committed?;
+        self.index.push(rows);
         Ok(())
     }
 
@@ -534,18 +511,10 @@ impl Store {
 
     /// An included transaction.
     pub fn tx(&self, id: &Hash) -> Result<Option<StoredTx>> {
-        let tx = self.db.begin_read()?;
-        let Some(pos) = tx
-            .open_table(TX_POS)?
-            .get(id.0.as_slice())?
-            .map(|g| g.value())
-        else {
+        let Some(pos) = self.index.tx_pos(id)? else {
             return Ok(None);
         };
-        tx.open_table(TX_BODIES)?
-            .get(pos)?
-            .map(|g| decode("tx_bodies", g.value()))
-            .transpose()
+        Ok(self.txs_at(&[pos])?.pop())
     }
 
     /// Included transactions at `positions`, in that order (missing ones skipped).
@@ -553,9 +522,27 @@ impl Store {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(TX_BODIES)?;
         let mut out = Vec::with_capacity(positions.len());
+        // Neighbouring positions share a chunk: read each once.
+        type Chunk<'a> = (
+            (u64, u16, u32),
+            Option<redb::AccessGuard<'a, &'static [u8]>>,
+        );
+        let mut current: Option<Chunk<'_>> = None;
         for pos in positions {
-            if let Some(g) = t.get(pos.key())? {
-                out.push(decode("tx_bodies", g.value())?);
+            let (chunk, slot) = bodies::locate(pos.index);
+            let key = (pos.height, pos.shard, chunk);
+            if current.as_ref().is_none_or(|(k, _)| *k != key) {
+                current = Some((key, t.get(key)?));
+            }
+            let Some((_, Some(g))) = &current else {
+                continue;
+            };
+            let record = bodies::record(g.value(), slot).map_err(|source| StoreError::Corrupt {
+                table: "tx_bodies",
+                source,
+            })?;
+            if let Some(bytes) = record {
+                out.push(decode("tx_bodies", bytes)?);
             }
         }
         Ok(out)
@@ -613,11 +600,7 @@ impl Store {
 
     /// How many transactions involve `address`.
     pub fn account_tx_count(&self, address: &Address) -> Result<u64> {
-        let tx = self.db.begin_read()?;
-        Ok(tx
-            .open_table(ACCOUNT_TX_COUNT)?
-            .get(address.0.as_slice())?
-            .map_or(0, |g| g.value()))
+        self.index.count(address)
     }
 
     /// Positions of `address`'s transactions, newest first, `limit` of them after skipping
@@ -628,23 +611,7 @@ impl Store {
         skip: u64,
         limit: u64,
     ) -> Result<Vec<TxPos>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(ACCOUNT_TXS)?;
-        let low = history_key(address, TxPos::from_key((0, 0, 0)));
-        let high = history_key(address, TxPos::from_key((u64::MAX, u16::MAX, u32::MAX)));
-        let mut out = Vec::new();
-        let rows = t.range(low.as_slice()..=high.as_slice())?.rev();
-        for row in rows.skip(usize::try_from(skip).unwrap_or(usize::MAX)) {
-            if out.len() as u64 >= limit {
-                break;
-            }
-            let (k, _) = row?;
-            out.push(history_pos(k.value()).ok_or(StoreError::Corrupt {
-                table: "account_history",
-                source: CodecError::UnexpectedEnd,
-            })?);
-        }
-        Ok(out)
+        self.index.positions(address, skip, limit)
     }
 
     /// A dropped transaction and why it was dropped.
@@ -757,28 +724,5 @@ mod tests {
             .unwrap();
         let store = Store::open(&path).unwrap();
         assert_eq!(store.head_height().unwrap(), Some(0));
-    }
-
-    #[test]
-    fn history_keys_order_by_address_then_position() {
-        let a = Address([7; 20]);
-        let pos = |height, shard, index| TxPos {
-            height,
-            shard,
-            index,
-        };
-        let mut keys = [
-            history_key(&a, pos(2, 0, 0)),
-            history_key(&a, pos(1, 1, 0)),
-            history_key(&a, pos(1, 0, 300)),
-            history_key(&Address([6; 20]), pos(9, 9, 9)),
-        ];
-        keys.sort_unstable();
-        let decoded: Vec<TxPos> = keys.iter().filter_map(|k| history_pos(k)).collect();
-        assert_eq!(
-            decoded,
-            [pos(9, 9, 9), pos(1, 0, 300), pos(1, 1, 0), pos(2, 0, 0)]
-        );
-        assert_eq!(history_pos(&keys[0][..10]), None);
     }
 }

@@ -1,0 +1,681 @@
+//! The explorer's indexes — transaction id → position, and each account's transactions with
+//! their count — kept in a database of their own and written by a background thread, off the
+//! block commit's path.
+//!
+//! These rows land at random keys, and a B-tree commit writes every page it dirtied, so in the
+//! block's commit they cost more than everything else together and grew with the chain. They
+//! are derived data: the chain database holds every body by position, so the index can always
+//! be rebuilt from it. The index records the last height it holds (`indexed_height`); blocks
+//! committed after that wait in memory, where reads find them, until the indexer writes them in
+//! one batch. At open, blocks the index lacks (after a crash, say) are indexed before the store
+//! is returned, so reads are complete from the first request.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use joule_light_client::codec::CodecError;
+use joule_light_client::{Address, Hash, Payload, SignedTransaction};
+use rayon::prelude::*;
+use redb::{Database, ReadableTable, TableDefinition};
+
+use super::{decode, Result, StoreError, StoredTx, TxPos, TX_BODIES};
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const TX_POS: TableDefinition<&[u8], (u64, u16, u32)> = TableDefinition::new("tx_pos");
+/// Key: address ‖ height ‖ shard ‖ index, big-endian, so one address's rows are in block order.
+const ACCOUNT_TXS: TableDefinition<&[u8], ()> = TableDefinition::new("account_history");
+const ACCOUNT_TX_COUNT: TableDefinition<&[u8], u64> = TableDefinition::new("account_tx_count");
+
+const INDEXED: &str = "indexed_height";
+const LAYOUT: &str = "index_layout";
+/// The index's table layout; an index of another layout is rebuilt from the chain.
+const INDEX_LAYOUT: u64 = 1;
+
+/// Transactions held in memory before a block's commit waits for the indexer: bounds memory
+/// when blocks come faster than they can be indexed (about 120 bytes each).
+const MAX_PENDING_TXS: usize = 1 << 20;
+/// Transactions per index write transaction, when catching up and in the background.
+const BATCH_TXS: usize = 200_000;
+
+pub(super) const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
+
+pub(super) fn history_key(address: &Address, pos: TxPos) -> [u8; HISTORY_KEY] {
+    let mut k = [0u8; HISTORY_KEY];
+    k[..20].copy_from_slice(&address.0);
+    k[20..28].copy_from_slice(&pos.height.to_be_bytes());
+    k[28..30].copy_from_slice(&pos.shard.to_be_bytes());
+    k[30..].copy_from_slice(&pos.index.to_be_bytes());
+    k
+}
+
+pub(super) fn history_pos(key: &[u8]) -> Option<TxPos> {
+    let k: &[u8; HISTORY_KEY] = key.try_into().ok()?;
+    Some(TxPos {
+        height: u64::from_be_bytes(k[20..28].try_into().ok()?),
+        shard: u16::from_be_bytes(k[28..30].try_into().ok()?),
+        index: u32::from_be_bytes(k[30..].try_into().ok()?),
+    })
+}
+
+/// The accounts whose history a transaction belongs to: its sender and a transfer's recipient.
+fn parties(stx: &SignedTransaction) -> impl Iterator<Item = Address> {
+    let sender = stx.tx.sender_address();
+    let to = match &stx.tx.payload {
+        Payload::Transfer { to, .. } if *to != sender => Some(*to),
+        _ => None,
+    };
+    std::iter::once(sender).chain(to)
+}
+
+/// One block's index rows, each list sorted by key.
+#[derive(Debug)]
+pub(super) struct BlockIndex {
+    height: u64,
+    ids: Vec<([u8; 32], TxPos)>,
+    history: Vec<[u8; HISTORY_KEY]>,
+}
+
+impl BlockIndex {
+    /// The rows of the block at `height` with these transactions and ids.
+    pub(super) fn new<'a>(
+        height: u64,
+        txs: impl ParallelIterator<Item = (TxPos, &'a SignedTransaction, Hash)>,
+    ) -> Self {
+        let (mut ids, history): (Vec<_>, Vec<Vec<_>>) = txs
+            .map(|(pos, stx, id)| {
+                let keys = parties(stx).map(|p| history_key(&p, pos)).collect();
+                ((id.0, pos), keys)
+            })
+            .unzip();
+        let mut history: Vec<[u8; HISTORY_KEY]> = history.into_iter().flatten().collect();
+        ids.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        history.par_sort_unstable();
+        Self {
+            height,
+            ids,
+            history,
+        }
+    }
+
+    /// The rows of the block at `height` from its stored transactions.
+    fn from_stored(height: u64, stored: &[StoredTx]) -> Self {
+        Self::new(
+            height,
+            stored.par_iter().map(|s| {
+                let pos = TxPos {
+                    height: s.height,
+                    shard: s.shard,
+                    index: s.index,
+                };
+                (pos, &s.stx, s.outcome.tx_id)
+            }),
+        )
+    }
+
+    fn tx_pos(&self, id: &Hash) -> Option<TxPos> {
+        self.ids
+            .binary_search_by(|(k, _)| k.cmp(&id.0))
+            .ok()
+            .map(|i| self.ids[i].1)
+    }
+
+    /// This block's history rows of `address`, oldest first.
+    fn history_of(&self, address: &Address) -> &[[u8; HISTORY_KEY]] {
+        let start = self.history.partition_point(|k| k[..20] < address.0[..]);
+        let end = self.history.partition_point(|k| k[..20] <= address.0[..]);
+        &self.history[start..end]
+    }
+}
+
+struct Queue {
+    /// Committed blocks not yet in the index database, in height order.
+    blocks: VecDeque<Arc<BlockIndex>>,
+    /// Their transactions.
+    txs: usize,
+    stop: bool,
+    /// Tests hold the worker back to read from memory and database at once.
+    #[cfg(test)]
+    held: bool,
+}
+
+struct Shared {
+    db: Database,
+    queue: Mutex<Queue>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The index database and its writer thread.
+pub(super) struct Indexer {
+    shared: Arc<Shared>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Indexer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Indexer")
+            .field("pending_blocks", &self.shared.queue().blocks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Indexer {
+    /// Opens (or creates, or rebuilds) the index at `path`, indexes the blocks of `chain` up to
+    /// `head` that it lacks, and starts the writer thread.
+    pub(super) fn open(path: &Path, chain: &Database, head: u64) -> Result<Self> {
+        let db = open_db(path)?;
+        let indexed = indexed_height(&db)?;
+        if indexed > head {
+            // An index ahead of the chain belongs to another chain: rebuild it.
+            drop(db);
+            std::fs::remove_file(path).map_err(|e| StoreError::Db(Box::new(e.into())))?;
+            return Self::open(path, chain, head);
+        }
+        catch_up(&db, chain, indexed, head)?;
+        let shared = Arc::new(Shared {
+            db,
+            queue: Mutex::new(Queue {
+                blocks: VecDeque::new(),
+                txs: 0,
+                stop: false,
+                #[cfg(test)]
+                held: false,
+            }),
+            changed: Condvar::new(),
+        });
+        let worker = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("joule-indexer".into())
+                .spawn(move || run(&shared))
+                .map_err(|e| StoreError::Db(Box::new(e.into())))?
+        };
+        Ok(Self {
+            shared,
+            worker: Some(worker),
+        })
+    }
+
+    /// Queues a committed block's rows; waits while too many are queued.
+    pub(super) fn push(&self, block: BlockIndex) {
+        let mut q = self.shared.queue();
+        while q.txs >= MAX_PENDING_TXS && !q.stop {
+            q = self
+                .shared
+                .changed
+                .wait(q)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        q.txs += block.ids.len();
+        q.blocks.push_back(Arc::new(block));
+        drop(q);
+        self.shared.changed.notify_all();
+    }
+
+    /// Waits until every queued block is in the index database.
+    pub(super) fn wait_idle(&self) {
+        let mut q = self.shared.queue();
+        while !q.blocks.is_empty() {
+            q = self
+                .shared
+                .changed
+                .wait(q)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The queued blocks. Taken before the database is read: a block leaves the queue only
+    /// after its rows are committed, so whatever is missing here is in the database snapshot
+    /// read next, and blocks in both are told apart by the snapshot's `indexed_height`.
+    fn queued(&self) -> Vec<Arc<BlockIndex>> {
+        self.shared.queue().blocks.iter().cloned().collect()
+    }
+
+    /// Where the transaction with this id is, if it was included.
+    pub(super) fn tx_pos(&self, id: &Hash) -> Result<Option<TxPos>> {
+        if let Some(pos) = self.queued().iter().find_map(|b| b.tx_pos(id)) {
+            return Ok(Some(pos));
+        }
+        let tx = self.shared.db.begin_read()?;
+        Ok(tx
+            .open_table(TX_POS)?
+            .get(id.0.as_slice())?
+            .map(|g| TxPos::from_key(g.value())))
+    }
+
+    /// How many transactions involve `address`.
+    pub(super) fn count(&self, address: &Address) -> Result<u64> {
+        let queued = self.queued();
+        let tx = self.shared.db.begin_read()?;
+        let indexed = tx.open_table(META)?.get(INDEXED)?.map_or(0, |g| g.value());
+        let stored = tx
+            .open_table(ACCOUNT_TX_COUNT)?
+            .get(address.0.as_slice())?
+            .map_or(0, |g| g.value());
+        let in_memory: usize = queued
+            .iter()
+            .filter(|b| b.height > indexed)
+            .map(|b| b.history_of(address).len())
+            .sum();
+        Ok(stored + in_memory as u64)
+    }
+
+    /// Positions of `address`'s transactions, newest first, `limit` of them after skipping
+    /// the `skip` newest.
+    pub(super) fn positions(&self, address: &Address, skip: u64, limit: u64) -> Result<Vec<TxPos>> {
+        let queued = self.queued();
+        let tx = self.shared.db.begin_read()?;
+        let indexed = tx.open_table(META)?.get(INDEXED)?.map_or(0, |g| g.value());
+        let corrupt = || StoreError::Corrupt {
+            table: "account_history",
+            source: CodecError::UnexpectedEnd,
+        };
+        // Queued blocks are newer than every indexed one.
+        let newest = queued
+            .iter()
+            .rev()
+            .filter(|b| b.height > indexed)
+            .flat_map(|b| b.history_of(address).iter().rev())
+            .map(|k| history_pos(k).ok_or_else(corrupt));
+        let t = tx.open_table(ACCOUNT_TXS)?;
+        let low = history_key(address, TxPos::from_key((0, 0, 0)));
+        let high = history_key(address, TxPos::from_key((u64::MAX, u16::MAX, u32::MAX)));
+        let stored = t
+            .range(low.as_slice()..=high.as_slice())?
+            .rev()
+            .map(|row| history_pos(row?.0.value()).ok_or_else(corrupt));
+        newest
+            .chain(stored)
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect()
+    }
+
+    /// Keeps the writer from taking queued blocks until the guard drops.
+    #[cfg(test)]
+    pub(super) fn hold(&self) -> impl Drop + '_ {
+        struct Held<'a>(&'a Shared);
+        impl Drop for Held<'_> {
+            fn drop(&mut self) {
+                self.0.queue().held = false;
+                self.0.changed.notify_all();
+            }
+        }
+        self.shared.queue().held = true;
+        Held(&self.shared)
+    }
+
+    /// The last height the index database holds.
+    #[cfg(test)]
+    pub(super) fn indexed_height(&self) -> Result<u64> {
+        indexed_height(&self.shared.db)
+    }
+}
+
+impl Drop for Indexer {
+    /// Writes what is queued, then stops the thread (what it could not write is indexed again
+    /// at the next open).
+    fn drop(&mut self) {
+        self.shared.queue().stop = true;
+        self.shared.changed.notify_all();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn open_db(path: &Path) -> Result<Database> {
+    let db = Database::create(path)?;
+    let tx = db.begin_write()?;
+    tx.open_table(TX_POS)?;
+    tx.open_table(ACCOUNT_TXS)?;
+    tx.open_table(ACCOUNT_TX_COUNT)?;
+    let layout = {
+        let mut meta = tx.open_table(META)?;
+        let layout = meta.get(LAYOUT)?.map(|g| g.value());
+        if layout.is_none() && meta.get(INDEXED)?.is_none() {
+            meta.insert(LAYOUT, INDEX_LAYOUT)?;
+            meta.insert(INDEXED, 0)?;
+            Some(INDEX_LAYOUT)
+        } else {
+            layout
+        }
+    };
+    tx.commit()?;
+    if layout == Some(INDEX_LAYOUT) {
+        return Ok(db);
+    }
+    // Derived data of another layout: start again.
+    tracing::warn!(path = %path.display(), "index of another layout; rebuilding it");
+    drop(db);
+    std::fs::remove_file(path).map_err(|e| StoreError::Db(Box::new(e.into())))?;
+    open_db(path)
+}
+
+fn indexed_height(db: &Database) -> Result<u64> {
+    let tx = db.begin_read()?;
+    Ok(tx.open_table(META)?.get(INDEXED)?.map_or(0, |g| g.value()))
+}
+
+/// Indexes the chain's blocks `indexed + 1 ..= head` from their stored bodies.
+fn catch_up(db: &Database, chain: &Database, indexed: u64, head: u64) -> Result<()> {
+    if indexed >= head {
+        return Ok(());
+    }
+    tracing::info!(from = indexed + 1, to = head, "indexing blocks");
+    let read = chain.begin_read()?;
+    let bodies = read.open_table(TX_BODIES)?;
+    let mut batch = Vec::new();
+    let mut txs = 0;
+    for height in indexed + 1..=head {
+        let mut stored: Vec<StoredTx> = Vec::new();
+        for row in bodies.range((height, 0, 0)..=(height, u16::MAX, u32::MAX))? {
+            let (_, chunk) = row?;
+            let records =
+                super::bodies::records(chunk.value()).map_err(|source| StoreError::Corrupt {
+                    table: "tx_bodies",
+                    source,
+                })?;
+            for bytes in records {
+                stored.push(decode("tx_bodies", bytes)?);
+            }
+        }
+        txs += stored.len();
+        batch.push(Arc::new(BlockIndex::from_stored(height, &stored)));
+        if txs >= BATCH_TXS || height == head {
+            write(db, &batch, true)?;
+            batch.clear();
+            txs = 0;
+        }
+    }
+    Ok(())
+}
+
+/// Writes blocks' rows (in height order) in one transaction, with the last one's height.
+/// `durable` commits wait for the disk; the others need not, since a crash only loses index
+/// rows the next open writes again from the chain (the height is in the same transaction).
+fn write(db: &Database, blocks: &[Arc<BlockIndex>], durable: bool) -> Result<()> {
+    let Some(last) = blocks.last() else {
+        return Ok(());
+    };
+    // Random keys go in in key order, so each page is visited once per batch.
+    let mut ids: Vec<&([u8; 32], TxPos)> = blocks.iter().flat_map(|b| &b.ids).collect();
+    ids.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut history: Vec<&[u8; HISTORY_KEY]> = blocks.iter().flat_map(|b| &b.history).collect();
+    history.par_sort_unstable();
+    let mut tx = db.begin_write()?;
+    if !durable {
+        tx.set_durability(redb::Durability::None);
+    }
+    {
+        let mut positions = tx.open_table(TX_POS)?;
+        for (id, pos) in ids {
+            positions.insert(id.as_slice(), pos.key())?;
+        }
+        let mut rows = tx.open_table(ACCOUNT_TXS)?;
+        let mut counts = tx.open_table(ACCOUNT_TX_COUNT)?;
+        for run in history.chunk_by(|a, b| a[..20] == b[..20]) {
+            let address = &run[0][..20];
+            let n = counts.get(address)?.map_or(0, |g| g.value());
+            for key in run {
+                rows.insert(key.as_slice(), ())?;
+            }
+            counts.insert(address, n + run.len() as u64)?;
+        }
+        tx.open_table(META)?.insert(INDEXED, last.height)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Every this many index commits, one waits for the disk even under load (redb reuses the
+/// pages a commit frees only after a durable one).
+const DURABLE_EVERY: u32 = 8;
+
+/// The writer: takes every queued block (up to a batch), writes them, then lets them go.
+fn run(shared: &Shared) {
+    let mut since_durable = 0;
+    loop {
+        let (batch, drains) = {
+            let mut q = shared.queue();
+            loop {
+                #[cfg(test)]
+                let held = q.held && !q.stop;
+                #[cfg(not(test))]
+                let held = false;
+                if !q.blocks.is_empty() && !held {
+                    break;
+                }
+                if q.blocks.is_empty() && q.stop {
+                    return;
+                }
+                q = shared.changed.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+            let mut txs = 0;
+            let batch: Vec<Arc<BlockIndex>> = q
+                .blocks
+                .iter()
+                .take_while(|b| {
+                    let take = txs < BATCH_TXS;
+                    txs += b.ids.len();
+                    take
+                })
+                .cloned()
+                .collect();
+            let drains = batch.len() == q.blocks.len();
+            (batch, drains)
+        };
+        // Durable when this empties the queue (the node is keeping up, or stopping).
+        let durable = drains || since_durable + 1 >= DURABLE_EVERY;
+        match write(&shared.db, &batch, durable) {
+            Ok(()) => {
+                since_durable = if durable { 0 } else { since_durable + 1 };
+                let mut q = shared.queue();
+                for b in &batch {
+                    q.txs -= b.ids.len();
+                    q.blocks.pop_front();
+                }
+                drop(q);
+                shared.changed.notify_all();
+            }
+            Err(e) => {
+                // Nothing is lost: the blocks stay queued (and readable) and are tried again;
+                // if the node stops first, the next open indexes them from the chain.
+                tracing::error!(error = %e, "indexing failed; retrying");
+                if shared.queue().stop {
+                    return;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use joule_light_client::codec::Encode;
+    use joule_light_client::{ExecStatus, SecretKey, Transaction, TxOutcome};
+
+    use super::*;
+
+    /// A transfer from key `from` to address `[to; 20]`.
+    fn transfer(from: u8, nonce: u64, to: u8) -> SignedTransaction {
+        let key = SecretKey::from_seed(&[from; 32]);
+        Transaction {
+            chain_id: "t".into(),
+            sender: key.public_key(),
+            nonce,
+            max_fee: 1,
+            payload: Payload::Transfer {
+                to: Address([to; 20]),
+                amount: 1,
+            },
+        }
+        .sign(&key)
+    }
+
+    fn sender(from: u8) -> Address {
+        Address::from_public_key(&SecretKey::from_seed(&[from; 32]).public_key())
+    }
+
+    /// Block `height` of one shard: key 1 pays `[9; 20]` once per transaction.
+    fn block(height: u64, txs: u32) -> Vec<StoredTx> {
+        (0..txs)
+            .map(|index| {
+                let stx = transfer(1, height * 100 + u64::from(index), 9);
+                StoredTx {
+                    outcome: TxOutcome {
+                        tx_id: stx.id(),
+                        status: ExecStatus::Success,
+                        fee: 1,
+                    },
+                    stx,
+                    height,
+                    shard: 0,
+                    index,
+                    timestamp_ms: height,
+                }
+            })
+            .collect()
+    }
+
+    fn rows(txs: &[StoredTx]) -> BlockIndex {
+        BlockIndex::from_stored(txs[0].height, txs)
+    }
+
+    /// A chain database holding these blocks' bodies, as the store writes them.
+    fn chain_with(path: &Path, blocks: &[Vec<StoredTx>]) -> Database {
+        let db = Database::create(path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut t = tx.open_table(TX_BODIES).unwrap();
+            for b in blocks {
+                for (k, part) in b.chunks(super::super::bodies::CHUNK as usize).enumerate() {
+                    let records: Vec<Vec<u8>> = part.iter().map(Encode::encode).collect();
+                    let chunk = super::super::bodies::encode(&records);
+                    t.insert((part[0].height, 0, k as u32), chunk.as_slice())
+                        .unwrap();
+                }
+            }
+        }
+        tx.commit().unwrap();
+        db
+    }
+
+    fn pos(height: u64, index: u32) -> TxPos {
+        TxPos {
+            height,
+            shard: 0,
+            index,
+        }
+    }
+
+    #[test]
+    fn reads_see_queued_blocks_and_indexed_ones_as_one_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = chain_with(&dir.path().join("chain.redb"), &[]);
+        let index = Indexer::open(&dir.path().join("index.redb"), &chain, 0).unwrap();
+        let blocks: Vec<Vec<StoredTx>> = (1..=3).map(|h| block(h, 70)).collect();
+        index.push(rows(&blocks[0]));
+        index.wait_idle();
+        assert_eq!(index.indexed_height().unwrap(), 1);
+        let check = |index: &Indexer| {
+            let (a, b) = (sender(1), Address([9; 20]));
+            assert_eq!(index.count(&a).unwrap(), 210);
+            assert_eq!(index.count(&b).unwrap(), 210);
+            assert_eq!(index.count(&Address([3; 20])).unwrap(), 0);
+            let all = index.positions(&b, 0, 1_000).unwrap();
+            let newest_first: Vec<TxPos> = (1..=3)
+                .rev()
+                .flat_map(|h| (0..70).rev().map(move |i| pos(h, i)))
+                .collect();
+            assert_eq!(all, newest_first);
+            // A page across the boundary between memory and database.
+            assert_eq!(
+                index.positions(&a, 135, 10).unwrap(),
+                newest_first[135..145]
+            );
+            for b in &blocks {
+                for s in b {
+                    let found = index.tx_pos(&s.outcome.tx_id).unwrap();
+                    assert_eq!(found, Some(pos(s.height, s.index)));
+                }
+            }
+            assert_eq!(index.tx_pos(&Hash([7; 32])).unwrap(), None);
+        };
+        {
+            let _held = index.hold();
+            index.push(rows(&blocks[1]));
+            index.push(rows(&blocks[2]));
+            assert_eq!(index.indexed_height().unwrap(), 1);
+            check(&index);
+        }
+        index.wait_idle();
+        assert_eq!(index.indexed_height().unwrap(), 3);
+        check(&index);
+    }
+
+    #[test]
+    fn an_index_behind_the_chain_catches_up_from_the_bodies_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks: Vec<Vec<StoredTx>> = (1..=3).map(|h| block(h, 100)).collect();
+        let chain = chain_with(&dir.path().join("chain.redb"), &blocks);
+        let path = dir.path().join("index.redb");
+        {
+            // The node stopped after indexing block 1 of 3 (say it was killed).
+            let index = Indexer::open(&path, &chain, 0).unwrap();
+            index.push(rows(&blocks[0]));
+        }
+        let index = Indexer::open(&path, &chain, 3).unwrap();
+        assert_eq!(index.indexed_height().unwrap(), 3);
+        assert_eq!(index.count(&sender(1)).unwrap(), 300);
+        let last = &blocks[2][99];
+        assert_eq!(index.tx_pos(&last.outcome.tx_id).unwrap(), Some(pos(3, 99)));
+        assert_eq!(index.positions(&sender(1), 0, 1).unwrap(), [pos(3, 99)]);
+    }
+
+    #[test]
+    fn an_index_ahead_of_the_chain_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks: Vec<Vec<StoredTx>> = (1..=2).map(|h| block(h, 5)).collect();
+        let chain = chain_with(&dir.path().join("chain.redb"), &blocks);
+        let path = dir.path().join("index.redb");
+        drop(Indexer::open(&path, &chain, 2).unwrap());
+        // Opened against a chain that ends at 1 (another chain in the same directory).
+        let index = Indexer::open(&path, &chain, 1).unwrap();
+        assert_eq!(index.indexed_height().unwrap(), 1);
+        assert_eq!(index.count(&sender(1)).unwrap(), 5);
+        assert_eq!(index.tx_pos(&blocks[1][0].outcome.tx_id).unwrap(), None);
+    }
+
+    #[test]
+    fn history_keys_order_by_address_then_position() {
+        let a = Address([7; 20]);
+        let pos = |height, shard, index| TxPos {
+            height,
+            shard,
+            index,
+        };
+        let mut keys = [
+            history_key(&a, pos(2, 0, 0)),
+            history_key(&a, pos(1, 1, 0)),
+            history_key(&a, pos(1, 0, 300)),
+            history_key(&Address([6; 20]), pos(9, 9, 9)),
+        ];
+        keys.sort_unstable();
+        let decoded: Vec<TxPos> = keys.iter().filter_map(|k| history_pos(k)).collect();
+        assert_eq!(
+            decoded,
+            [pos(9, 9, 9), pos(1, 0, 300), pos(1, 1, 0), pos(2, 0, 0)]
+        );
+        assert_eq!(history_pos(&keys[0][..10]), None);
+    }
+}
