@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use joule_light_client::codec::CodecError;
 use joule_light_client::{Address, Hash, Payload, SignedTransaction};
@@ -39,6 +39,10 @@ const INDEX_LAYOUT: u64 = 1;
 const MAX_PENDING_TXS: usize = 1 << 20;
 /// Transactions per index write transaction, when catching up and in the background.
 const BATCH_TXS: usize = 200_000;
+/// How long a committed block may wait to be indexed, so that the writer takes several blocks
+/// at once: each write dirties pages all over the index, so fewer, larger writes cost less
+/// per block. Reads do not wait: they find queued blocks in memory.
+const INDEX_DELAY: Duration = Duration::from_millis(1_000);
 
 pub(super) const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
 
@@ -135,6 +139,10 @@ struct Queue {
     blocks: VecDeque<Arc<BlockIndex>>,
     /// Their transactions.
     txs: usize,
+    /// When the queue last went from empty to not empty.
+    since: Option<Instant>,
+    /// Callers waiting for the queue to drain (the writer then does not delay).
+    flushing: usize,
     stop: bool,
     /// Tests hold the worker back to read from memory and database at once.
     #[cfg(test)]
@@ -185,6 +193,8 @@ impl Indexer {
             queue: Mutex::new(Queue {
                 blocks: VecDeque::new(),
                 txs: 0,
+                since: None,
+                flushing: 0,
                 stop: false,
                 #[cfg(test)]
                 held: false,
@@ -215,6 +225,9 @@ impl Indexer {
                 .unwrap_or_else(|p| p.into_inner());
         }
         q.txs += block.ids.len();
+        if q.blocks.is_empty() {
+            q.since = Some(Instant::now());
+        }
         q.blocks.push_back(Arc::new(block));
         drop(q);
         self.shared.changed.notify_all();
@@ -223,6 +236,8 @@ impl Indexer {
     /// Waits until every queued block is in the index database.
     pub(super) fn wait_idle(&self) {
         let mut q = self.shared.queue();
+        q.flushing += 1;
+        self.shared.changed.notify_all();
         while !q.blocks.is_empty() {
             q = self
                 .shared
@@ -230,6 +245,7 @@ impl Indexer {
                 .wait(q)
                 .unwrap_or_else(|p| p.into_inner());
         }
+        q.flushing -= 1;
     }
 
     /// The queued blocks. Taken before the database is read: a block leaves the queue only
@@ -451,13 +467,28 @@ fn run(shared: &Shared) {
                 let held = q.held && !q.stop;
                 #[cfg(not(test))]
                 let held = false;
-                if !q.blocks.is_empty() && !held {
+                if q.blocks.is_empty() {
+                    if q.stop {
+                        return;
+                    }
+                    q = shared.changed.wait(q).unwrap_or_else(|p| p.into_inner());
+                    continue;
+                }
+                let waited = q.since.map_or(INDEX_DELAY, |t| t.elapsed());
+                let now = q.stop || q.flushing > 0 || q.txs >= BATCH_TXS || waited >= INDEX_DELAY;
+                if now && !held {
                     break;
                 }
-                if q.blocks.is_empty() && q.stop {
-                    return;
-                }
-                q = shared.changed.wait(q).unwrap_or_else(|p| p.into_inner());
+                let wait = if held {
+                    INDEX_DELAY
+                } else {
+                    INDEX_DELAY - waited
+                };
+                q = shared
+                    .changed
+                    .wait_timeout(q, wait)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
             let mut txs = 0;
             let batch: Vec<Arc<BlockIndex>> = q
