@@ -136,7 +136,9 @@ fn build_table<V: Vm>(base: &BaseState<'_>, prepared: &[V::Prepared], parts: usi
             let me8 = me as u8;
             let expect = total / parts + total / (4 * parts) + 16;
             let mut index: HashMap<Address, u32, ahash::RandomState> =
-                HashMap::with_capacity_and_hasher(expect, hasher.clone());
+                // Not the partitioning hasher: every key of a partition has the same hash modulo
+                // `parts`, so the map's probes would start at only a fraction of its buckets.
+                HashMap::with_capacity_and_hasher(expect, ahash::RandomState::new());
             let mut addresses = Vec::with_capacity(expect);
             let mut slots = Vec::with_capacity(expect);
             let mut last: Vec<u32> = Vec::with_capacity(expect);
