@@ -1,18 +1,16 @@
 //! Signature checks for many transactions at once: ed25519 batch verification in parallel
 //! chunks, with each transaction's own verdict.
 //!
-//! Every key is decoded and checked for weakness (small order) first, one by one, so a weak
-//! key is refused with its own reason and never enters a batch. A chunk whose batch equation
-//! holds is accepted whole; a chunk that fails is re-checked one signature at a time with
-//! `verify_strict`, so each bad signature is named and the good ones in its chunk still pass.
-//!
-//! Batch verification is probabilistic in one corner: a signature whose `R` carries a
-//! small-order component (which only the key's owner can make, and no honest signer does)
-//! passes a batch with probability at most 1/8 where `verify_strict` refuses it. It cannot
-//! forge anything; closing the corner needs ZIP-215 rules on both paths (noted in the README).
+//! Every key and signature is decoded first, one by one, so an invalid or weak key or an
+//! undecodable signature is refused with its own reason and never enters a batch. A chunk whose
+//! batch equation holds is accepted whole; a chunk that fails is re-checked one signature at a
+//! time, so each bad signature is named and the good ones in its chunk still pass. Both use the
+//! cofactored (ZIP-215) equation of [`joule_light_client::crypto`], whose batch form agrees
+//! with the single check on every signature: a verdict never depends on the batch.
 
-use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
+use joule_light_client::crypto::{verify_batch, SigCheck};
 use joule_light_client::{Hash, KeyError, SignedTransaction};
+use rand::Rng;
 use rayon::prelude::*;
 
 /// Signatures per batch: large enough to amortise the multiscalar multiplication, small
@@ -26,31 +24,28 @@ pub fn verify_signatures(txs: &[SignedTransaction]) -> Vec<Result<Hash, KeyError
 
 fn verify_chunk(chunk: &[SignedTransaction]) -> Vec<Result<Hash, KeyError>> {
     let ids: Vec<Hash> = chunk.iter().map(SignedTransaction::id).collect();
-    let keys: Vec<Result<VerifyingKey, KeyError>> = chunk
+    let checks: Vec<Result<SigCheck, KeyError>> = chunk
         .iter()
-        .map(|stx| stx.tx.sender.to_verifying_key())
+        .zip(&ids)
+        .map(|(stx, id)| stx.tx.sender.check(id.as_bytes(), &stx.signature))
         .collect();
-    let mut messages: Vec<&[u8]> = Vec::with_capacity(chunk.len());
-    let mut signatures = Vec::with_capacity(chunk.len());
-    let mut vks = Vec::with_capacity(chunk.len());
-    for ((stx, id), vk) in chunk.iter().zip(&ids).zip(&keys) {
-        if let Ok(vk) = vk {
-            messages.push(id.as_bytes());
-            signatures.push(DalekSignature::from_bytes(&stx.signature.0));
-            vks.push(*vk);
-        }
-    }
-    let batch_ok = ed25519_dalek::verify_batch(&messages, &signatures, &vks).is_ok();
-    chunk
+    let decoded: Vec<SigCheck> = checks
         .iter()
-        .zip(ids)
-        .zip(keys)
-        .map(|((stx, id), vk)| {
-            vk?;
-            if !batch_ok {
-                stx.tx.sender.verify(id.as_bytes(), &stx.signature)?;
+        .filter_map(|c| c.as_ref().ok().copied())
+        .collect();
+    // Fresh coefficients per batch, unknown to whoever made the signatures.
+    let mut rng = rand::thread_rng();
+    let z: Vec<u128> = decoded.iter().map(|_| rng.gen()).collect();
+    let batch_ok = verify_batch(&decoded, &z);
+    ids.into_iter()
+        .zip(checks)
+        .map(|(id, check)| {
+            let check = check?;
+            if batch_ok || check.holds() {
+                Ok(id)
+            } else {
+                Err(KeyError::BadSignature)
             }
-            Ok(id)
         })
         .collect()
 }
