@@ -44,9 +44,9 @@ const BATCH_TXS: usize = 200_000;
 /// per block. Reads do not wait: they find queued blocks in memory.
 const INDEX_DELAY: Duration = Duration::from_millis(1_000);
 
-pub(super) const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
+const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
 
-pub(super) fn history_key(address: &Address, pos: TxPos) -> [u8; HISTORY_KEY] {
+fn history_key(address: &Address, pos: TxPos) -> [u8; HISTORY_KEY] {
     let mut k = [0u8; HISTORY_KEY];
     k[..20].copy_from_slice(&address.0);
     k[20..28].copy_from_slice(&pos.height.to_be_bytes());
@@ -55,7 +55,7 @@ pub(super) fn history_key(address: &Address, pos: TxPos) -> [u8; HISTORY_KEY] {
     k
 }
 
-pub(super) fn history_pos(key: &[u8]) -> Option<TxPos> {
+fn history_pos(key: &[u8]) -> Option<TxPos> {
     let k: &[u8; HISTORY_KEY] = key.try_into().ok()?;
     Some(TxPos {
         height: u64::from_be_bytes(k[20..28].try_into().ok()?),
