@@ -9,11 +9,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// A set of transaction ids (keyed fast hashing: ids are attacker-chosen, so the key is random).
-pub type IdSet = HashSet<Hash, ahash::RandomState>;
-
 use joule_light_client::{Account, Address, CodecError, Hash, KeyError, SignedTransaction};
 use thiserror::Error;
+
+/// A set of transaction ids (keyed fast hashing: ids are attacker-chosen, so the key is random).
+pub type IdSet = HashSet<Hash, ahash::RandomState>;
 
 /// How many nonces past the account's next one a transaction may use.
 pub const MAX_NONCE_AHEAD: u64 = 64;
