@@ -2,12 +2,14 @@
 //! drawn at random from N, executed in memory with signatures taken as verified: the sequential
 //! executor against the parallel one (as the node runs it: Block-STM, or in order when the
 //! block is too contended) and against Block-STM forced on every block, at 1, 2, 4, … threads.
-//! Runs are interleaved round-robin so every contender sees the same machine; medians reported.
+//! Runs are interleaved, in a new random order each round, so every contender sees the same
+//! machine; medians reported.
 
 use std::time::Instant;
 
 use joule_light_client::{Account, Address, Payload, Signature, SignedTransaction, Transaction};
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
@@ -159,8 +161,14 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
             c.times.clear();
             c.aborts.clear();
         }
+        let mut order: Vec<usize> = (0..contenders.len()).collect();
+        let mut rng = StdRng::seed_from_u64(accounts as u64);
         for _ in 0..reps {
-            for c in &mut contenders {
+            // A new order each round, so no contender always runs right after the same one (a
+            // run leaves the caches and the allocator warm for the next, or full of its own data).
+            order.shuffle(&mut rng);
+            for &k in &order {
+                let c = &mut contenders[k];
                 let t = Instant::now();
                 let (out, stats) = c.exec.execute(&w.state, input(&w));
                 c.times.push(t.elapsed().as_secs_f64());

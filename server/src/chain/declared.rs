@@ -2,8 +2,8 @@
 //! touches up front (as native transfers do), the order between transactions is known before
 //! any runs, and no multi-version memory or validation is needed.
 //!
-//! 1. **Key table**, in parallel: keys are split into one partition per thread by a keyed
-//!    hash. Each partition gives its keys dense slots, loads their pre-block values once, and
+//! 1. **Key table**, in parallel: keys are split into one partition per thread by address
+//!    range. Each partition gives its keys dense slots, loads their pre-block values once, and
 //!    records, for every declared key of every transaction, the slot and the previous
 //!    transaction that declared the same key (its dependency).
 //! 2. **Execution**: threads claim short runs of consecutive transactions in block order. A
@@ -12,7 +12,8 @@
 //!    started on them, so what it reads is exactly what in-order execution would read.
 //!    Claiming in block order means the lowest unfinished transaction never waits, so the block
 //!    always progresses.
-//! 3. **Result**: outputs in block order; every slot written, with its final value.
+//! 3. **Result**: outputs in block order; every slot written, with its final value, sorted by
+//!    address (each partition sorts its own range).
 //!
 //! Declared keys are hints in the [`Vm`] contract. A transaction that touches a key it did not
 //! declare abandons the whole run ([`Undeclared`]) before anything leaves this module, and the
@@ -23,12 +24,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 use joule_light_client::{Account, Address};
 use rayon::prelude::*;
 
-use super::exec::BaseState;
+use super::exec::{BaseState, Runs};
 use super::vm::{Blocked, StateView, Vm};
 
 /// Transactions a thread claims at once: few enough that a claimed run rarely holds a
@@ -44,9 +44,6 @@ const NONE: u32 = u32::MAX;
 
 /// Blocks this large or larger are not planned here (indices are 32-bit).
 const MAX_TXS: usize = NONE as usize;
-
-/// Outputs in block order, and every account written (unordered).
-pub type Executed<O> = (Vec<O>, Vec<(Address, Account)>);
 
 /// A transaction read or wrote a key it had not declared: the run was abandoned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +93,8 @@ struct Partition {
 /// keys at `start[i]..start[i + 1]`), its slot and the transaction it waits for.
 struct Table {
     start: Vec<usize>,
+    /// Declared keys whose dependency is at most the plan's window before their transaction.
+    near: usize,
     /// `partition << 32 | slot`.
     slot: Vec<AtomicU64>,
     dep: Vec<AtomicU32>,
@@ -109,7 +108,21 @@ impl Table {
     }
 }
 
-fn build_table<V: Vm>(base: &BaseState<'_>, prepared: &[V::Prepared], parts: usize) -> Table {
+/// The partition of `address` among `parts`: a range of the address space, so each
+/// partition's writes, sorted, follow the previous partition's. Addresses are hashes, so honest
+/// keys spread evenly; keys ground into one range only make the plan slower (one partition
+/// does most of the work), never the result different.
+fn partition_of(address: &Address, parts: usize) -> usize {
+    let prefix = u16::from_be_bytes([address.0[0], address.0[1]]);
+    (usize::from(prefix) * parts) >> 16
+}
+
+fn build_table<V: Vm>(
+    base: &BaseState<'_>,
+    prepared: &[V::Prepared],
+    parts: usize,
+    window: usize,
+) -> Table {
     let mut start = Vec::with_capacity(prepared.len() + 1);
     let mut total = 0;
     for p in prepared {
@@ -117,37 +130,24 @@ fn build_table<V: Vm>(base: &BaseState<'_>, prepared: &[V::Prepared], parts: usi
         total += V::declared_keys(p).len();
     }
     start.push(total);
-    let hasher = ahash::RandomState::new();
-    // Partition of each flattened key, hashed once, in parallel.
-    let part: Vec<u8> = prepared
-        .par_iter()
-        .with_min_len(512)
-        .flat_map_iter(|p| {
-            V::declared_keys(p)
-                .iter()
-                .map(|k| (hasher.hash_one(k) % parts as u64) as u8)
-        })
-        .collect();
     let slot: Vec<AtomicU64> = (0..total).map(|_| AtomicU64::new(0)).collect();
     let dep: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(NONE)).collect();
-    let partitions = (0..parts)
+    let (partitions, near): (Vec<Partition>, Vec<usize>) = (0..parts)
         .into_par_iter()
         .map(|me| {
-            let me8 = me as u8;
             let expect = total / parts + total / (4 * parts) + 16;
             let mut index: HashMap<Address, u32, ahash::RandomState> =
-                // Not the partitioning hasher: every key of a partition has the same hash modulo
-                // `parts`, so the map's probes would start at only a fraction of its buckets.
                 HashMap::with_capacity_and_hasher(expect, ahash::RandomState::new());
             let mut addresses = Vec::with_capacity(expect);
             let mut slots = Vec::with_capacity(expect);
             let mut last: Vec<u32> = Vec::with_capacity(expect);
+            let mut near = 0;
             for (i, p) in prepared.iter().enumerate() {
                 for (j, k) in V::declared_keys(p).iter().enumerate() {
-                    let g = start[i] + j;
-                    if part[g] != me8 {
+                    if partition_of(k, parts) != me {
                         continue;
                     }
+                    let g = start[i] + j;
                     let s = *index.entry(*k).or_insert_with(|| {
                         addresses.push(*k);
                         slots.push(Slot::new(base.get(k)));
@@ -161,14 +161,18 @@ fn build_table<V: Vm>(base: &BaseState<'_>, prepared: &[V::Prepared], parts: usi
                     if prev != i as u32 {
                         dep[g].store(prev, Ordering::Relaxed);
                         last[s as usize] = i as u32;
+                        if prev != NONE && i - prev as usize <= window {
+                            near += 1;
+                        }
                     }
                 }
             }
-            Partition { addresses, slots }
+            (Partition { addresses, slots }, near)
         })
-        .collect();
+        .unzip();
     Table {
         start,
+        near: near.iter().sum(),
         slot,
         dep,
         partitions,
@@ -217,7 +221,6 @@ struct Run<'a, V: Vm> {
     table: Table,
     next: AtomicUsize,
     done: Vec<AtomicBool>,
-    outputs: Vec<OnceLock<V::Output>>,
     abandoned: AtomicUsize,
 }
 
@@ -239,19 +242,25 @@ impl<V: Vm> Run<'_, V> {
         true
     }
 
-    fn work(&self) {
+    /// Claims and runs transactions until none are left; returns the runs it claimed, each
+    /// with its first index and its outputs (incomplete if the run was abandoned).
+    fn work(&self) -> Vec<(usize, Vec<V::Output>)> {
         let n = self.txs.len();
+        let mut runs = Vec::new();
         loop {
             let from = self.next.fetch_add(CLAIM, Ordering::Relaxed);
             if from >= n || self.abandoned.load(Ordering::Relaxed) != usize::MAX {
-                return;
+                return runs;
             }
-            for i in from..(from + CLAIM).min(n) {
+            let to = (from + CLAIM).min(n);
+            runs.push((from, Vec::with_capacity(to - from)));
+            let outputs = &mut runs.last_mut().expect("just pushed").1;
+            for i in from..to {
                 let t = &self.table;
                 for g in t.start[i]..t.start[i + 1] {
                     let d = t.dep[g].load(Ordering::Relaxed);
                     if d != NONE && !self.wait(d as usize) {
-                        return;
+                        return runs;
                     }
                 }
                 let p = &self.prepared[i];
@@ -264,13 +273,10 @@ impl<V: Vm> Run<'_, V> {
                 };
                 let result = self.vm.execute(&self.txs[i], p, &mut view);
                 match result {
-                    Ok(o) if !view.undeclared => {
-                        // Each index is claimed once, so the cell is empty.
-                        let _ = self.outputs[i].set(o);
-                    }
+                    Ok(o) if !view.undeclared => outputs.push(o),
                     _ => {
                         self.abandoned.fetch_min(i, Ordering::Relaxed);
-                        return;
+                        return runs;
                     }
                 }
                 self.done[i].store(true, Ordering::Release);
@@ -287,7 +293,8 @@ pub struct Plan {
 
 impl Plan {
     /// Builds the key table of `prepared` over `base`, in `parts` partitions on the current
-    /// rayon pool. Blocks of [`MAX_TXS`] or more transactions are refused (`None`).
+    /// rayon pool, for `parts` workers. Blocks of [`MAX_TXS`] or more transactions are refused
+    /// (`None`).
     pub fn new<V: Vm>(
         base: &BaseState<'_>,
         prepared: &[V::Prepared],
@@ -298,62 +305,35 @@ impl Plan {
         }
         let parts = parts.clamp(1, usize::from(u8::MAX));
         Some(Plan {
-            table: build_table::<V>(base, prepared, parts),
+            table: build_table::<V>(base, prepared, parts, CLAIM * parts),
         })
     }
 
-    /// Transactions per step of the longest chain of transactions linked by shared declared
-    /// keys: how many threads the block could keep busy (1 when each depends on the last).
-    pub fn parallelism(&self) -> f64 {
-        let t = &self.table;
-        let n = t.start.len() - 1;
-        let mut depth = vec![0u32; n];
-        let mut longest = 0;
-        for i in 0..n {
-            let d = 1
-                + (t.start[i]..t.start[i + 1])
-                    .map(|g| match t.dep[g].load(Ordering::Relaxed) {
-                        NONE => 0,
-                        d => depth[d as usize],
-                    })
-                    .max()
-                    .unwrap_or(0);
-            depth[i] = d;
-            longest = longest.max(d);
-        }
-        n as f64 / f64::from(longest.max(1))
-    }
-
-    /// The share of transactions that depend on one of the `window` transactions just before
-    /// them: with `workers` threads claiming runs of [`CLAIM`], those are the ones likely to
-    /// wait for another thread.
-    pub fn near_dependencies(&self, window: usize) -> f64 {
-        let t = &self.table;
-        let n = t.start.len() - 1;
+    /// Dependencies on one of the [`CLAIM`] × workers transactions just before their own, per
+    /// transaction: with the workers claiming runs of [`CLAIM`], those are the ones likely to
+    /// wait for another thread. Counted per declared key while the table is built, so a
+    /// transaction with two such keys counts twice: an upper bound on the share of
+    /// transactions that wait.
+    pub fn near_dependencies(&self) -> f64 {
+        let n = self.table.start.len() - 1;
         if n == 0 {
             return 0.0;
         }
-        let near = (0..n)
-            .filter(|&i| {
-                (t.start[i]..t.start[i + 1]).any(|g| match t.dep[g].load(Ordering::Relaxed) {
-                    NONE => false,
-                    d => i - d as usize <= window,
-                })
-            })
-            .count();
-        near as f64 / n as f64
+        self.table.near as f64 / n as f64
     }
 
     /// Executes the block on `workers` workers of the current rayon pool (one: in order).
-    /// Returns the outputs in block order and every account written (unordered), or
-    /// [`Undeclared`] if a transaction touched a key it had not declared.
-    pub fn execute<V: Vm>(
+    /// Returns what `finish` made of the outputs (in block order, as runs; it runs while the
+    /// writes are sorted) and every account written (sorted by address), or [`Undeclared`] if a
+    /// transaction touched a key it had not declared.
+    pub fn execute<V: Vm, R: Send>(
         self,
         vm: &V,
         txs: &[V::Tx],
         prepared: &[V::Prepared],
         workers: usize,
-    ) -> Result<Executed<V::Output>, Undeclared> {
+        finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
+    ) -> Result<(R, Vec<(Address, Account)>), Undeclared> {
         let run = Run {
             vm,
             txs,
@@ -361,39 +341,77 @@ impl Plan {
             table: self.table,
             next: AtomicUsize::new(0),
             done: (0..txs.len()).map(|_| AtomicBool::new(false)).collect(),
-            outputs: (0..txs.len()).map(|_| OnceLock::new()).collect(),
             abandoned: AtomicUsize::new(usize::MAX),
         };
-        if workers <= 1 {
-            run.work();
+        let mut runs = if workers <= 1 {
+            run.work()
         } else {
             (0..workers)
                 .into_par_iter()
                 .with_max_len(1)
-                .for_each(|_| run.work());
-        }
+                .flat_map_iter(|_| run.work())
+                .collect()
+        };
         let abandoned = run.abandoned.into_inner();
         if abandoned != usize::MAX {
             return Err(Undeclared { txn: abandoned });
         }
-        let outputs = run
-            .outputs
-            .into_par_iter()
-            .with_min_len(1024)
-            .map(|o| o.into_inner().expect("every transaction ran"))
-            .collect();
-        let writes = run
-            .table
-            .partitions
-            .into_par_iter()
-            .flat_map_iter(|p| {
-                p.addresses
-                    .into_iter()
-                    .zip(p.slots)
-                    .filter(|(_, s)| s.written.load(Ordering::Relaxed))
-                    .map(|(a, s)| (a, s.get()))
+        runs.sort_unstable_by_key(|(from, _)| *from);
+        let outputs = runs.into_iter().map(|(_, run)| run).collect();
+        let partitions = run.table.partitions;
+        // Each partition is a range of addresses: sorted one by one, in parallel, they
+        // concatenate into the block's sorted writes.
+        let (finished, sorted) = rayon::join(
+            || finish(outputs),
+            || {
+                partitions
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .map(|p| {
+                        let mut w: Vec<(Address, Account)> = p
+                            .addresses
+                            .into_iter()
+                            .zip(p.slots)
+                            .filter(|(_, s)| s.written.load(Ordering::Relaxed))
+                            .map(|(a, s)| (a, s.get()))
+                            .collect();
+                        w.sort_unstable_by_key(|(a, _)| *a);
+                        w
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        let mut writes = Vec::with_capacity(sorted.iter().map(Vec::len).sum());
+        for part in sorted {
+            writes.extend(part);
+        }
+        Ok((finished, writes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_address_ranges_in_order() {
+        // Sorted partitions concatenate into sorted writes only if a later partition never
+        // holds a smaller address.
+        let mut addresses: Vec<Address> = (0..=u16::MAX)
+            .step_by(97)
+            .chain([0, 1, u16::MAX - 1, u16::MAX])
+            .map(|p| {
+                let mut a = [0x5a; 20];
+                a[..2].copy_from_slice(&p.to_be_bytes());
+                Address(a)
             })
             .collect();
-        Ok((outputs, writes))
+        addresses.sort_unstable();
+        for parts in [1, 2, 3, 7, 16, 255] {
+            let of: Vec<usize> = addresses.iter().map(|a| partition_of(a, parts)).collect();
+            assert!(of.windows(2).all(|w| w[0] <= w[1]), "{parts} parts");
+            assert_eq!(of[0], 0);
+            assert_eq!(*of.last().expect("addresses"), parts - 1, "{parts} parts");
+        }
     }
 }

@@ -20,6 +20,10 @@ use super::vm::{Blocked, StateView, TransferVm, TxContext, TxResult, Vm};
 /// Accounts by address (hashing keyed per process, so crafted addresses cannot collide).
 pub type AccountMap = HashMap<Address, Account, ahash::RandomState>;
 
+/// Outputs in block order, as runs of consecutive transactions: parallel workers each fill
+/// their own runs, and nothing copies them into one vector.
+pub type Runs<O> = Vec<Vec<O>>;
+
 /// What a shard block executes.
 #[derive(Debug, Clone, Copy)]
 pub struct ShardBlockInput<'a> {
@@ -166,12 +170,11 @@ impl Executor for SequentialExecutor {
         let vm = input.vm();
         let base = BaseState::new(state, input.incoming);
         let (results, tx_writes) = run_sequential(&vm, &base, input.txs, |tx| vm.prepare(tx));
-        let mut writes = block_writes(&base, tx_writes);
-        writes.sort_unstable_by_key(|(a, _)| *a);
-        (
-            assemble(results, writes),
-            ExecStats::sequential(input.txs.len()),
-        )
+        let mut tx_writes: Vec<_> = tx_writes.into_iter().collect();
+        tx_writes.sort_unstable_by_key(|(a, _)| *a);
+        let mut out = assemble(vec![results]);
+        out.writes = block_writes(&base, tx_writes);
+        (out, ExecStats::sequential(input.txs.len()))
     }
 }
 
@@ -200,37 +203,49 @@ pub fn run_sequential<V: Vm, P: std::borrow::Borrow<V::Prepared>>(
     (outputs, overlay.writes)
 }
 
-/// The block's writes, unsorted: the credited accounts overwritten by the transactions' writes
-/// (one entry per account in `tx_writes`). Each executor sorts them its own way: in place, or
-/// in parallel.
+/// The block's writes, sorted by address: the credited accounts overwritten by the
+/// transactions' writes (`tx_writes`, sorted by address, one entry per account).
 pub fn block_writes(
     base: &BaseState<'_>,
-    tx_writes: impl IntoIterator<Item = (Address, Account)>,
+    tx_writes: Vec<(Address, Account)>,
 ) -> Vec<(Address, Account)> {
-    let mut all: Vec<(Address, Account)> = tx_writes.into_iter().collect();
-    if !base.credited().is_empty() {
-        // Few receipts, many transaction writes: drop the credits a transaction overwrote.
-        let mut credited = base.credited().clone();
-        for (a, _) in &all {
-            credited.remove(a);
-        }
-        all.extend(credited);
+    // Few receipts, many transaction writes: add the credits no transaction overwrote.
+    let mut credits: Vec<(Address, Account)> = base
+        .credited()
+        .iter()
+        .filter(|(a, _)| tx_writes.binary_search_by_key(*a, |(w, _)| *w).is_err())
+        .map(|(a, c)| (*a, *c))
+        .collect();
+    if credits.is_empty() {
+        return tx_writes;
     }
+    credits.sort_unstable_by_key(|(a, _)| *a);
+    let mut all = Vec::with_capacity(tx_writes.len() + credits.len());
+    let mut credits = credits.into_iter().peekable();
+    for w in tx_writes {
+        while let Some(c) = credits.next_if(|c| c.0 < w.0) {
+            all.push(c);
+        }
+        all.push(w);
+    }
+    all.extend(credits);
     all
 }
 
-/// Builds a block's output from per-transaction results and the block's sorted writes.
-pub fn assemble(results: Vec<TxResult>, writes: Vec<(Address, Account)>) -> ShardBlockOutput {
+/// Builds a block's output from per-transaction results; its writes are left for the caller.
+pub fn assemble(results: Runs<TxResult>) -> ShardBlockOutput {
+    let n = results.iter().map(Vec::len).sum();
     let mut out = ShardBlockOutput {
-        writes,
+        included: Vec::with_capacity(n),
+        outcomes: Vec::with_capacity(n),
         ..Default::default()
     };
-    for (i, result) in results.into_iter().enumerate() {
+    for (i, result) in results.into_iter().flatten().enumerate() {
         match result {
             TxResult::Executed { outcome, receipt } => {
                 out.fees += outcome.fee;
                 out.outcomes.push(outcome);
-                out.outgoing.extend(receipt);
+                out.outgoing.extend(receipt.map(|r| *r));
                 out.included.push(i);
             }
             TxResult::Skipped(reason) => out.skipped.push((i, reason)),
@@ -255,5 +270,46 @@ impl StateView for Overlay<'_, '_> {
 
     fn write(&mut self, address: Address, account: Account) {
         self.writes.insert(address, account);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(balance: u64) -> Account {
+        Account { balance, nonce: 0 }
+    }
+
+    #[test]
+    fn block_writes_merge_the_credits_no_transaction_overwrote_in_address_order() {
+        let state = ShardState::default();
+        let to = |b: u8| Address([b; 20]);
+        let receipt = |b: u8, amount| Receipt {
+            source_shard: 1,
+            dest_shard: 0,
+            source_height: 1,
+            tx_id: joule_light_client::Hash([b; 32]),
+            from: to(0xff),
+            to: to(b),
+            amount,
+        };
+        let base = BaseState::new(&state, &[receipt(1, 5), receipt(4, 7), receipt(9, 3)]);
+        // The transactions wrote 4 (overwriting its credit) and two accounts without credits.
+        let tx_writes = vec![
+            (to(2), account(1)),
+            (to(4), account(70)),
+            (to(6), account(2)),
+        ];
+        assert_eq!(
+            block_writes(&base, tx_writes),
+            vec![
+                (to(1), account(5)),
+                (to(2), account(1)),
+                (to(4), account(70)),
+                (to(6), account(2)),
+                (to(9), account(3)),
+            ]
+        );
     }
 }

@@ -83,8 +83,9 @@ pub enum TxResult {
     Executed {
         /// The outcome committed in the shard header.
         outcome: TxOutcome,
-        /// A credit for another shard.
-        receipt: Option<Receipt>,
+        /// A credit for another shard (boxed: most transfers stay on their shard, and a small
+        /// result is cheaper to move through the executors).
+        receipt: Option<Box<Receipt>>,
     },
     /// Not included; why.
     Skipped(String),
@@ -172,7 +173,7 @@ impl Vm for TransferVm {
                     t.balance = t.balance.saturating_add(*amount);
                     view.write(*to, t);
                 } else {
-                    receipt = Some(Receipt {
+                    receipt = Some(Box::new(Receipt {
                         source_shard: ctx.shard,
                         dest_shard: dest,
                         source_height: ctx.height,
@@ -180,7 +181,7 @@ impl Vm for TransferVm {
                         from: sender,
                         to: *to,
                         amount: *amount,
-                    });
+                    }));
                 }
                 ExecStatus::Success
             }

@@ -6,7 +6,7 @@
 //!    (every transaction touching one account, say) runs in order at once.
 //! 3. **Plan** ([`declared`]): from the keys each transaction declared, build in parallel a
 //!    table of dense slots holding the pre-block values and, for each transaction, the earlier
-//!    ones it must follow. Its longest chain says how parallel the block is.
+//!    ones it must follow. How many follow one just before them says how parallel the block is.
 //! 4. **Run** the plan on all threads, each transaction as soon as those it follows are done;
 //!    or, when the block is too contended for that to pay, on one thread in block order —
 //!    still over the slots the parallel plan filled. This is how the executor avoids collapse
@@ -26,7 +26,7 @@ use joule_light_client::{Account, Address};
 use rayon::prelude::*;
 
 use super::exec::{
-    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, ShardBlockInput,
+    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, Runs, ShardBlockInput,
     ShardBlockOutput,
 };
 use super::state::ShardState;
@@ -43,8 +43,8 @@ pub const BLOCK_STM_OVERHEAD: f64 = 2.2;
 
 /// What a planned transaction costs on many workers relative to one (dependency waits, shared
 /// counters). Assumed, not measured: with [`MIN_EXPECTED_SPEEDUP`] it only turns away blocks
-/// whose longest chain leaves almost no parallelism; [`MAX_NEAR`], which was tuned with
-/// `joule bench exec`, decides the rest.
+/// whose first transactions' longest chain (the glance) leaves almost no parallelism;
+/// [`MAX_NEAR`], which was tuned with `joule bench exec`, decides the rest.
 pub const DECLARED_OVERHEAD: f64 = 1.1;
 
 /// A strategy runs when the speedup it can expect — the threads it can keep busy over its
@@ -53,7 +53,8 @@ pub const MIN_EXPECTED_SPEEDUP: f64 = 1.2;
 
 /// A plan runs on many threads only if at most this share of its transactions depend on one
 /// claimed just before them (those wait for another thread; on a shared machine, for one that
-/// may have been descheduled). Above it, in order is as fast and steadier.
+/// may have been descheduled), counting a transaction once per such key. Above it, in order is
+/// as fast and steadier.
 pub const MAX_NEAR: f64 = 0.3;
 
 /// Transactions whose declared keys the contention estimate looks at.
@@ -117,23 +118,27 @@ impl ParallelExecutor {
         self.pool.install(f)
     }
 
-    /// Executes `txs` in `vm` over `base`. Returns the outputs in block order, every account the
-    /// transactions wrote (unordered), and what it cost.
-    pub fn run<V: Vm>(
+    /// Executes `txs` in `vm` over `base`. Returns what `finish` made of the outputs (in block
+    /// order, as runs), every account the transactions wrote (sorted by address), and what it
+    /// cost. `finish` runs on the pool while the writes are sorted.
+    pub fn run<V: Vm, R: Send>(
         &self,
         vm: &V,
         base: &BaseState<'_>,
         txs: &[V::Tx],
-    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
-        self.pool.install(|| self.run_in_pool(vm, base, txs))
+        finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
+    ) -> (R, Vec<(Address, Account)>, ExecStats) {
+        self.pool
+            .install(|| self.run_in_pool(vm, base, txs, finish))
     }
 
-    fn run_in_pool<V: Vm>(
+    fn run_in_pool<V: Vm, R: Send>(
         &self,
         vm: &V,
         base: &BaseState<'_>,
         txs: &[V::Tx],
-    ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
+        finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
+    ) -> (R, Vec<(Address, Account)>, ExecStats) {
         let n = txs.len();
         let threads = self.threads().min(n.max(1));
         let stats = |threads, mode| ExecStats {
@@ -145,11 +150,8 @@ impl ParallelExecutor {
         };
         if self.force.is_none() && (threads < 2 || n < MIN_PARALLEL_TXS) {
             let (outputs, writes) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
-            return (
-                outputs,
-                writes.into_iter().collect(),
-                stats(1, ExecMode::InOrder),
-            );
+            let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
+            return (r, writes, stats(1, ExecMode::InOrder));
         }
         let prepared: Vec<V::Prepared> = txs
             .par_iter()
@@ -162,11 +164,8 @@ impl ParallelExecutor {
                 i += 1;
                 &prepared[i - 1]
             });
-            (
-                outputs,
-                writes.into_iter().collect(),
-                stats(1, ExecMode::InOrder),
-            )
+            let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
+            (r, writes, stats(1, ExecMode::InOrder))
         };
         // A glance at the block's head: a block that is clearly contended runs in order at
         // once, without paying for a plan.
@@ -178,19 +177,20 @@ impl ParallelExecutor {
             if let Some(plan) = declared::Plan::new::<V>(base, &prepared, threads) {
                 let parallel = match self.force {
                     Some(mode) => mode == ExecMode::DeclaredKeys,
-                    None => {
-                        worth_parallel(threads, plan.parallelism())
-                            && plan.near_dependencies(declared::CLAIM * threads) <= MAX_NEAR
-                    }
+                    // Few near dependencies also bound the longest chain: its links are near
+                    // (at most MAX_NEAR·n of them) or skip more than the window (fewer than
+                    // n/window), so the plan keeps at least 1/(0.3 + 1/32 + 1/64) ≈ 2.9
+                    // threads busy, and worth_parallel holds for it on two threads or more.
+                    None => plan.near_dependencies() <= MAX_NEAR,
                 };
                 let workers = if parallel { threads } else { 1 };
-                if let Ok((outputs, writes)) = plan.execute(vm, txs, &prepared, workers) {
+                if let Ok((r, writes)) = plan.execute(vm, txs, &prepared, workers, finish) {
                     let mode = if parallel {
                         ExecMode::DeclaredKeys
                     } else {
                         ExecMode::InOrder
                     };
-                    return (outputs, writes, stats(workers, mode));
+                    return (r, writes, stats(workers, mode));
                 }
             }
         }
@@ -198,8 +198,25 @@ impl ParallelExecutor {
         if self.force.is_none() && !worth_block_stm(threads, estimate) {
             return in_order(&prepared);
         }
-        blockstm::run(vm, base, txs, &prepared, threads)
+        let (outputs, writes, stats) = blockstm::run(vm, base, txs, &prepared, threads);
+        let (r, writes) = finish_and_sort(finish, outputs, writes);
+        (r, writes, stats)
     }
+}
+
+/// `finish` applied to `outputs` while `writes` are sorted by address, on the current pool.
+fn finish_and_sort<O: Send, R: Send>(
+    finish: &(impl Fn(Runs<O>) -> R + Sync),
+    outputs: Vec<O>,
+    mut writes: Vec<(Address, Account)>,
+) -> (R, Vec<(Address, Account)>) {
+    rayon::join(
+        || finish(vec![outputs]),
+        || {
+            writes.par_sort_unstable_by_key(|(a, _)| *a);
+            writes
+        },
+    )
 }
 
 /// Whether running a planned block on `threads` workers beats running it in order, for a
@@ -228,11 +245,9 @@ impl Executor for ParallelExecutor {
     ) -> (ShardBlockOutput, ExecStats) {
         let vm = input.vm();
         let base = BaseState::new(state, input.incoming);
-        let (results, tx_writes, stats) = self.run(&vm, &base, input.txs);
-        let mut writes = block_writes(&base, tx_writes);
-        self.pool
-            .install(|| writes.par_sort_unstable_by_key(|(a, _)| *a));
-        (assemble(results, writes), stats)
+        let (mut out, tx_writes, stats) = self.run(&vm, &base, input.txs, &assemble);
+        out.writes = block_writes(&base, tx_writes);
+        (out, stats)
     }
 
     fn pool(&self) -> Option<&rayon::ThreadPool> {
