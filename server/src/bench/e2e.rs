@@ -103,7 +103,7 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
     let validators = genesis.validators.clone();
     let finalizer =
         LocalValidators::new(devnet::validator_keys(), validators).map_err(|e| e.to_string())?;
-    let executor = ParallelExecutor::new(opts.threads);
+    let executor = ParallelExecutor::pinned(opts.threads);
     let pool = executor.clone();
     let node = Node::open_with(dir, genesis, Box::new(finalizer), Box::new(executor), n * 2)
         .map_err(|e| e.to_string())?;

@@ -138,7 +138,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
         mode: ExecMode::InOrder,
     }];
     for threads in thread_counts(opts.max_threads) {
-        let adaptive = ParallelExecutor::new(threads);
+        let adaptive = ParallelExecutor::pinned(threads);
         for (name, exec) in [
             ("parallel", adaptive.clone()),
             ("declared", adaptive.clone().always(ExecMode::DeclaredKeys)),

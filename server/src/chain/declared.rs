@@ -23,7 +23,7 @@
 //! order every access to a slot, so relaxed loads and stores suffice, and no `unsafe` is needed.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use joule_light_client::{Account, Address};
 use rayon::prelude::*;
@@ -90,21 +90,37 @@ struct Partition {
 }
 
 /// The key table: for each declared key of each transaction (flattened, transaction `i`'s
-/// keys at `start[i]..start[i + 1]`), its slot and the transaction it waits for.
+/// keys at `start[i]..start[i + 1]`), its link: the slot and the transaction it waits for.
 struct Table {
     start: Vec<usize>,
     /// Declared keys whose dependency is at most the plan's window before their transaction.
     near: usize,
-    /// `partition << 32 | slot`.
-    slot: Vec<AtomicU64>,
-    dep: Vec<AtomicU32>,
+    /// `dependency << 32 | partition << 24 | slot`: one word, so a transaction finds what it
+    /// waits for and where its value is with one load per key.
+    links: Vec<AtomicU64>,
     partitions: Vec<Partition>,
 }
 
+/// Slots a partition may hold (24 bits of a link).
+const MAX_SLOTS: usize = 1 << 24;
+
+fn link(dep: u32, partition: usize, slot: u32) -> u64 {
+    (u64::from(dep) << 32) | ((partition as u64) << 24) | u64::from(slot)
+}
+
 impl Table {
+    fn link(&self, g: usize) -> u64 {
+        self.links[g].load(Ordering::Relaxed)
+    }
+
+    /// The transaction key `g` waits for, or [`NONE`].
+    fn dep(&self, g: usize) -> u32 {
+        (self.link(g) >> 32) as u32
+    }
+
     fn slot(&self, g: usize) -> &Slot {
-        let r = self.slot[g].load(Ordering::Relaxed);
-        &self.partitions[(r >> 32) as usize].slots[(r & u64::from(u32::MAX)) as usize]
+        let l = self.link(g);
+        &self.partitions[((l >> 24) & 0xff) as usize].slots[(l & 0xff_ffff) as usize]
     }
 }
 
@@ -122,7 +138,7 @@ fn build_table<V: Vm>(
     prepared: &[V::Prepared],
     parts: usize,
     window: usize,
-) -> Table {
+) -> Option<Table> {
     let mut start = Vec::with_capacity(prepared.len() + 1);
     let mut total = 0;
     for p in prepared {
@@ -130,8 +146,10 @@ fn build_table<V: Vm>(
         total += V::declared_keys(p).len();
     }
     start.push(total);
-    let slot: Vec<AtomicU64> = (0..total).map(|_| AtomicU64::new(0)).collect();
-    let dep: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(NONE)).collect();
+    if total >= MAX_SLOTS {
+        return None;
+    }
+    let links: Vec<AtomicU64> = (0..total).map(|_| AtomicU64::new(0)).collect();
     let (partitions, near): (Vec<Partition>, Vec<usize>) = (0..parts)
         .into_par_iter()
         .map(|me| {
@@ -154,29 +172,30 @@ fn build_table<V: Vm>(
                         last.push(NONE);
                         (slots.len() - 1) as u32
                     });
-                    slot[g].store(((me as u64) << 32) | u64::from(s), Ordering::Relaxed);
                     let prev = last[s as usize];
                     // A key declared twice by one transaction: its first mention holds the
                     // dependency; a transaction never waits on itself.
-                    if prev != i as u32 {
-                        dep[g].store(prev, Ordering::Relaxed);
+                    let dep = if prev == i as u32 {
+                        NONE
+                    } else {
                         last[s as usize] = i as u32;
                         if prev != NONE && i - prev as usize <= window {
                             near += 1;
                         }
-                    }
+                        prev
+                    };
+                    links[g].store(link(dep, me, s), Ordering::Relaxed);
                 }
             }
             (Partition { addresses, slots }, near)
         })
         .unzip();
-    Table {
+    Some(Table {
         start,
         near: near.iter().sum(),
-        slot,
-        dep,
+        links,
         partitions,
-    }
+    })
 }
 
 /// A transaction's view: its declared keys, straight to their slots.
@@ -258,7 +277,7 @@ impl<V: Vm> Run<'_, V> {
             for i in from..to {
                 let t = &self.table;
                 for g in t.start[i]..t.start[i + 1] {
-                    let d = t.dep[g].load(Ordering::Relaxed);
+                    let d = t.dep(g);
                     if d != NONE && !self.wait(d as usize) {
                         return runs;
                     }
@@ -293,8 +312,8 @@ pub struct Plan {
 
 impl Plan {
     /// Builds the key table of `prepared` over `base`, in `parts` partitions on the current
-    /// rayon pool, for `parts` workers. Blocks of [`MAX_TXS`] or more transactions are refused
-    /// (`None`).
+    /// rayon pool, for `parts` workers. Blocks of [`MAX_TXS`] or more transactions, or
+    /// [`MAX_SLOTS`] or more declared keys, are refused (`None`).
     pub fn new<V: Vm>(
         base: &BaseState<'_>,
         prepared: &[V::Prepared],
@@ -304,9 +323,8 @@ impl Plan {
             return None;
         }
         let parts = parts.clamp(1, usize::from(u8::MAX));
-        Some(Plan {
-            table: build_table::<V>(base, prepared, parts, CLAIM * parts),
-        })
+        let table = build_table::<V>(base, prepared, parts, CLAIM * parts)?;
+        Some(Plan { table })
     }
 
     /// Dependencies on one of the [`CLAIM`] × workers transactions just before their own, per

@@ -77,14 +77,43 @@ impl std::fmt::Debug for ParallelExecutor {
 }
 
 impl ParallelExecutor {
-    /// An executor on a new pool of `threads` threads (at least one).
+    /// An executor on a new pool of `threads` threads (at least one), placed by the operating
+    /// system.
     ///
     /// # Panics
     /// If the operating system refuses to start the threads.
     pub fn new(threads: usize) -> Self {
+        Self::build(threads, false)
+    }
+
+    /// An executor on a new pool of `threads` threads, thread `i` pinned to the `i`-th core this
+    /// process may run on (wrapping around). What the node runs: a block's phases each wake the
+    /// pool, and on a virtual machine an unpinned worker is often woken onto the core of the
+    /// thread that woke it, where it waits — for milliseconds — while another core idles
+    /// (`joule bench exec` on the 2-core machine: in about one block in six, the second worker
+    /// joined preparation 0.2 ms or more late, or not at all; pinned, about one in sixty).
+    ///
+    /// # Panics
+    /// If the operating system refuses to start the threads.
+    pub fn pinned(threads: usize) -> Self {
+        Self::build(threads, true)
+    }
+
+    fn build(threads: usize, pin: bool) -> Self {
+        let cores = if pin {
+            core_affinity::get_core_ids().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .thread_name(|i| format!("joule-exec-{i}"))
+            .start_handler(move |i| {
+                // Best effort: a core that cannot be set leaves the thread where it is.
+                if !cores.is_empty() {
+                    core_affinity::set_for_current(cores[i % cores.len()]);
+                }
+            })
             .build()
             .expect("start the execution thread pool");
         Self::with_pool(Arc::new(pool))
@@ -95,9 +124,9 @@ impl ParallelExecutor {
         Self { pool, force: None }
     }
 
-    /// One thread per available core.
+    /// One thread per available core, each pinned to its core ([`Self::pinned`]).
     pub fn per_core() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+        Self::pinned(std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
     /// Runs every block with `mode`, however small or contended (tests exercise each way on
