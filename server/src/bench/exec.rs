@@ -3,7 +3,8 @@
 //! executor against the parallel one (as the node runs it: Block-STM, or in order when the
 //! block is too contended) and against Block-STM forced on every block, at 1, 2, 4, … threads.
 //! Runs are interleaved, in a new random order each round, so every contender sees the same
-//! machine; medians reported.
+//! machine, and each starts after a short pause, with its pool's workers asleep as between a
+//! node's blocks; medians reported.
 
 use std::time::Instant;
 
@@ -18,6 +19,9 @@ use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlo
 use crate::chain::state::ShardState;
 use crate::chain::ParallelExecutor;
 use joule_light_client::api::ExecMode;
+
+/// Pause before each timed run.
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Account counts of the standard workload.
 pub const ACCOUNT_COUNTS: [usize; 5] = [2, 10, 100, 1_000, 10_000];
@@ -169,6 +173,10 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
             order.shuffle(&mut rng);
             for &k in &order {
                 let c = &mut contenders[k];
+                // Idle first, as between a node's blocks: the pools' workers fall asleep, and
+                // a parallel run must wake them (right after another run they would still be
+                // spinning, and look faster than a node sees).
+                std::thread::sleep(PAUSE);
                 let t = Instant::now();
                 let (out, stats) = c.exec.execute(&w.state, input(&w));
                 c.times.push(t.elapsed().as_secs_f64());

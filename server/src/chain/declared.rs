@@ -133,23 +133,45 @@ fn partition_of(address: &Address, parts: usize) -> usize {
     (usize::from(prefix) * parts) >> 16
 }
 
+/// Where each transaction's declared keys sit in a plan's flat tables (transaction `i`'s at
+/// `start[i]..start[i + 1]`), and the links table, not yet filled: the part of a plan that
+/// needs no state and no partitions, so the executor computes it while it glances at the block.
+pub struct KeyIndex {
+    start: Vec<usize>,
+    links: Vec<AtomicU64>,
+}
+
+impl KeyIndex {
+    /// The index of `prepared`'s keys; `None` for blocks of [`MAX_TXS`] or more transactions,
+    /// or [`MAX_SLOTS`] or more declared keys, which are not planned.
+    pub fn new<V: Vm>(prepared: &[V::Prepared]) -> Option<Self> {
+        if prepared.len() >= MAX_TXS {
+            return None;
+        }
+        let mut start = Vec::with_capacity(prepared.len() + 1);
+        let mut total = 0;
+        for p in prepared {
+            start.push(total);
+            total += V::declared_keys(p).len();
+        }
+        start.push(total);
+        if total >= MAX_SLOTS {
+            return None;
+        }
+        let links = (0..total).map(|_| AtomicU64::new(0)).collect();
+        Some(KeyIndex { start, links })
+    }
+}
+
 fn build_table<V: Vm>(
     base: &BaseState<'_>,
     prepared: &[V::Prepared],
+    keys: KeyIndex,
     parts: usize,
     window: usize,
-) -> Option<Table> {
-    let mut start = Vec::with_capacity(prepared.len() + 1);
-    let mut total = 0;
-    for p in prepared {
-        start.push(total);
-        total += V::declared_keys(p).len();
-    }
-    start.push(total);
-    if total >= MAX_SLOTS {
-        return None;
-    }
-    let links: Vec<AtomicU64> = (0..total).map(|_| AtomicU64::new(0)).collect();
+) -> Table {
+    let KeyIndex { start, links } = keys;
+    let total = links.len();
     let (partitions, near): (Vec<Partition>, Vec<usize>) = (0..parts)
         .into_par_iter()
         .map(|me| {
@@ -190,12 +212,12 @@ fn build_table<V: Vm>(
             (Partition { addresses, slots }, near)
         })
         .unzip();
-    Some(Table {
+    Table {
         start,
         near: near.iter().sum(),
         links,
         partitions,
-    })
+    }
 }
 
 /// A transaction's view: its declared keys, straight to their slots.
@@ -311,20 +333,18 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Builds the key table of `prepared` over `base`, in `parts` partitions on the current
-    /// rayon pool, for `parts` workers. Blocks of [`MAX_TXS`] or more transactions, or
-    /// [`MAX_SLOTS`] or more declared keys, are refused (`None`).
+    /// Builds the key table of `prepared` (whose keys `keys` indexes) over `base`, in `parts`
+    /// partitions on the current rayon pool, for `parts` workers.
     pub fn new<V: Vm>(
         base: &BaseState<'_>,
         prepared: &[V::Prepared],
+        keys: KeyIndex,
         parts: usize,
-    ) -> Option<Self> {
-        if prepared.len() >= MAX_TXS {
-            return None;
-        }
+    ) -> Self {
         let parts = parts.clamp(1, usize::from(u8::MAX));
-        let table = build_table::<V>(base, prepared, parts, CLAIM * parts)?;
-        Some(Plan { table })
+        Plan {
+            table: build_table::<V>(base, prepared, keys, parts, CLAIM * parts),
+        }
     }
 
     /// Dependencies on one of the [`CLAIM`] × workers transactions just before their own, per

@@ -157,6 +157,9 @@ impl ParallelExecutor {
         txs: &[V::Tx],
         finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
     ) -> (R, Vec<(Address, Account)>, ExecStats) {
+        // Wake every worker at once: otherwise the pool wakes them one by one as work is split,
+        // and a block's first phase starts on fewer threads.
+        self.pool.spawn_broadcast(|_| {});
         self.pool
             .install(|| self.run_in_pool(vm, base, txs, finish))
     }
@@ -197,30 +200,38 @@ impl ParallelExecutor {
             (r, writes, stats(1, ExecMode::InOrder))
         };
         // A glance at the block's head: a block that is clearly contended runs in order at
-        // once, without paying for a plan.
-        let estimate = parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)]);
+        // once, without paying for a plan. Meanwhile another worker indexes the keys a plan
+        // needs (both are short and sequential).
+        let plan_allowed = self.force != Some(ExecMode::BlockStm);
+        let (estimate, keys) = rayon::join(
+            || parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)]),
+            || {
+                plan_allowed
+                    .then(|| declared::KeyIndex::new::<V>(&prepared))
+                    .flatten()
+            },
+        );
         if self.force.is_none() && !worth_parallel(threads, estimate) {
             return in_order(&prepared);
         }
-        if self.force != Some(ExecMode::BlockStm) {
-            if let Some(plan) = declared::Plan::new::<V>(base, &prepared, threads) {
-                let parallel = match self.force {
-                    Some(mode) => mode == ExecMode::DeclaredKeys,
-                    // Few near dependencies also bound the longest chain: its links are near
-                    // (at most MAX_NEAR·n of them) or skip more than the window (fewer than
-                    // n/window), so the plan keeps at least 1/(0.3 + 1/32 + 1/64) ≈ 2.9
-                    // threads busy, and worth_parallel holds for it on two threads or more.
-                    None => plan.near_dependencies() <= MAX_NEAR,
+        if let Some(keys) = keys {
+            let plan = declared::Plan::new::<V>(base, &prepared, keys, threads);
+            let parallel = match self.force {
+                Some(mode) => mode == ExecMode::DeclaredKeys,
+                // Few near dependencies also bound the longest chain: its links are near
+                // (at most MAX_NEAR·n of them) or skip more than the window (fewer than
+                // n/window), so the plan keeps at least 1/(0.3 + 1/32 + 1/64) ≈ 2.9
+                // threads busy, and worth_parallel holds for it on two threads or more.
+                None => plan.near_dependencies() <= MAX_NEAR,
+            };
+            let workers = if parallel { threads } else { 1 };
+            if let Ok((r, writes)) = plan.execute(vm, txs, &prepared, workers, finish) {
+                let mode = if parallel {
+                    ExecMode::DeclaredKeys
+                } else {
+                    ExecMode::InOrder
                 };
-                let workers = if parallel { threads } else { 1 };
-                if let Ok((r, writes)) = plan.execute(vm, txs, &prepared, workers, finish) {
-                    let mode = if parallel {
-                        ExecMode::DeclaredKeys
-                    } else {
-                        ExecMode::InOrder
-                    };
-                    return (r, writes, stats(workers, mode));
-                }
+                return (r, writes, stats(workers, mode));
             }
         }
         // Keys not declared (or Block-STM asked for): discover them by running.
