@@ -98,12 +98,12 @@ pub struct TransferVm {
     pub ctx: TxContext,
 }
 
-/// A transfer's id, sender and keys, computed once.
+/// A transfer's id and keys, computed once.
 #[derive(Debug, Clone)]
 pub struct PreparedTransfer {
     id: Hash,
-    sender: Address,
-    /// Sender, then the recipient if it lives on this shard.
+    /// Sender, then the recipient if it lives on this shard. The sender is always declared,
+    /// so `keys[0]` is the sender.
     keys: DeclaredKeys,
 }
 
@@ -130,11 +130,7 @@ impl Vm for TransferVm {
                 keys.push(*to);
             }
         }
-        PreparedTransfer {
-            id: stx.id(),
-            sender,
-            keys,
-        }
+        PreparedTransfer { id: stx.id(), keys }
     }
 
     fn declared_keys(prepared: &PreparedTransfer) -> &[Address] {
@@ -148,7 +144,7 @@ impl Vm for TransferVm {
         view: &mut V,
     ) -> Result<TxResult, Blocked> {
         let ctx = &self.ctx;
-        let sender = p.sender;
+        let sender = p.keys[0];
         let mut acc = view.read(&sender)?;
         if stx.tx.nonce != acc.nonce {
             return Ok(TxResult::Skipped(format!(
