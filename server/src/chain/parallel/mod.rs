@@ -158,8 +158,10 @@ impl ParallelExecutor {
         finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
     ) -> (R, Vec<(Address, Account)>, ExecStats) {
         // Wake every worker at once: otherwise the pool wakes them one by one as work is split,
-        // and a block's first phase starts on fewer threads.
-        self.pool.spawn_broadcast(|_| {});
+        // and a block's first phase starts on fewer threads. (Small blocks run in order.)
+        if txs.len() >= MIN_PARALLEL_TXS && self.threads() > 1 {
+            self.pool.spawn_broadcast(|_| {});
+        }
         self.pool
             .install(|| self.run_in_pool(vm, base, txs, finish))
     }
