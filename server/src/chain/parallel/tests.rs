@@ -207,6 +207,65 @@ fn maximal_contention_terminates_with_the_sequential_result() {
     assert_eq!(expected.outcomes.len(), 500);
 }
 
+#[test]
+fn addresses_ground_into_one_partition_still_give_the_in_order_result() {
+    // An attacker grinds keys until every address falls in the plan's first partition (the
+    // lowest sixteenth of the address space): one thread builds the whole plan, and the writes
+    // of the empty partitions are empty. Slower, never different.
+    let keys: Vec<SecretKey> = keys_on_shard0(1, 2_000)
+        .into_iter()
+        .filter(|k| Address::from_public_key(&k.public_key()).0[0] < 0x10)
+        .take(60)
+        .collect();
+    assert_eq!(keys.len(), 60);
+    let addrs: Vec<Address> = keys
+        .iter()
+        .map(|k| Address::from_public_key(&k.public_key()))
+        .collect();
+    let mut w: Vec<(Address, Account)> = addrs
+        .iter()
+        .map(|a| {
+            let acc = Account {
+                balance: 10_000,
+                nonce: 0,
+            };
+            (*a, acc)
+        })
+        .collect();
+    w.sort_unstable_by_key(|(a, _)| *a);
+    let mut state = ShardState::default();
+    state.apply(&w);
+    let mut rng = StdRng::seed_from_u64(16);
+    let mut nonces = [0u64; 60];
+    let txs = (0..600)
+        .map(|_| {
+            let s = rng.gen_range(0..60);
+            nonces[s] += 1;
+            unsigned(&keys[s], nonces[s] - 1, addrs[rng.gen_range(0..60)], 7)
+        })
+        .collect();
+    let case = Case {
+        shards: 1,
+        state,
+        incoming: Vec::new(),
+        txs,
+    };
+    let expected = run(&SequentialExecutor, &case);
+    for threads in [2, 3, 16] {
+        let executor = ParallelExecutor::new(threads);
+        for mode in [ExecMode::DeclaredKeys, ExecMode::InOrder] {
+            let forced = executor.clone().always(mode);
+            assert_eq!(run(&forced, &case), expected, "{mode:?}, {threads} threads");
+        }
+        assert_eq!(
+            run(&executor, &case),
+            expected,
+            "adaptive, {threads} threads"
+        );
+    }
+    assert_eq!(expected.outcomes.len(), 600);
+}
+
 /// Transfers that declare only their sender: every transfer to another local account touches
 /// a key it did not declare.
 struct UndeclaredRecipients(crate::chain::vm::TransferVm);
