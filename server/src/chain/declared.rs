@@ -341,6 +341,12 @@ impl Plan {
         keys: KeyIndex,
         parts: usize,
     ) -> Self {
+        debug_assert_eq!(
+            keys.start.len(),
+            prepared.len() + 1,
+            "keys index another block"
+        );
+        // A link holds the partition in 8 bits.
         let parts = parts.clamp(1, usize::from(u8::MAX));
         Plan {
             table: build_table::<V>(base, prepared, keys, parts, CLAIM * parts),
