@@ -153,6 +153,29 @@ fn parallel_equals_sequential_on_random_blocks() {
     }
 }
 
+/// Runs `case` on the adaptive executor and with each of `modes` forced, at each thread count,
+/// and checks every result equals the sequential one, which it returns.
+fn every_way_in_order(
+    case: &Case,
+    threads: &[usize],
+    modes: &[ExecMode],
+) -> crate::chain::exec::ShardBlockOutput {
+    let expected = run(&SequentialExecutor, case);
+    for &threads in threads {
+        let executor = ParallelExecutor::new(threads);
+        assert_eq!(
+            run(&executor, case),
+            expected,
+            "adaptive, {threads} threads"
+        );
+        for &mode in modes {
+            let forced = executor.clone().always(mode);
+            assert_eq!(run(&forced, case), expected, "{mode:?}, {threads} threads");
+        }
+    }
+    expected
+}
+
 #[test]
 fn maximal_contention_terminates_with_the_sequential_result() {
     // Every transaction touches one hot account: 400 senders pay it, and it pays back in a
@@ -195,15 +218,11 @@ fn maximal_contention_terminates_with_the_sequential_result() {
         incoming: Vec::new(),
         txs,
     };
-    let expected = run(&SequentialExecutor, &case);
-    for threads in [2, 4, 8] {
-        let executor = ParallelExecutor::new(threads);
-        assert_eq!(run(&executor, &case), expected, "{threads} threads");
-        for mode in [ExecMode::BlockStm, ExecMode::DeclaredKeys] {
-            let forced = executor.clone().always(mode);
-            assert_eq!(run(&forced, &case), expected, "{mode:?}, {threads} threads");
-        }
-    }
+    let expected = every_way_in_order(
+        &case,
+        &[2, 4, 8],
+        &[ExecMode::BlockStm, ExecMode::DeclaredKeys],
+    );
     assert_eq!(expected.outcomes.len(), 500);
 }
 
@@ -250,19 +269,11 @@ fn addresses_ground_into_one_partition_still_give_the_in_order_result() {
         incoming: Vec::new(),
         txs,
     };
-    let expected = run(&SequentialExecutor, &case);
-    for threads in [2, 3, 16] {
-        let executor = ParallelExecutor::new(threads);
-        for mode in [ExecMode::DeclaredKeys, ExecMode::InOrder] {
-            let forced = executor.clone().always(mode);
-            assert_eq!(run(&forced, &case), expected, "{mode:?}, {threads} threads");
-        }
-        assert_eq!(
-            run(&executor, &case),
-            expected,
-            "adaptive, {threads} threads"
-        );
-    }
+    let expected = every_way_in_order(
+        &case,
+        &[2, 3, 16],
+        &[ExecMode::DeclaredKeys, ExecMode::InOrder],
+    );
     assert_eq!(expected.outcomes.len(), 600);
 }
 
