@@ -22,6 +22,19 @@ fn keys_on_shard0(shards: u16, n: usize) -> Vec<SecretKey> {
         .collect()
 }
 
+/// A shard where every one of `keys` holds `balance` at nonce 0.
+fn funded(keys: &[SecretKey], balance: u64) -> ShardState {
+    let mut w: Vec<(Address, Account)> = keys
+        .iter()
+        .map(|k| {
+            let account = Account { balance, nonce: 0 };
+            (Address::from_public_key(&k.public_key()), account)
+        })
+        .collect();
+    w.sort_unstable_by_key(|(a, _)| *a);
+    ShardState::from_accounts(&w)
+}
+
 /// Signatures are checked before execution, so the executors never look at them.
 fn unsigned(key: &SecretKey, nonce: u64, to: Address, amount: u64) -> SignedTransaction {
     let tx = Transaction {
@@ -183,21 +196,7 @@ fn maximal_contention_terminates_with_the_sequential_result() {
     let keys = keys_on_shard0(1, 401);
     let hot = &keys[0];
     let hot_addr = Address::from_public_key(&hot.public_key());
-    let mut state = ShardState::default();
-    let mut w: Vec<(Address, Account)> = keys
-        .iter()
-        .map(|k| {
-            (
-                Address::from_public_key(&k.public_key()),
-                Account {
-                    balance: 1_000_000,
-                    nonce: 0,
-                },
-            )
-        })
-        .collect();
-    w.sort_unstable_by_key(|(a, _)| *a);
-    state.apply(&w);
+    let state = funded(&keys, 1_000_000);
     let mut txs = Vec::new();
     let mut hot_nonce = 0;
     for (i, k) in keys[1..].iter().enumerate() {
@@ -241,19 +240,7 @@ fn addresses_ground_into_one_partition_still_give_the_in_order_result() {
         .iter()
         .map(|k| Address::from_public_key(&k.public_key()))
         .collect();
-    let mut w: Vec<(Address, Account)> = addrs
-        .iter()
-        .map(|a| {
-            let acc = Account {
-                balance: 10_000,
-                nonce: 0,
-            };
-            (*a, acc)
-        })
-        .collect();
-    w.sort_unstable_by_key(|(a, _)| *a);
-    let mut state = ShardState::default();
-    state.apply(&w);
+    let state = funded(&keys, 10_000);
     let mut rng = StdRng::seed_from_u64(16);
     let mut nonces = [0u64; 60];
     let txs = (0..600)
