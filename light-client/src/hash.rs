@@ -5,6 +5,7 @@
 //! if their encodings were to coincide. Merkle trees use one-byte prefixes instead (see
 //! [`crate::merkle`]), which is cheaper per node.
 
+use core::cell::RefCell;
 use core::fmt;
 use core::str::FromStr;
 use std::sync::OnceLock;
@@ -136,6 +137,10 @@ pub enum Domain {
     Account,
 }
 
+/// The largest encoding buffer a thread keeps between hashes (larger ones, blocks say, are
+/// freed after use).
+const MAX_KEPT_BUFFER: usize = 1 << 16;
+
 /// Number of [`Domain`] variants.
 const DOMAINS: usize = 9;
 
@@ -174,9 +179,24 @@ impl Domain {
 
     /// Hashes the canonical encoding of `value` in this domain.
     pub fn hash_encoded<T: Encode + ?Sized>(self, value: &T) -> Hash {
-        let mut buf = Vec::with_capacity(128);
-        value.encode_to(&mut buf);
-        self.hash(&buf)
+        // Encoded into a buffer kept per thread: ids are hashed on every hot path (admission,
+        // execution, commit), and a fresh buffer would cost an allocation and a free each time.
+        std::thread_local! {
+            static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        BUF.with(|buf| match buf.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                value.encode_to(&mut buf);
+                let hash = self.hash(&buf);
+                if buf.capacity() > MAX_KEPT_BUFFER {
+                    *buf = Vec::new();
+                }
+                hash
+            }
+            // An encoding that hashes while it encodes: give it a buffer of its own.
+            Err(_) => self.hash(&value.encode()),
+        })
     }
 }
 
@@ -204,6 +224,47 @@ mod tests {
             Err(HexError::WrongLength { .. })
         ));
         assert_eq!(Hash::from_hex(&"zz".repeat(32)), Err(HexError::NotHex));
+    }
+
+    /// Encodes as its bytes.
+    struct Bytes(Vec<u8>);
+
+    impl Encode for Bytes {
+        fn encode_to(&self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.0);
+        }
+    }
+
+    /// Encodes as its bytes, after hashing them (as an encoding that embeds a hash would).
+    struct HashesWhileEncoding(Bytes);
+
+    impl Encode for HashesWhileEncoding {
+        fn encode_to(&self, out: &mut Vec<u8>) {
+            let inner = Domain::Account.hash_encoded(&self.0);
+            assert_eq!(inner, Domain::Account.hash(&self.0 .0));
+            self.0.encode_to(out);
+        }
+    }
+
+    #[test]
+    fn hash_encoded_equals_hashing_the_encoding_whatever_the_buffer() {
+        let cases = [
+            Vec::new(),
+            vec![7u8; 100],
+            // Larger than the buffer a thread keeps: freed after, then a small one again.
+            vec![1u8; MAX_KEPT_BUFFER + 1],
+            vec![2u8; 3],
+        ];
+        for bytes in cases {
+            let plain = Domain::Transaction.hash(&bytes);
+            assert_eq!(
+                Domain::Transaction.hash_encoded(&Bytes(bytes.clone())),
+                plain
+            );
+            // Re-entered while the thread's buffer is in use.
+            let nested = HashesWhileEncoding(Bytes(bytes));
+            assert_eq!(Domain::Transaction.hash_encoded(&nested), plain);
+        }
     }
 }
 
