@@ -2,13 +2,15 @@
 //! their count — kept in a database of their own and written by a background thread, off the
 //! block commit's path.
 //!
-//! These rows land at random keys, and a B-tree commit writes every page it dirtied, so in the
-//! block's commit they cost more than everything else together and grew with the chain. They
-//! are derived data: the chain database holds every body by position, so the index can always
-//! be rebuilt from it. The index records the last height it holds (`indexed_height`); blocks
-//! committed after that wait in memory, where reads find them, until the indexer writes them in
-//! one batch. At open, blocks the index lacks (after a crash, say) are indexed before the store
-//! is returned, so reads are complete from the first request.
+//! The rows are kept in runs ([`super::runs`]): each write adds one, written in key order, and
+//! runs merge like the digits of a counter, so a write costs what it holds however large the
+//! index grows (one B-tree of random keys made each write rewrite a share of the whole index).
+//!
+//! The rows are derived data: the chain database holds every body by position, so the index
+//! can always be rebuilt from it. The index records the last height it holds
+//! (`indexed_height`); blocks committed after that wait in memory, where reads find them, until
+//! the indexer writes them in one batch. At open, blocks the index lacks (after a crash, say)
+//! are indexed before the store is returned, so reads are complete from the first request.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -21,18 +23,16 @@ use joule_light_client::{Address, Hash, Payload, SignedTransaction};
 use rayon::prelude::*;
 use redb::{Database, ReadableTable, TableDefinition};
 
+use super::runs::{self, Kind};
 use super::{decode, Result, StoreError, StoredTx, TxPos, TX_BODIES};
 
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const TX_POS: TableDefinition<&[u8], (u64, u16, u32)> = TableDefinition::new("tx_pos");
-/// Key: address ‖ height ‖ shard ‖ index, big-endian, so one address's rows are in block order.
-const ACCOUNT_TXS: TableDefinition<&[u8], ()> = TableDefinition::new("account_history");
-const ACCOUNT_TX_COUNT: TableDefinition<&[u8], u64> = TableDefinition::new("account_tx_count");
+/// Index height, layout and the next run's id.
+pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 const INDEXED: &str = "indexed_height";
 const LAYOUT: &str = "index_layout";
 /// The index's table layout; an index of another layout is rebuilt from the chain.
-const INDEX_LAYOUT: u64 = 1;
+const INDEX_LAYOUT: u64 = 2;
 
 /// Transactions held in memory before a block's commit waits for the indexer: bounds memory
 /// when blocks come faster than they can be indexed (about 120 bytes each).
@@ -40,8 +40,8 @@ const MAX_PENDING_TXS: usize = 1 << 20;
 /// Transactions per index write transaction, when catching up and in the background.
 const BATCH_TXS: usize = 200_000;
 /// How long a committed block may wait to be indexed, so that the writer takes several blocks
-/// at once: each write dirties pages all over the index, so fewer, larger writes cost less
-/// per block. Reads do not wait: they find queued blocks in memory.
+/// at once: fewer, larger runs mean fewer levels to merge through and fewer runs to read.
+/// Reads do not wait: they find queued blocks in memory.
 const INDEX_DELAY: Duration = Duration::from_millis(1_000);
 
 const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
@@ -49,18 +49,30 @@ const HISTORY_KEY: usize = 20 + 8 + 2 + 4;
 fn history_key(address: &Address, pos: TxPos) -> [u8; HISTORY_KEY] {
     let mut k = [0u8; HISTORY_KEY];
     k[..20].copy_from_slice(&address.0);
-    k[20..28].copy_from_slice(&pos.height.to_be_bytes());
-    k[28..30].copy_from_slice(&pos.shard.to_be_bytes());
-    k[30..].copy_from_slice(&pos.index.to_be_bytes());
+    k[20..].copy_from_slice(&pos_bytes(pos));
     k
 }
 
 fn history_pos(key: &[u8]) -> Option<TxPos> {
     let k: &[u8; HISTORY_KEY] = key.try_into().ok()?;
+    pos_from(&k[20..])
+}
+
+/// A position as 14 bytes, big-endian: height, shard, index.
+fn pos_bytes(pos: TxPos) -> [u8; 14] {
+    let mut b = [0u8; 14];
+    b[..8].copy_from_slice(&pos.height.to_be_bytes());
+    b[8..10].copy_from_slice(&pos.shard.to_be_bytes());
+    b[10..].copy_from_slice(&pos.index.to_be_bytes());
+    b
+}
+
+fn pos_from(b: &[u8]) -> Option<TxPos> {
+    let b: &[u8; 14] = b.try_into().ok()?;
     Some(TxPos {
-        height: u64::from_be_bytes(k[20..28].try_into().ok()?),
-        shard: u16::from_be_bytes(k[28..30].try_into().ok()?),
-        index: u32::from_be_bytes(k[30..].try_into().ok()?),
+        height: u64::from_be_bytes(b[..8].try_into().ok()?),
+        shard: u16::from_be_bytes(b[8..10].try_into().ok()?),
+        index: u32::from_be_bytes(b[10..].try_into().ok()?),
     })
 }
 
@@ -261,10 +273,12 @@ impl Indexer {
             return Ok(Some(pos));
         }
         let tx = self.shared.db.begin_read()?;
-        Ok(tx
-            .open_table(TX_POS)?
-            .get(id.0.as_slice())?
-            .map(|g| TxPos::from_key(g.value())))
+        for run in runs::newest_first(&tx)? {
+            if let Some(record) = runs::find(&tx, run, Kind::Ids, &id.0)? {
+                return pos_from(&record[32..]).map(Some).ok_or_else(corrupt);
+            }
+        }
+        Ok(None)
     }
 
     /// How many transactions involve `address`.
@@ -272,10 +286,13 @@ impl Indexer {
         let queued = self.queued();
         let tx = self.shared.db.begin_read()?;
         let indexed = tx.open_table(META)?.get(INDEXED)?.map_or(0, |g| g.value());
-        let stored = tx
-            .open_table(ACCOUNT_TX_COUNT)?
-            .get(address.0.as_slice())?
-            .map_or(0, |g| g.value());
+        let mut stored = 0u64;
+        for run in runs::newest_first(&tx)? {
+            if let Some(record) = runs::find(&tx, run, Kind::Counts, &address.0)? {
+                let n: [u8; 8] = record[20..].try_into().map_err(|_| corrupt())?;
+                stored = stored.saturating_add(u64::from_be_bytes(n));
+            }
+        }
         let in_memory: usize = queued
             .iter()
             .filter(|b| b.height > indexed)
@@ -290,10 +307,6 @@ impl Indexer {
         let queued = self.queued();
         let tx = self.shared.db.begin_read()?;
         let indexed = tx.open_table(META)?.get(INDEXED)?.map_or(0, |g| g.value());
-        let corrupt = || StoreError::Corrupt {
-            table: "account_history",
-            source: CodecError::UnexpectedEnd,
-        };
         // Queued blocks are newer than every indexed one.
         let newest = queued
             .iter()
@@ -301,13 +314,15 @@ impl Indexer {
             .filter(|b| b.height > indexed)
             .flat_map(|b| b.history_of(address).iter().rev())
             .map(|k| history_pos(k).ok_or_else(corrupt));
-        let t = tx.open_table(ACCOUNT_TXS)?;
-        let low = history_key(address, TxPos::from_key((0, 0, 0)));
-        let high = history_key(address, TxPos::from_key((u64::MAX, u16::MAX, u32::MAX)));
-        let stored = t
-            .range(low.as_slice()..=high.as_slice())?
-            .rev()
-            .map(|row| history_pos(row?.0.value()).ok_or_else(corrupt));
+        // Runs hold consecutive heights: the newest run first, each newest row first, is the
+        // history newest first.
+        let stored = runs::newest_first(&tx)?
+            .into_iter()
+            .map(|run| runs::with_prefix_descending(&tx, run, Kind::History, &address.0))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .map(|row| history_pos(&row?).ok_or_else(corrupt));
         newest
             .chain(stored)
             .skip(usize::try_from(skip).unwrap_or(usize::MAX))
@@ -327,6 +342,16 @@ impl Indexer {
         }
         self.shared.queue().held = true;
         Held(&self.shared)
+    }
+
+    /// The runs' levels, oldest run first, and how many tables the database holds.
+    #[cfg(test)]
+    fn levels_and_tables(&self) -> (Vec<u8>, usize) {
+        let tx = self.shared.db.begin_read().unwrap();
+        (
+            runs::levels(&tx).unwrap(),
+            tx.list_tables().unwrap().count(),
+        )
     }
 
     /// The last height the index database holds.
@@ -351,15 +376,14 @@ impl Drop for Indexer {
 fn open_db(path: &Path) -> Result<Database> {
     let db = Database::create(path)?;
     let tx = db.begin_write()?;
-    tx.open_table(TX_POS)?;
-    tx.open_table(ACCOUNT_TXS)?;
-    tx.open_table(ACCOUNT_TX_COUNT)?;
+    runs::create(&tx)?;
     let layout = {
         let mut meta = tx.open_table(META)?;
         let layout = meta.get(LAYOUT)?.map(|g| g.value());
         if layout.is_none() && meta.get(INDEXED)?.is_none() {
             meta.insert(LAYOUT, INDEX_LAYOUT)?;
             meta.insert(INDEXED, 0)?;
+            meta.insert(runs::NEXT_RUN, 0)?;
             Some(INDEX_LAYOUT)
         } else {
             layout
@@ -415,41 +439,61 @@ fn catch_up(db: &Database, chain: &Database, indexed: u64, head: u64) -> Result<
     Ok(())
 }
 
-/// Writes blocks' rows (in height order) in one transaction, with the last one's height.
-/// `durable` commits wait for the disk; the others need not, since a crash only loses index
-/// rows the next open writes again from the chain (the height is in the same transaction).
+/// Writes blocks' rows (in height order) in one transaction, as a new run, with the last
+/// block's height. `durable` commits wait for the disk; the others need not, since a crash
+/// only loses index rows the next open writes again from the chain (the height is in the same
+/// transaction).
 fn write(db: &Database, blocks: &[Arc<BlockIndex>], durable: bool) -> Result<()> {
     let Some(last) = blocks.last() else {
         return Ok(());
     };
-    // Random keys go in in key order, so each page is visited once per batch.
-    let mut ids: Vec<&([u8; 32], TxPos)> = blocks.iter().flat_map(|b| &b.ids).collect();
-    ids.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut ids: Vec<[u8; 46]> = blocks
+        .iter()
+        .flat_map(|b| &b.ids)
+        .map(|(id, pos)| {
+            let mut r = [0u8; 46];
+            r[..32].copy_from_slice(id);
+            r[32..].copy_from_slice(&pos_bytes(*pos));
+            r
+        })
+        .collect();
+    ids.par_sort_unstable();
     let mut history: Vec<&[u8; HISTORY_KEY]> = blocks.iter().flat_map(|b| &b.history).collect();
     history.par_sort_unstable();
+    let counts: Vec<[u8; 28]> = history
+        .chunk_by(|a, b| a[..20] == b[..20])
+        .map(|same| {
+            let mut r = [0u8; 28];
+            r[..20].copy_from_slice(&same[0][..20]);
+            r[20..].copy_from_slice(&(same.len() as u64).to_be_bytes());
+            r
+        })
+        .collect();
     let mut tx = db.begin_write()?;
     if !durable {
         tx.set_durability(redb::Durability::None);
     }
-    {
-        let mut positions = tx.open_table(TX_POS)?;
-        for (id, pos) in ids {
-            positions.insert(id.as_slice(), pos.key())?;
-        }
-        let mut rows = tx.open_table(ACCOUNT_TXS)?;
-        let mut counts = tx.open_table(ACCOUNT_TX_COUNT)?;
-        for run in history.chunk_by(|a, b| a[..20] == b[..20]) {
-            let address = &run[0][..20];
-            let n = counts.get(address)?.map_or(0, |g| g.value());
-            for key in run {
-                rows.insert(key.as_slice(), ())?;
-            }
-            counts.insert(address, n + run.len() as u64)?;
-        }
-        tx.open_table(META)?.insert(INDEXED, last.height)?;
+    if !ids.is_empty() {
+        runs::add(
+            &tx,
+            ids.len() as u64,
+            [
+                (Kind::Ids, &mut ids.iter().map(|r| r.as_slice())),
+                (Kind::History, &mut history.iter().map(|r| r.as_slice())),
+                (Kind::Counts, &mut counts.iter().map(|r| r.as_slice())),
+            ],
+        )?;
     }
+    tx.open_table(META)?.insert(INDEXED, last.height)?;
     tx.commit()?;
     Ok(())
+}
+
+fn corrupt() -> StoreError {
+    StoreError::Corrupt {
+        table: "account_history",
+        source: CodecError::UnexpectedEnd,
+    }
 }
 
 /// Every this many index commits, one waits for the disk even under load (redb reuses the
@@ -561,7 +605,7 @@ mod tests {
     fn block(height: u64, txs: u32) -> Vec<StoredTx> {
         (0..txs)
             .map(|index| {
-                let stx = transfer(1, height * 100 + u64::from(index), 9);
+                let stx = transfer(1, height * 1_000_000 + u64::from(index), 9);
                 StoredTx {
                     outcome: TxOutcome {
                         tx_id: stx.id(),
@@ -652,6 +696,95 @@ mod tests {
         index.wait_idle();
         assert_eq!(index.indexed_height().unwrap(), 3);
         check(&index);
+    }
+
+    #[test]
+    fn runs_merge_like_a_counter_and_reads_still_see_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = chain_with(&dir.path().join("chain.redb"), &[]);
+        let path = dir.path().join("index.redb");
+        let index = Indexer::open(&path, &chain, 0).unwrap();
+        let blocks: Vec<Vec<StoredTx>> = (1..=21).map(|h| block(h, 10)).collect();
+        for b in &blocks {
+            // One write, so one run, per block.
+            index.push(rows(b));
+            index.wait_idle();
+        }
+        // 21 = 1·16 + 1·4 + 1: one run of each level, oldest (largest) first; the merged
+        // runs' tables are gone (three per run, plus the run list and the metadata).
+        assert_eq!(index.levels_and_tables(), (vec![2, 1, 0], 3 * 3 + 2));
+        let check = |index: &Indexer| {
+            assert_eq!(index.count(&sender(1)).unwrap(), 210);
+            assert_eq!(index.count(&Address([9; 20])).unwrap(), 210);
+            let newest_first: Vec<TxPos> = (1..=21)
+                .rev()
+                .flat_map(|h| (0..10).rev().map(move |i| pos(h, i)))
+                .collect();
+            assert_eq!(index.positions(&sender(1), 0, 1_000).unwrap(), newest_first);
+            assert_eq!(
+                index.positions(&Address([9; 20]), 45, 30).unwrap(),
+                newest_first[45..75]
+            );
+            for s in blocks.iter().flatten() {
+                let found = index.tx_pos(&s.outcome.tx_id).unwrap();
+                assert_eq!(found, Some(pos(s.height, s.index)));
+            }
+            assert_eq!(index.tx_pos(&Hash([7; 32])).unwrap(), None);
+        };
+        check(&index);
+        drop(index);
+        let index = Indexer::open(&path, &chain, 21).unwrap();
+        check(&index);
+    }
+
+    #[test]
+    fn rows_spread_over_many_blocks_of_a_run_are_all_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = chain_with(&dir.path().join("chain.redb"), &[]);
+        let index = Indexer::open(&dir.path().join("index.redb"), &chain, 0).unwrap();
+        // 5 × 1,500 transactions: each run's records fill several blocks, and the fourth
+        // write merges the first four runs.
+        let blocks: Vec<Vec<StoredTx>> = (1..=5).map(|h| block(h, 1_500)).collect();
+        for b in &blocks {
+            index.push(rows(b));
+            index.wait_idle();
+        }
+        assert_eq!(index.levels_and_tables().0, [1, 0]);
+        assert_eq!(index.count(&sender(1)).unwrap(), 7_500);
+        let newest_first: Vec<TxPos> = (1..=5)
+            .rev()
+            .flat_map(|h| (0..1_500).rev().map(move |i| pos(h, i)))
+            .collect();
+        let to = Address([9; 20]);
+        assert_eq!(index.positions(&to, 0, 10_000).unwrap(), newest_first);
+        for (skip, limit) in [
+            (0, 20),
+            (1_490, 20),
+            (1_000, 2_700),
+            (7_490, 20),
+            (7_500, 5),
+        ] {
+            let end = (skip + limit).min(7_500);
+            assert_eq!(
+                index.positions(&to, skip as u64, limit as u64).unwrap(),
+                newest_first[skip..end],
+                "skip {skip}, limit {limit}"
+            );
+        }
+        for s in blocks.iter().flatten() {
+            let found = index.tx_pos(&s.outcome.tx_id).unwrap();
+            assert_eq!(found, Some(pos(s.height, s.index)));
+        }
+        // Ids just beside stored ones are absent, at any block's edge.
+        for s in blocks.iter().flatten().step_by(97) {
+            let mut near = s.outcome.tx_id.0;
+            near[31] ^= 1;
+            assert_eq!(index.tx_pos(&Hash(near)).unwrap(), None);
+        }
+        assert_eq!(index.tx_pos(&Hash([0; 32])).unwrap(), None);
+        assert_eq!(index.tx_pos(&Hash([0xff; 32])).unwrap(), None);
+        assert_eq!(index.count(&Address([0; 20])).unwrap(), 0);
+        assert_eq!(index.positions(&Address([0xff; 20]), 0, 5).unwrap(), []);
     }
 
     #[test]

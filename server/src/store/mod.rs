@@ -10,6 +10,7 @@
 mod bodies;
 mod index;
 mod records;
+mod runs;
 
 use std::path::Path;
 
@@ -126,20 +127,6 @@ pub struct TxPos {
     pub shard: ShardId,
     /// Index in the shard block.
     pub index: u32,
-}
-
-impl TxPos {
-    fn key(self) -> (u64, u16, u32) {
-        (self.height, self.shard, self.index)
-    }
-
-    fn from_key((height, shard, index): (u64, u16, u32)) -> Self {
-        TxPos {
-            height,
-            shard,
-            index,
-        }
-    }
 }
 
 /// `txs u32 | threads u32 | incarnations u64 | validations u64 | mode u8 | exec_us u64`.
