@@ -15,7 +15,9 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use super::{bench_key, median, thread_counts};
-use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput};
+use crate::chain::exec::{
+    ExecStats, Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput,
+};
 use crate::chain::state::ShardState;
 use crate::chain::ParallelExecutor;
 use joule_light_client::api::ExecMode;
@@ -120,6 +122,24 @@ fn input(w: &Workload) -> ShardBlockInput<'_> {
     }
 }
 
+/// The sequential executor on a thread of its own, pinned like the parallel executors'
+/// workers. On the benchmark's main thread, which the scheduler moves between cores (each run
+/// starts after a sleep), it ran 10–35 % slower than the very same code run by the parallel
+/// executor at one thread, pinned, whenever two-thread pools were also running; that
+/// flattered every speedup.
+struct SequentialOnPool(ParallelExecutor);
+
+impl Executor for SequentialOnPool {
+    fn execute(
+        &self,
+        state: &ShardState,
+        input: ShardBlockInput<'_>,
+    ) -> (ShardBlockOutput, ExecStats) {
+        self.0
+            .run_on_pool(|| SequentialExecutor.execute(state, input))
+    }
+}
+
 struct Contender {
     name: &'static str,
     threads: usize,
@@ -136,7 +156,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
     let mut contenders = vec![Contender {
         name: "sequential",
         threads: 1,
-        exec: Box::new(SequentialExecutor),
+        exec: Box::new(SequentialOnPool(ParallelExecutor::pinned(1))),
         times: Vec::new(),
         aborts: Vec::new(),
         mode: ExecMode::InOrder,
