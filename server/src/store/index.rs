@@ -807,6 +807,30 @@ mod tests {
     }
 
     #[test]
+    fn an_index_of_another_layout_is_rebuilt_from_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks: Vec<Vec<StoredTx>> = (1..=2).map(|h| block(h, 5)).collect();
+        let chain = chain_with(&dir.path().join("chain.redb"), &blocks);
+        let path = dir.path().join("index.redb");
+        {
+            // What the previous layout (one B-tree per kind) left: it claims both blocks.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            {
+                let mut meta = tx.open_table(META).unwrap();
+                meta.insert(LAYOUT, 1).unwrap();
+                meta.insert(INDEXED, 2).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let index = Indexer::open(&path, &chain, 2).unwrap();
+        assert_eq!(index.indexed_height().unwrap(), 2);
+        assert_eq!(index.count(&sender(1)).unwrap(), 10);
+        let last = &blocks[1][4];
+        assert_eq!(index.tx_pos(&last.outcome.tx_id).unwrap(), Some(pos(2, 4)));
+    }
+
+    #[test]
     fn an_index_ahead_of_the_chain_is_rebuilt() {
         let dir = tempfile::tempdir().unwrap();
         let blocks: Vec<Vec<StoredTx>> = (1..=2).map(|h| block(h, 5)).collect();
