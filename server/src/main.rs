@@ -94,6 +94,10 @@ enum BenchCommand {
         /// Threads (default: the machine's cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Funded accounts at genesis (default: one per transaction of a block, the senders);
+        /// recipients are drawn from all of them.
+        #[arg(long)]
+        accounts: Option<usize>,
         /// Write the row as JSON here too.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -207,6 +211,7 @@ async fn main() -> anyhow::Result<()> {
                     txs,
                     blocks,
                     threads,
+                    accounts,
                     json,
                 },
         } => {
@@ -216,8 +221,12 @@ async fn main() -> anyhow::Result<()> {
                 txs,
                 blocks,
                 threads: threads.unwrap_or(cores),
+                accounts: accounts.unwrap_or(txs),
             };
-            println!("e2e: {txs}-transfer blocks, median of {blocks}, {cores} cores");
+            println!(
+                "e2e: {txs}-transfer blocks, {} funded accounts, median of {blocks}, {cores} cores",
+                opts.accounts.max(txs)
+            );
             let row = tokio::task::spawn_blocking(move || e2e::run_e2e(&opts))
                 .await?
                 .map_err(anyhow::Error::msg)?;

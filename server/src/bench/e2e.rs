@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use joule_light_client::{Address, Payload, SecretKey, SignedTransaction, Transaction};
+use joule_light_client::{Address, Domain, Payload, SecretKey, SignedTransaction, Transaction};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -27,6 +27,10 @@ pub struct E2eBenchOptions {
     pub blocks: usize,
     /// Threads of the node's pool.
     pub threads: usize,
+    /// Funded accounts at genesis (at least `txs`: the senders); transfers go to accounts
+    /// drawn from all of them, so a large number spreads each block's writes over a large
+    /// state, as on a busy chain.
+    pub accounts: usize,
 }
 
 /// The result.
@@ -84,9 +88,16 @@ pub fn run_e2e(opts: &E2eBenchOptions) -> Result<E2eRow, String> {
 fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, String> {
     let n = opts.txs.max(1);
     let keys: Vec<SecretKey> = (0..n as u32).map(bench_key).collect();
+    // Senders, then accounts that only receive (no key needed: any address can be paid).
     let addrs: Vec<Address> = keys
         .iter()
         .map(|k| Address::from_public_key(&k.public_key()))
+        .chain((n..opts.accounts.max(n)).map(|i| {
+            let h = Domain::Address.hash(&(i as u64).to_le_bytes());
+            let mut a = [0u8; 20];
+            a.copy_from_slice(&h.0[..20]);
+            Address(a)
+        }))
         .collect();
     let mut genesis = devnet::genesis(&devnet::DevnetOptions {
         shard_count: 1,
@@ -115,7 +126,7 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
     let mut blocks: Vec<Vec<SignedTransaction>> = (0..2 * count as u64)
         .map(|nonce| {
             keys.iter()
-                .map(|k| transfer(k, nonce, addrs[rng.gen_range(0..n)]))
+                .map(|k| transfer(k, nonce, addrs[rng.gen_range(0..addrs.len())]))
                 .collect()
         })
         .collect();
@@ -235,6 +246,8 @@ mod tests {
             txs: 100,
             blocks: 2,
             threads: 2,
+            // Recipients mostly among accounts that only receive.
+            accounts: 1_000,
         })
         .unwrap();
         assert_eq!(row.txs_per_block, 100);
