@@ -27,7 +27,7 @@ use super::runs::{self, Kind};
 use super::{decode, Result, StoreError, StoredTx, TxPos, TX_BODIES};
 
 /// Index height, layout and the next run's id.
-pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 const INDEXED: &str = "indexed_height";
 const LAYOUT: &str = "index_layout";
@@ -273,7 +273,7 @@ impl Indexer {
             return Ok(Some(pos));
         }
         let tx = self.shared.db.begin_read()?;
-        for run in runs::newest_first(&tx)? {
+        for run in runs::newest_first(&tx, &runs::INDEX)? {
             if let Some(record) = runs::find(&tx, run, Kind::Ids, &id.0)? {
                 return pos_from(&record[32..]).map(Some).ok_or_else(corrupt);
             }
@@ -287,7 +287,7 @@ impl Indexer {
         let tx = self.shared.db.begin_read()?;
         let indexed = tx.open_table(META)?.get(INDEXED)?.map_or(0, |g| g.value());
         let mut stored = 0u64;
-        for run in runs::newest_first(&tx)? {
+        for run in runs::newest_first(&tx, &runs::INDEX)? {
             if let Some(record) = runs::find(&tx, run, Kind::Counts, &address.0)? {
                 let n: [u8; 8] = record[20..].try_into().map_err(|_| corrupt())?;
                 stored = stored.saturating_add(u64::from_be_bytes(n));
@@ -316,7 +316,7 @@ impl Indexer {
             .map(|k| history_pos(k).ok_or_else(corrupt));
         // Runs hold consecutive heights: the newest run first, each newest row first, is the
         // history newest first.
-        let stored = runs::newest_first(&tx)?
+        let stored = runs::newest_first(&tx, &runs::INDEX)?
             .into_iter()
             .map(|run| runs::with_prefix_descending(&tx, run, Kind::History, &address.0))
             .collect::<Result<Vec<_>>>()?
@@ -349,7 +349,7 @@ impl Indexer {
     fn levels_and_tables(&self) -> (Vec<u8>, usize) {
         let tx = self.shared.db.begin_read().unwrap();
         (
-            runs::levels(&tx).unwrap(),
+            runs::levels(&tx, &runs::INDEX).unwrap(),
             tx.list_tables().unwrap().count(),
         )
     }
@@ -376,14 +376,13 @@ impl Drop for Indexer {
 fn open_db(path: &Path) -> Result<Database> {
     let db = Database::create(path)?;
     let tx = db.begin_write()?;
-    runs::create(&tx)?;
+    runs::create(&tx, &runs::INDEX)?;
     let layout = {
         let mut meta = tx.open_table(META)?;
         let layout = meta.get(LAYOUT)?.map(|g| g.value());
         if layout.is_none() && meta.get(INDEXED)?.is_none() {
             meta.insert(LAYOUT, INDEX_LAYOUT)?;
             meta.insert(INDEXED, 0)?;
-            meta.insert(runs::NEXT_RUN, 0)?;
             Some(INDEX_LAYOUT)
         } else {
             layout
@@ -476,8 +475,10 @@ fn write(db: &Database, blocks: &[Arc<BlockIndex>], durable: bool) -> Result<()>
     if !ids.is_empty() {
         runs::add(
             &tx,
+            &runs::INDEX,
             ids.len() as u64,
-            [
+            0,
+            &mut [
                 (Kind::Ids, &mut ids.iter().map(|r| r.as_slice())),
                 (Kind::History, &mut history.iter().map(|r| r.as_slice())),
                 (Kind::Counts, &mut counts.iter().map(|r| r.as_slice())),

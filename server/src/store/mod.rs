@@ -23,6 +23,8 @@ use rayon::prelude::*;
 use redb::{Database, ReadableTable, TableDefinition};
 use thiserror::Error;
 
+use runs::Kind;
+
 pub use records::{AppliedAt, OutcomeList, ReceiptList, StoredBlock, StoredTx};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -34,7 +36,6 @@ const TX_BODIES: TableDefinition<(u64, u16, u32), &[u8]> = TableDefinition::new(
 const RECEIPTS_OUT: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_out");
 const RECEIPTS_IN: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_in");
 const RECEIPT_APPLIED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipt_applied");
-const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
 const DROPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dropped");
 const VALIDATOR_SETS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("validator_sets");
 const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
@@ -44,9 +45,32 @@ const HEAD: &str = "head_height";
 const LAYOUT: &str = "store_layout";
 
 /// The table layout this build reads and writes. Layout 1 (before transactions were stored by
-/// position) has no `store_layout` entry; layout 2 kept the indexes in the chain database.
-pub const STORE_LAYOUT: u64 = 3;
+/// position) has no `store_layout` entry; layout 2 kept the indexes in the chain database;
+/// layout 3 kept accounts in one table, rewritten at random keys by every block.
+pub const STORE_LAYOUT: u64 = 4;
 const TOTAL_TXS: &str = "total_txs";
+
+/// An account as a run record: address ‖ balance ‖ nonce, big-endian.
+const ACCOUNT_RECORD: usize = 36;
+
+fn account_record(address: &Address, account: &Account) -> [u8; ACCOUNT_RECORD] {
+    let mut r = [0u8; ACCOUNT_RECORD];
+    r[..20].copy_from_slice(&address.0);
+    r[20..28].copy_from_slice(&account.balance.to_be_bytes());
+    r[28..].copy_from_slice(&account.nonce.to_be_bytes());
+    r
+}
+
+fn account_from(record: &[u8]) -> Option<(Address, Account)> {
+    let r: &[u8; ACCOUNT_RECORD] = record.try_into().ok()?;
+    Some((
+        Address(r[..20].try_into().ok()?),
+        Account {
+            balance: u64::from_be_bytes(r[20..28].try_into().ok()?),
+            nonce: u64::from_be_bytes(r[28..].try_into().ok()?),
+        },
+    ))
+}
 const BURNED: &str = "burned_fees";
 
 /// A storage failure.
@@ -240,7 +264,7 @@ impl Store {
         tx.open_table(RECEIPTS_OUT)?;
         tx.open_table(RECEIPTS_IN)?;
         tx.open_table(RECEIPT_APPLIED)?;
-        tx.open_table(ACCOUNTS)?;
+        runs::create(&tx, &runs::ACCOUNTS)?;
         tx.open_table(DROPPED)?;
         tx.open_table(VALIDATOR_SETS)?;
         tx.open_table(MEMPOOL)?;
@@ -306,10 +330,20 @@ impl Store {
     ) -> Result<()> {
         let tx = self.db.begin_write()?;
         {
-            let mut t = tx.open_table(ACCOUNTS)?;
-            for (a, acc) in accounts {
-                t.insert(a.0.as_slice(), acc.encode().as_slice())?;
-            }
+            let mut records: Vec<[u8; ACCOUNT_RECORD]> = accounts
+                .iter()
+                .map(|(a, acc)| account_record(a, acc))
+                .collect();
+            records.sort_unstable();
+            records.dedup_by(|a, b| a[..20] == b[..20]);
+            let n = records.len() as u64;
+            runs::add(
+                &tx,
+                &runs::ACCOUNTS,
+                n,
+                runs::level_for(n),
+                &mut [(Kind::Accounts, &mut records.iter().map(|r| r.as_slice()))],
+            )?;
             tx.open_table(VALIDATOR_SETS)?.insert(
                 validators.hash().0.as_slice(),
                 validators.encode().as_slice(),
@@ -338,7 +372,6 @@ impl Store {
             let mut out_t = tx.open_table(RECEIPTS_OUT)?;
             let mut in_t = tx.open_table(RECEIPTS_IN)?;
             let mut applied = tx.open_table(RECEIPT_APPLIED)?;
-            let mut accounts = tx.open_table(ACCOUNTS)?;
             let mut metrics = tx.open_table(EXEC_METRICS)?;
             let mut dropped = tx.open_table(DROPPED)?;
             // Bodies are encoded in parallel, in chunks, and appended in position order.
@@ -401,12 +434,23 @@ impl Store {
                 }
                 metrics.insert((height, shard), encode_metrics(&sc.metrics).as_slice())?;
             }
-            // Each shard's writes are sorted; shards interleave in address order.
-            let mut writes: Vec<&(Address, Account)> =
-                c.shards.iter().flat_map(|sc| &sc.writes).collect();
-            writes.par_sort_unstable_by_key(|(a, _)| *a);
-            for (a, acc) in writes {
-                accounts.insert(a.0.as_slice(), acc.encode().as_slice())?;
+            // Each shard's writes are sorted; shards interleave in address order. One run per
+            // block: written in order into fresh tables, whatever the number of accounts.
+            let mut writes: Vec<[u8; ACCOUNT_RECORD]> = c
+                .shards
+                .iter()
+                .flat_map(|sc| &sc.writes)
+                .map(|(a, acc)| account_record(a, acc))
+                .collect();
+            writes.par_sort_unstable();
+            if !writes.is_empty() {
+                runs::add(
+                    &tx,
+                    &runs::ACCOUNTS,
+                    writes.len() as u64,
+                    0,
+                    &mut [(Kind::Accounts, &mut writes.iter().map(|r| r.as_slice()))],
+                )?;
             }
             for (stx, reason) in &c.dropped {
                 dropped.insert(
@@ -569,19 +613,17 @@ impl Store {
             .transpose()
     }
 
-    /// Every account.
+    /// Every account, sorted by address.
     pub fn accounts(&self) -> Result<Vec<(Address, Account)>> {
         let tx = self.db.begin_read()?;
-        let t = tx.open_table(ACCOUNTS)?;
         let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let addr: [u8; 20] = k.value().try_into().map_err(|_| StoreError::Corrupt {
-                table: "accounts",
+        runs::merged(&tx, &runs::ACCOUNTS, Kind::Accounts, |r| {
+            out.push(account_from(r).ok_or(StoreError::Corrupt {
+                table: "account_state",
                 source: CodecError::UnexpectedEnd,
-            })?;
-            out.push((Address(addr), decode("accounts", v.value())?));
-        }
+            })?);
+            Ok(())
+        })?;
         Ok(out)
     }
 
