@@ -335,6 +335,8 @@ impl Store {
                 .map(|(a, acc)| account_record(a, acc))
                 .collect();
             records.sort_unstable();
+            // A run's keys are unique. Genesis validation refuses an address listed twice, so
+            // this only guards the run's shape.
             records.dedup_by(|a, b| a[..20] == b[..20]);
             let n = records.len() as u64;
             runs::add(
