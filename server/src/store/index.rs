@@ -492,7 +492,7 @@ fn write(db: &Database, blocks: &[Arc<BlockIndex>], durable: bool) -> Result<()>
 
 fn corrupt() -> StoreError {
     StoreError::Corrupt {
-        table: "account_history",
+        table: "explorer index",
         source: CodecError::UnexpectedEnd,
     }
 }
