@@ -259,29 +259,34 @@ fn merge_tables(
     merge_sorted(streams, kind, emit)
 }
 
+/// A row of a run's table.
+type BlockRow<'a> = std::result::Result<
+    (
+        redb::AccessGuard<'a, &'static [u8]>,
+        redb::AccessGuard<'a, &'static [u8]>,
+    ),
+    redb::StorageError,
+>;
+
+/// The records of one block, in key order or (`descending`) in reverse.
+fn block_records(row: BlockRow<'_>, kind: Kind, descending: bool) -> Vec<Result<Record>> {
+    let block = match row {
+        Ok((_, block)) => block,
+        Err(e) => return vec![Err(e.into())],
+    };
+    match records(block.value(), kind) {
+        Ok(rs) if descending => rs.rev().map(|r| Ok(Record::from_slice(r))).collect(),
+        Ok(rs) => rs.map(|r| Ok(Record::from_slice(r))).collect(),
+        Err(e) => vec![Err(e)],
+    }
+}
+
 /// The records of a run's blocks, in order.
 fn stream<'a>(
-    blocks: impl Iterator<
-            Item = std::result::Result<
-                (
-                    redb::AccessGuard<'a, &'static [u8]>,
-                    redb::AccessGuard<'a, &'static [u8]>,
-                ),
-                redb::StorageError,
-            >,
-        > + 'a,
+    blocks: impl Iterator<Item = BlockRow<'a>> + 'a,
     kind: Kind,
 ) -> impl Iterator<Item = Result<Record>> + 'a {
-    blocks.flat_map(move |row| -> Vec<Result<Record>> {
-        let block = match row {
-            Ok((_, block)) => block,
-            Err(e) => return vec![Err(e.into())],
-        };
-        match records(block.value(), kind) {
-            Ok(rs) => rs.map(|r| Ok(Record::from_slice(r))).collect(),
-            Err(e) => vec![Err(e)],
-        }
-    })
+    blocks.flat_map(move |row| block_records(row, kind, false))
 }
 
 /// The record of `key` in run `run`, if it has one.
@@ -334,16 +339,7 @@ pub(super) fn with_prefix_descending(
     let blocks = table.range::<&[u8]>(..=high.as_slice())?.rev();
     let prefix = prefix.to_vec();
     let rows = blocks
-        .flat_map(move |row| -> Vec<Result<Record>> {
-            let block = match row {
-                Ok((_, block)) => block,
-                Err(e) => return vec![Err(e.into())],
-            };
-            match records(block.value(), kind) {
-                Ok(rs) => rs.rev().map(|r| Ok(Record::from_slice(r))).collect(),
-                Err(e) => vec![Err(e)],
-            }
-        })
+        .flat_map(move |row| block_records(row, kind, true))
         .skip_while(move |r| matches!(r, Ok(r) if r[..high.len()] > high[..]))
         .take_while(move |r| r.as_ref().map_or(true, |r| r.starts_with(&prefix)));
     Ok(rows)
