@@ -3,17 +3,18 @@
 //! any runs, and no multi-version memory or validation is needed.
 //!
 //! 1. **Key table**, in parallel: keys are split into one partition per thread by address
-//!    range. Each partition gives its keys dense slots, loads their pre-block values once, and
-//!    records, for every declared key of every transaction, the slot and the previous
-//!    transaction that declared the same key (its dependency).
+//!    range. Each partition sorts its keys' mentions by key, gives its keys dense slots in
+//!    address order, loads their pre-block values once, and records, for every declared key of
+//!    every transaction, the slot and the previous transaction that declared the same key (its
+//!    dependency).
 //! 2. **Execution**: threads claim short runs of consecutive transactions in block order. A
 //!    transaction waits until each of its dependencies is done, then runs against its slots
 //!    directly: no transaction before it touching those keys is unfinished, none after it has
 //!    started on them, so what it reads is exactly what in-order execution would read.
 //!    Claiming in block order means the lowest unfinished transaction never waits, so the block
 //!    always progresses.
-//! 3. **Result**: outputs in block order; every slot written, with its final value, sorted by
-//!    address (each partition sorts its own range).
+//! 3. **Result**: outputs in block order; every slot written, with its final value, in
+//!    address order (the slots' own order, partition after partition).
 //!
 //! Declared keys are hints in the [`Vm`] contract. A transaction that touches a key it did not
 //! declare abandons the whole run ([`Undeclared`]) before anything leaves this module, and the
@@ -22,7 +23,6 @@
 //! Slots hold an [`Account`] as two atomics: the dependency waits (release/acquire on `done`)
 //! order every access to a slot, so relaxed loads and stores suffice, and no `unsafe` is needed.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use joule_light_client::{Account, Address};
@@ -171,43 +171,35 @@ fn build_table<V: Vm>(
     window: usize,
 ) -> Table {
     let KeyIndex { start, links } = keys;
-    let total = links.len();
     let (partitions, near): (Vec<Partition>, Vec<usize>) = (0..parts)
         .into_par_iter()
         .map(|me| {
-            let expect = total / parts + total / (4 * parts) + 16;
-            let mut index: HashMap<Address, u32, ahash::RandomState> =
-                HashMap::with_capacity_and_hasher(expect, ahash::RandomState::new());
-            let mut addresses = Vec::with_capacity(expect);
-            let mut slots = Vec::with_capacity(expect);
-            let mut last: Vec<u32> = Vec::with_capacity(expect);
+            let mentions = sorted_mentions(prepared, V::declared_keys, &start, parts, me);
+            let mut addresses: Vec<Address> = Vec::with_capacity(mentions.len());
+            let mut slots = Vec::with_capacity(mentions.len());
             let mut near = 0;
-            for (i, p) in prepared.iter().enumerate() {
-                for (j, k) in V::declared_keys(p).iter().enumerate() {
-                    if partition_of(k, parts) != me {
-                        continue;
-                    }
-                    let g = start[i] + j;
-                    let s = *index.entry(*k).or_insert_with(|| {
-                        addresses.push(*k);
-                        slots.push(Slot::new(base.get(k)));
-                        last.push(NONE);
-                        (slots.len() - 1) as u32
-                    });
-                    let prev = last[s as usize];
-                    // A key declared twice by one transaction: its first mention holds the
-                    // dependency; a transaction never waits on itself.
-                    let dep = if prev == i as u32 {
-                        NONE
-                    } else {
-                        last[s as usize] = i as u32;
-                        if prev != NONE && i - prev as usize <= window {
-                            near += 1;
-                        }
-                        prev
-                    };
-                    links[g].store(link(dep, me, s), Ordering::Relaxed);
+            // The last transaction that declared the current key.
+            let mut last = NONE;
+            for m in &mentions {
+                if addresses.last() != Some(&m.key) {
+                    addresses.push(m.key);
+                    slots.push(Slot::new(base.get(&m.key)));
+                    last = NONE;
                 }
+                // A key declared twice by one transaction: its first mention holds the
+                // dependency; a transaction never waits on itself.
+                let dep = if last == m.txn {
+                    NONE
+                } else {
+                    let prev = last;
+                    last = m.txn;
+                    if prev != NONE && (m.txn - prev) as usize <= window {
+                        near += 1;
+                    }
+                    prev
+                };
+                let slot = (slots.len() - 1) as u32;
+                links[m.g as usize].store(link(dep, me, slot), Ordering::Relaxed);
             }
             (Partition { addresses, slots }, near)
         })
@@ -218,6 +210,96 @@ fn build_table<V: Vm>(
         links,
         partitions,
     }
+}
+
+/// One declared key while a partition is built: the key, its place in the flat tables, and
+/// the transaction that declared it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mention {
+    key: Address,
+    g: u32,
+    txn: u32,
+}
+
+/// Partition `me`'s declared keys, sorted by key and, for one key, in block order: then each
+/// key's mentions are adjacent, its slot is the next one, and each mention's dependency is the
+/// one before it. Sorting replaces a hash map from key to slot (two lookups per mention, at
+/// random) and leaves the slots in address order, so the block's writes need no sort.
+///
+/// A counting sort on the keys' leading bits, into about as many buckets as mentions, then a
+/// stable sort inside each bucket: addresses are hashes, so buckets hold one or two keys; keys
+/// ground into one bucket only make that bucket's sort longer, never the order different.
+fn sorted_mentions<P>(
+    prepared: &[P],
+    declared_keys: impl Fn(&P) -> &[Address],
+    start: &[usize],
+    parts: usize,
+    me: usize,
+) -> Vec<Mention> {
+    // Keys spread evenly over the partitions; a quarter more room covers the usual imbalance
+    // without a regrowth.
+    let total = start.last().copied().unwrap_or(0);
+    let mut mentions = Vec::with_capacity(total / parts + total / (4 * parts) + 16);
+    for (i, p) in prepared.iter().enumerate() {
+        for (j, k) in declared_keys(p).iter().enumerate() {
+            if partition_of(k, parts) == me {
+                mentions.push(Mention {
+                    key: *k,
+                    g: (start[i] + j) as u32,
+                    txn: i as u32,
+                });
+            }
+        }
+    }
+    // The partition's range of the keys' leading 32 bits, [lo, hi): partition_of on the
+    // leading 16 bits, inverted.
+    let (lo, hi) = partition_range(parts, me);
+    let buckets = mentions.len().next_power_of_two();
+    // bucket = (lead - lo) · buckets / (hi - lo), rounded down, as a multiply and a shift:
+    // monotone in the key (a smaller key never lands in a later bucket), and below `buckets`
+    // since lead < hi. Buckets are at most 2^24 (the slots' limit), so nothing overflows.
+    let scale = ((buckets as u64) << 32) / (hi - lo);
+    let bucket = |k: &Address| {
+        let lead = u64::from(u32::from_be_bytes([k.0[0], k.0[1], k.0[2], k.0[3]]));
+        (((lead - lo) * scale) >> 32) as usize
+    };
+    let mut ends = vec![0u32; buckets + 1];
+    for m in &mentions {
+        ends[bucket(&m.key) + 1] += 1;
+    }
+    for b in 0..buckets {
+        ends[b + 1] += ends[b];
+    }
+    let bounds = ends.clone();
+    let mut sorted = vec![
+        Mention {
+            key: Address([0; 20]),
+            g: 0,
+            txn: 0
+        };
+        mentions.len()
+    ];
+    for m in &mentions {
+        let b = bucket(&m.key);
+        sorted[ends[b] as usize] = *m;
+        ends[b] += 1;
+    }
+    for w in bounds.windows(2) {
+        let run = &mut sorted[w[0] as usize..w[1] as usize];
+        if run.len() > 1 {
+            // Stable: one key's mentions stay in block order.
+            run.sort_by_key(|m| m.key);
+        }
+    }
+    sorted
+}
+
+/// The leading 32 bits of partition `me`'s keys, as a range `[lo, hi)` (inverting
+/// [`partition_of`], which looks at the leading 16).
+fn partition_range(parts: usize, me: usize) -> (u64, u64) {
+    // The smallest 16-bit prefix p with p · parts / 2^16 ≥ me.
+    let first = |me: usize| ((me << 16) as u64).div_ceil(parts as u64);
+    (first(me) << 16, first(me + 1) << 16)
 }
 
 /// A transaction's view: its declared keys, straight to their slots.
@@ -403,8 +485,8 @@ impl Plan {
         runs.sort_unstable_by_key(|(from, _)| *from);
         let outputs = runs.into_iter().map(|(_, run)| run).collect();
         let partitions = run.table.partitions;
-        // Each partition is a range of addresses: sorted one by one, in parallel, they
-        // concatenate into the block's sorted writes.
+        // Each partition is a range of addresses, its slots in address order: their written
+        // slots, collected in parallel, concatenate into the block's sorted writes.
         let (finished, sorted) = rayon::join(
             || finish(outputs),
             || {
@@ -412,15 +494,13 @@ impl Plan {
                     .into_par_iter()
                     .with_max_len(1)
                     .map(|p| {
-                        let mut w: Vec<(Address, Account)> = p
-                            .addresses
+                        // Slots are in address order (see sorted_mentions).
+                        p.addresses
                             .into_iter()
                             .zip(p.slots)
                             .filter(|(_, s)| s.written.load(Ordering::Relaxed))
                             .map(|(a, s)| (a, s.get()))
-                            .collect();
-                        w.sort_unstable_by_key(|(a, _)| *a);
-                        w
+                            .collect::<Vec<_>>()
                     })
                     .collect::<Vec<_>>()
             },
@@ -456,6 +536,74 @@ mod tests {
             assert!(of.windows(2).all(|w| w[0] <= w[1]), "{parts} parts");
             assert_eq!(of[0], 0);
             assert_eq!(*of.last().expect("addresses"), parts - 1, "{parts} parts");
+        }
+    }
+
+    #[test]
+    fn partition_range_holds_exactly_the_partitions_addresses() {
+        for parts in [1, 2, 3, 7, 16, 255] {
+            for prefix in 0..=u16::MAX {
+                let mut a = [0; 20];
+                a[..2].copy_from_slice(&prefix.to_be_bytes());
+                let me = partition_of(&Address(a), parts);
+                let lead = u64::from(prefix) << 16;
+                for p in 0..parts {
+                    let (lo, hi) = partition_range(parts, p);
+                    assert_eq!(
+                        lo <= lead && lead < hi,
+                        p == me,
+                        "{parts} parts, {prefix:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mentions_sort_by_key_then_block_order_even_when_keys_share_a_bucket() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let random = |rng: &mut rand::rngs::StdRng| Address(rng.gen());
+        // Keys spread over the address space, and keys ground to share their leading six
+        // bytes (one bucket whatever the block's size), each declared many times.
+        let mut pool: Vec<Address> = (0..40).map(|_| random(&mut rng)).collect();
+        for _ in 0..40 {
+            let mut a = random(&mut rng);
+            a.0[..6].copy_from_slice(&[0x81, 0x22, 0x33, 0x44, 0x55, 0x66]);
+            pool.push(a);
+        }
+        let txs: Vec<Vec<Address>> = (0..500)
+            .map(|_| {
+                let n = rng.gen_range(0..4);
+                (0..n).map(|_| pool[rng.gen_range(0..pool.len())]).collect()
+            })
+            .collect();
+        let mut start = vec![0];
+        for t in &txs {
+            start.push(start.last().unwrap() + t.len());
+        }
+        let start = &start;
+        for parts in [1, 2, 3, 16] {
+            let mut seen = 0;
+            for me in 0..parts {
+                let got = sorted_mentions(&txs, |t| t.as_slice(), start, parts, me);
+                let mut want: Vec<Mention> = txs
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, t)| {
+                        t.iter().enumerate().map(move |(j, k)| Mention {
+                            key: *k,
+                            g: (start[i] + j) as u32,
+                            txn: i as u32,
+                        })
+                    })
+                    .filter(|m| partition_of(&m.key, parts) == me)
+                    .collect();
+                want.sort_by_key(|m| m.key);
+                assert_eq!(got, want, "{parts} parts, partition {me}");
+                seen += got.len();
+            }
+            assert_eq!(seen, *start.last().unwrap(), "{parts} parts");
         }
     }
 }
