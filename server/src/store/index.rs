@@ -31,8 +31,9 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 const INDEXED: &str = "indexed_height";
 const LAYOUT: &str = "index_layout";
-/// The index's table layout; an index of another layout is rebuilt from the chain.
-const INDEX_LAYOUT: u64 = 2;
+/// The index's table layout; an index of another layout is rebuilt from the chain, but for
+/// layout 2 (runs numbered one after another), whose runs are renumbered in place.
+const INDEX_LAYOUT: u64 = 3;
 
 /// Transactions held in memory before a block's commit waits for the indexer: bounds memory
 /// when blocks come faster than they can be indexed (about 120 bytes each).
@@ -384,6 +385,11 @@ fn open_db(path: &Path) -> Result<Database> {
             meta.insert(LAYOUT, INDEX_LAYOUT)?;
             meta.insert(INDEXED, 0)?;
             Some(INDEX_LAYOUT)
+        } else if layout == Some(2) {
+            drop(meta);
+            runs::respace(&tx, &runs::INDEX)?;
+            tx.open_table(META)?.insert(LAYOUT, INDEX_LAYOUT)?;
+            Some(INDEX_LAYOUT)
         } else {
             layout
         }
@@ -712,8 +718,9 @@ mod tests {
             index.wait_idle();
         }
         // 21 = 1·16 + 1·4 + 1: one run of each level, oldest (largest) first; the merged
-        // runs' tables are gone (three per run, plus the run list and the metadata).
-        assert_eq!(index.levels_and_tables(), (vec![2, 1, 0], 3 * 3 + 2));
+        // runs' tables are gone (three per run, plus the run list, the metadata and the
+        // merges in progress).
+        assert_eq!(index.levels_and_tables(), (vec![2, 1, 0], 3 * 3 + 3));
         let check = |index: &Indexer| {
             assert_eq!(index.count(&sender(1)).unwrap(), 210);
             assert_eq!(index.count(&Address([9; 20])).unwrap(), 210);
@@ -807,6 +814,38 @@ mod tests {
         assert_eq!(index.positions(&sender(1), 0, 1).unwrap(), [pos(3, 99)]);
     }
 
+    /// `index` holds the two blocks of five transactions the layout tests write.
+    fn indexes_both_blocks(index: &Indexer, blocks: &[Vec<StoredTx>]) {
+        assert_eq!(index.indexed_height().unwrap(), 2);
+        assert_eq!(index.count(&sender(1)).unwrap(), 10);
+        let last = &blocks[1][4];
+        assert_eq!(index.tx_pos(&last.outcome.tx_id).unwrap(), Some(pos(2, 4)));
+    }
+
+    #[test]
+    fn an_index_of_layout_2_is_renumbered_in_place_not_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks: Vec<Vec<StoredTx>> = (1..=2).map(|h| block(h, 5)).collect();
+        // The chain holds nothing: an index rebuilt from it would be empty.
+        let chain = chain_with(&dir.path().join("chain.redb"), &[]);
+        let path = dir.path().join("index.redb");
+        {
+            let index = Indexer::open(&path, &chain, 0).unwrap();
+            for b in &blocks {
+                index.push(rows(b));
+                index.wait_idle();
+            }
+        }
+        {
+            // Layout 2 numbered runs 0, 1, …, as this build numbers its first (0 << 16).
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert(LAYOUT, 2).unwrap();
+            tx.commit().unwrap();
+        }
+        indexes_both_blocks(&Indexer::open(&path, &chain, 2).unwrap(), &blocks);
+    }
+
     #[test]
     fn an_index_of_another_layout_is_rebuilt_from_the_chain() {
         let dir = tempfile::tempdir().unwrap();
@@ -824,11 +863,7 @@ mod tests {
             }
             tx.commit().unwrap();
         }
-        let index = Indexer::open(&path, &chain, 2).unwrap();
-        assert_eq!(index.indexed_height().unwrap(), 2);
-        assert_eq!(index.count(&sender(1)).unwrap(), 10);
-        let last = &blocks[1][4];
-        assert_eq!(index.tx_pos(&last.outcome.tx_id).unwrap(), Some(pos(2, 4)));
+        indexes_both_blocks(&Indexer::open(&path, &chain, 2).unwrap(), &blocks);
     }
 
     #[test]

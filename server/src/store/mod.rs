@@ -46,8 +46,9 @@ const LAYOUT: &str = "store_layout";
 
 /// The table layout this build reads and writes. Layout 1 (before transactions were stored by
 /// position) has no `store_layout` entry; layout 2 kept the indexes in the chain database;
-/// layout 3 kept accounts in one table, rewritten at random keys by every block.
-pub const STORE_LAYOUT: u64 = 4;
+/// layout 3 kept accounts in one table, rewritten at random keys by every block; layout 4
+/// numbered account runs one after another (it is upgraded in place: see [`runs::respace`]).
+pub const STORE_LAYOUT: u64 = 5;
 const TOTAL_TXS: &str = "total_txs";
 
 /// An account as a run record: address ‖ balance ‖ nonce, big-endian.
@@ -277,6 +278,12 @@ impl Store {
                 Some(STORE_LAYOUT) => {}
                 None if !has_blocks => {
                     meta.insert(LAYOUT, STORE_LAYOUT)?;
+                }
+                Some(4) => {
+                    drop(meta);
+                    runs::respace(&tx, &runs::ACCOUNTS)?;
+                    tx.open_table(META)?.insert(LAYOUT, STORE_LAYOUT)?;
+                    tracing::info!("account runs renumbered (store layout 4 to 5)");
                 }
                 found => {
                     return Err(StoreError::Layout {
@@ -755,5 +762,46 @@ mod tests {
             .unwrap();
         let store = Store::open(&path).unwrap();
         assert_eq!(store.head_height().unwrap(), Some(0));
+    }
+
+    #[test]
+    fn a_layout_4_database_is_upgraded_in_place_and_keeps_its_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("joule.redb");
+        let accounts: Vec<(Address, Account)> = (1..=3u8)
+            .map(|i| {
+                (
+                    Address([i; 20]),
+                    Account {
+                        balance: u64::from(i) * 100,
+                        nonce: 0,
+                    },
+                )
+            })
+            .collect();
+        let validators = crate::devnet::genesis(&crate::devnet::DevnetOptions {
+            shard_count: 1,
+            block_interval_ms: 1000,
+            genesis_time_ms: 0,
+        })
+        .validators;
+        {
+            let store = Store::open(&path).unwrap();
+            store.init_genesis(&accounts, &validators).unwrap();
+            // Layout 4 numbered runs 0, 1, 2, …: the genesis run is 0 either way, the next
+            // count 1. Only the layout entry tells them apart.
+            let tx = store.db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert(LAYOUT, 4).unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.accounts().unwrap(), accounts);
+        let tx = store.db.begin_read().unwrap();
+        let layout = tx.open_table(META).unwrap().get(LAYOUT).unwrap().unwrap();
+        assert_eq!(layout.value(), STORE_LAYOUT);
+        assert_eq!(
+            runs::newest_first(&tx, &runs::ACCOUNTS).unwrap(),
+            [1 << runs::ID_SHIFT]
+        );
     }
 }

@@ -10,11 +10,21 @@
 //! database row per block: random-key rows inserted one by one into one B-tree dirty pages all
 //! over it, so each write rewrote a share of the whole table and slowed as it grew.
 //!
-//! When the newest [`FAN_IN`] runs share a level they are merged into one run of the next
+//! When [`FAN_IN`] consecutive runs share a level they are merged into one run of the next
 //! level: a record is rewritten once per level (about log(records) times), and a read looks
-//! at no more than `FAN_IN - 1` runs per level. Run ids only grow, and a merge takes the
-//! newest runs, so runs always cover consecutive writes, the newest with the largest id; where
-//! runs hold the same key, a merge keeps what the kind says ([`Kind::combine`]).
+//! at about `FAN_IN - 1` runs per level. Where runs hold the same key, a merge keeps what the
+//! kind says ([`Kind::combine`]), so runs are ordered, oldest first, by id: a written run
+//! takes the next count shifted left by [`ID_SHIFT`] bits, a merged run its newest source's id
+//! plus one, which sorts where its sources did, before every run written since.
+//!
+//! **Merges are incremental.** A write adds its run, then advances the merge in progress by a
+//! budget proportional to what it wrote ([`MERGE_PER_RECORD`]), and starts the next when one
+//! is due. A merge in progress is a cursor (the kind being merged and the last key written,
+//! in the `run_merges` table) and the merged run's tables written so far, invisible until the
+//! merge completes; until then its sources stay listed and readers read them. So no write
+//! waits for a merge of the whole store (at 1,000,000 accounts one took half a second inside a
+//! block's commit), and merges need no size limit: storage stays a small multiple of what the
+//! runs hold, however large the store grows.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -28,38 +38,52 @@ use super::{Result, StoreError};
 pub(super) struct Family {
     /// Its runs: id → (level, size).
     runs: TableDefinition<'static, u64, (u8, u64)>,
-    /// Where the next run's id is kept, in the database's `meta` table.
+    /// Where the next written run's count is kept, in the database's `meta` table.
     next: &'static str,
     /// What each run holds.
     kinds: &'static [Kind],
-    /// Runs are not merged when together they are larger than this (in the family's unit of
-    /// size): a merge holds the database's writer for as long as it takes, so beyond it runs
-    /// accumulate instead.
-    max_merged: u64,
+    /// Records a write may merge per record it writes, and however little it writes.
+    merge_per_record: u64,
+    merge_min: u64,
 }
 
-/// The explorer's index: size in transactions. A merge takes about a microsecond per
-/// transaction on the 2-core machine, so the largest take about 4 s while committed blocks
-/// queue in memory.
+/// The explorer's index: size in transactions.
 pub(super) const INDEX: Family = Family {
     runs: TableDefinition::new("runs"),
     next: "next_run",
     kinds: &[Kind::Ids, Kind::History, Kind::Counts],
-    max_merged: 1 << 22,
+    merge_per_record: MERGE_PER_RECORD,
+    merge_min: MERGE_MIN,
 };
 
-/// The chain's accounts: size in records. Merges happen inside a block's commit and delay it
-/// (`joule bench e2e --accounts 1000000`: 534 ms for the merge that took in the genesis run,
-/// 1.95 million records read). Where runs hold one account the newest wins, so a merged run
-/// holds no more records than there are accounts: up to about 2^22 accounts (four runs of
-/// them read, about 4 s here) every run keeps merging, and storage stays a small multiple of
-/// the state; beyond, the largest runs accumulate.
+/// The chain's accounts: size in records. Where runs hold one account the newest wins, so a
+/// merged run holds no more records than there are accounts.
 pub(super) const ACCOUNTS: Family = Family {
     runs: TableDefinition::new("account_runs"),
     next: "next_account_run",
     kinds: &[Kind::Accounts],
-    max_merged: 1 << 24,
+    merge_per_record: MERGE_PER_RECORD,
+    merge_min: MERGE_MIN,
 };
+
+/// A written run's id is its count shifted left this far; the ids between are for merged runs
+/// (one per level above a written run, so far fewer than 2^16).
+pub(super) const ID_SHIFT: u32 = 16;
+
+/// Records a write may merge per record it writes, times the merges due (so a backlog is
+/// worked off faster than it grows). Each record is rewritten once per level it passes, but
+/// merged accounts count once, so fewer times than there are levels: `joule bench e2e
+/// --accounts 1000000` merged about 2.3 records per record written. A step of a merge costs
+/// about a microsecond per record on the 2-core machine while blocks are being verified beside
+/// it: a 10,000-transfer block writes 20,000 accounts, so its commit merges at most about
+/// 90,000 records when one merge is due.
+pub(super) const MERGE_PER_RECORD: u64 = 3;
+
+/// Records a write may merge however little it writes.
+pub(super) const MERGE_MIN: u64 = 1 << 15;
+
+/// The merge in progress of each family, by the family's run list name.
+const MERGES: TableDefinition<&str, &[u8]> = TableDefinition::new("run_merges");
 
 /// The `meta` table of either database (the next run ids are kept there).
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -197,6 +221,7 @@ fn all_runs(table: &impl ReadableTable<u64, (u8, u64)>) -> Result<Vec<RunInfo>> 
 /// Creates the family's run list (no runs yet).
 pub(super) fn create(tx: &WriteTransaction, family: &Family) -> Result<()> {
     tx.open_table(family.runs)?;
+    tx.open_table(MERGES)?;
     Ok(())
 }
 
@@ -234,7 +259,7 @@ pub(super) fn merged(
     tx: &ReadTransaction,
     family: &Family,
     kind: Kind,
-    emit: impl FnMut(&[u8]) -> Result<()>,
+    mut emit: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
     let runs = all_runs(&tx.open_table(family.runs)?)?;
     let names: Vec<TableName> = runs.iter().map(|r| TableName::of(r.id, kind)).collect();
@@ -242,21 +267,11 @@ pub(super) fn merged(
         .iter()
         .map(|n| tx.open_table(n.def()))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    merge_tables(&tables, kind, emit)
-}
-
-/// Every `kind` record of `tables` (runs, oldest first) in key order, records of one key
-/// combined.
-fn merge_tables(
-    tables: &[impl ReadableTable<&'static [u8], &'static [u8]>],
-    kind: Kind,
-    emit: impl FnMut(&[u8]) -> Result<()>,
-) -> Result<()> {
     let streams = tables
         .iter()
         .map(|t| Ok(stream(t.range::<&[u8]>(..)?, kind)))
         .collect::<Result<Vec<_>>>()?;
-    merge_sorted(streams, kind, emit)
+    merge_sorted(streams, kind, |r| emit(r).map(|()| true)).map(|_| ())
 }
 
 /// A row of a run's table.
@@ -390,8 +405,8 @@ impl<'t> BlockWriter<'t> {
 }
 
 /// Adds a run of `size` (the family's unit) at `level` ([`level_for`]) with these records
-/// (each kind's sorted by key, keys unique, one entry per kind of the family), then merges
-/// runs while the newest [`FAN_IN`] share a level.
+/// (each kind's sorted by key, keys unique, one entry per kind of the family), then advances
+/// the family's merges by a budget proportional to the records written.
 pub(super) fn add(
     tx: &WriteTransaction,
     family: &Family,
@@ -404,81 +419,306 @@ pub(super) fn add(
         .map(|(k, _)| *k)
         .eq(family.kinds.iter().copied()));
     let run = next_id(tx, family)?;
+    let mut written = 0;
     for (kind, records) in kinds.iter_mut() {
         let mut w = BlockWriter::new(tx, &TableName::of(run, *kind), *kind)?;
         for r in records {
             w.push(r)?;
         }
-        w.finish()?;
+        written += w.finish()?;
     }
     tx.open_table(family.runs)?.insert(run, (level, size))?;
-    compact(tx, family)
+    compact(
+        tx,
+        family,
+        written
+            .saturating_mul(family.merge_per_record)
+            .saturating_add(family.merge_min),
+    )
 }
 
 fn next_id(tx: &WriteTransaction, family: &Family) -> Result<u64> {
     let mut meta = tx.open_table(META)?;
-    let id = meta.get(family.next)?.map_or(0, |g| g.value());
-    meta.insert(family.next, id + 1)?;
-    Ok(id)
+    let n = meta.get(family.next)?.map_or(0, |g| g.value());
+    meta.insert(family.next, n + 1)?;
+    Ok(n << ID_SHIFT)
 }
 
-/// Merges the newest [`FAN_IN`] runs into one of the next level while they share a level
-/// (and the merged run stays within the family's `max_merged`). Levels never rise from the oldest
-/// run to the newest, and after this fewer than [`FAN_IN`] share one below the largest.
-fn compact(tx: &WriteTransaction, family: &Family) -> Result<()> {
-    loop {
-        let all = all_runs(&tx.open_table(family.runs)?)?;
-        let Some(newest) = all.len().checked_sub(FAN_IN).map(|i| &all[i..]) else {
-            return Ok(());
-        };
-        let level = newest[0].level;
-        let read: u64 = newest.iter().map(|r| r.size).sum();
-        if newest.iter().any(|r| r.level != level) || read > family.max_merged {
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        let run = next_id(tx, family)?;
-        // The run's size is what its first kind holds after the merge (accounts that several
-        // runs held count once).
-        let mut size = None;
+/// Gives the family's runs ids of this layout ([`ID_SHIFT`]), keeping their order: for a
+/// database whose runs were numbered one after another.
+pub(super) fn respace(tx: &WriteTransaction, family: &Family) -> Result<()> {
+    let runs = all_runs(&tx.open_table(family.runs)?)?;
+    let mut meta = tx.open_table(META)?;
+    let next = meta.get(family.next)?.map_or(0, |g| g.value());
+    let mut table = tx.open_table(family.runs)?;
+    for (i, r) in runs.iter().enumerate() {
+        // Every new id is above every old one (old ids are below `next`).
+        let id = (next + i as u64) << ID_SHIFT;
         for &kind in family.kinds {
-            let written = merge(tx, newest, run, kind)?;
-            size.get_or_insert(written);
+            tx.rename_table(
+                TableName::of(r.id, kind).def(),
+                TableName::of(id, kind).def(),
+            )?;
         }
-        let size = size.unwrap_or(read);
-        let mut table = tx.open_table(family.runs)?;
-        for r in newest {
-            table.remove(r.id)?;
+        table.remove(r.id)?;
+        table.insert(id, (r.level, r.size))?;
+    }
+    meta.insert(family.next, next + runs.len() as u64)?;
+    Ok(())
+}
+
+/// A merge in progress: runs `first..=last` (consecutive, of one level) into run
+/// [`Merge::target`], `last + 1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Merge {
+    first: u64,
+    last: u64,
+    level: u8,
+    /// The kind being merged (an index into the family's kinds); those before are done.
+    kind: u8,
+    /// The last key of that kind written, if any.
+    after: Option<Vec<u8>>,
+    /// Records of the family's first kind written so far: the merged run's size.
+    size: u64,
+}
+
+impl Merge {
+    fn target(&self) -> u64 {
+        self.last + 1
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(27 + self.after.as_ref().map_or(0, Vec::len));
+        v.extend_from_slice(&self.first.to_be_bytes());
+        v.extend_from_slice(&self.last.to_be_bytes());
+        v.push(self.level);
+        v.push(self.kind);
+        v.extend_from_slice(&self.size.to_be_bytes());
+        if let Some(after) = &self.after {
+            v.extend_from_slice(after);
         }
-        table.insert(run, (level.saturating_add(1), size))?;
-        tracing::debug!(
-            runs = family.runs.name(),
-            level = level + 1,
-            read,
+        v
+    }
+
+    fn decode(b: &[u8], family: &Family) -> Result<Self> {
+        let word = |at: usize| -> Result<u64> {
+            Ok(u64::from_be_bytes(
+                b.get(at..at + 8)
+                    .and_then(|w| w.try_into().ok())
+                    .ok_or_else(corrupt)?,
+            ))
+        };
+        let (first, last, size) = (word(0)?, word(8)?, word(18)?);
+        let (level, kind) = (b[16], b[17]);
+        let rest = &b[26..];
+        let after = match family.kinds.get(usize::from(kind)) {
+            Some(_) if rest.is_empty() => None,
+            Some(k) if rest.len() == k.key_len() => Some(rest.to_vec()),
+            _ => return Err(corrupt()),
+        };
+        if first > last {
+            return Err(corrupt());
+        }
+        Ok(Merge {
+            first,
+            last,
+            level,
+            kind,
+            after,
             size,
-            ms = started.elapsed().as_secs_f64() * 1e3,
-            "runs merged"
-        );
+        })
     }
 }
 
-/// Writes the `kind` records of `sources` into run `into`, in key order, and deletes the
-/// sources' tables of that kind; returns how many records it wrote.
-fn merge(tx: &WriteTransaction, sources: &[RunInfo], into: u64, kind: Kind) -> Result<u64> {
-    let names: Vec<TableName> = sources.iter().map(|r| TableName::of(r.id, kind)).collect();
-    let written = {
-        let mut out = BlockWriter::new(tx, &TableName::of(into, kind), kind)?;
+fn load_merge(tx: &WriteTransaction, family: &Family) -> Result<Option<Merge>> {
+    let table = tx.open_table(MERGES)?;
+    let row = table.get(family.runs.name())?;
+    row.map(|g| Merge::decode(g.value(), family)).transpose()
+}
+
+/// The merge due, if any: the oldest [`FAN_IN`] runs of the newest group of at least
+/// [`FAN_IN`] consecutive runs sharing a level. Levels never rise from the oldest run to the
+/// newest, so the merged run, one level up, keeps them so.
+fn due(runs: &[RunInfo]) -> Option<Merge> {
+    let mut end = runs.len();
+    while end > 0 {
+        let level = runs[end - 1].level;
+        let start = runs[..end]
+            .iter()
+            .rposition(|r| r.level != level)
+            .map_or(0, |i| i + 1);
+        if end - start >= FAN_IN {
+            return Some(Merge {
+                first: runs[start].id,
+                last: runs[start + FAN_IN - 1].id,
+                level,
+                kind: 0,
+                after: None,
+                size: 0,
+            });
+        }
+        end = start;
+    }
+    None
+}
+
+/// Merges due in `runs`: every [`FAN_IN`] consecutive runs of one level (the one in
+/// progress included, its sources still listed).
+fn due_count(runs: &[RunInfo]) -> u64 {
+    let mut count = 0;
+    let mut same = 0;
+    for (i, r) in runs.iter().enumerate() {
+        same = if i > 0 && runs[i - 1].level == r.level {
+            same + 1
+        } else {
+            1
+        };
+        if same % FAN_IN == 0 {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// Advances the family's merges by up to `budget` records written for each merge due: the
+/// one in progress, then any that fall due. What is left unfinished is saved for the next
+/// write.
+fn compact(tx: &WriteTransaction, family: &Family, budget: u64) -> Result<()> {
+    let due_now = due_count(&all_runs(&tx.open_table(family.runs)?)?);
+    let mut budget = budget.saturating_mul(due_now.max(1));
+    let mut merge = load_merge(tx, family)?;
+    loop {
+        let mut m = match merge.take() {
+            Some(m) => m,
+            None => match due(&all_runs(&tx.open_table(family.runs)?)?) {
+                Some(m) => m,
+                None => break,
+            },
+        };
+        if budget == 0 {
+            merge = Some(m);
+            break;
+        }
+        let started = std::time::Instant::now();
+        let before = budget;
+        let done = step(tx, family, &mut m, &mut budget)?;
+        tracing::debug!(
+            runs = family.runs.name(),
+            level = m.level + 1,
+            records = before - budget,
+            done,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "runs merging"
+        );
+        if !done {
+            merge = Some(m);
+            break;
+        }
+        complete(tx, family, &m)?;
+    }
+    let mut table = tx.open_table(MERGES)?;
+    match merge {
+        Some(m) => table.insert(family.runs.name(), m.encode().as_slice())?,
+        None => table.remove(family.runs.name())?,
+    };
+    Ok(())
+}
+
+/// Merges `m`'s sources into its run, kind by kind from its cursor, until done (true) or
+/// `budget` records are written (false, the cursor moved on).
+fn step(tx: &WriteTransaction, family: &Family, m: &mut Merge, budget: &mut u64) -> Result<bool> {
+    let sources: Vec<u64> = {
+        let table = tx.open_table(family.runs)?;
+        let range = table.range(m.first..=m.last)?;
+        range.map(|row| Ok(row?.0.value())).collect::<Result<_>>()?
+    };
+    if sources.len() < 2 {
+        return Err(corrupt());
+    }
+    while let Some(&kind) = family.kinds.get(usize::from(m.kind)) {
+        let names: Vec<TableName> = sources.iter().map(|&id| TableName::of(id, kind)).collect();
+        let mut out = BlockWriter::new(tx, &TableName::of(m.target(), kind), kind)?;
         let tables = names
             .iter()
             .map(|n| tx.open_table(n.def()))
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        merge_tables(&tables, kind, |r| out.push(r))?;
-        out.finish()?
-    };
-    for n in &names {
-        tx.delete_table(n.def())?;
+        let streams = tables
+            .iter()
+            .map(|t| stream_after(t, kind, m.after.as_deref()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut last: Option<Record> = None;
+        let finished = merge_sorted(streams, kind, |r| {
+            out.push(r)?;
+            *budget = budget.saturating_sub(1);
+            if *budget == 0 {
+                last = Some(Record::from_slice(&r[..kind.key_len()]));
+                return Ok(false);
+            }
+            Ok(true)
+        })?;
+        let written = out.finish()?;
+        if m.kind == 0 {
+            m.size += written;
+        }
+        if !finished {
+            m.after = last.map(|k| k.to_vec());
+            return Ok(false);
+        }
+        m.kind += 1;
+        m.after = None;
+        if *budget == 0 && usize::from(m.kind) < family.kinds.len() {
+            return Ok(false);
+        }
     }
-    Ok(written)
+    Ok(true)
+}
+
+/// Lists `m`'s merged run in place of its sources and deletes the sources' tables.
+fn complete(tx: &WriteTransaction, family: &Family, m: &Merge) -> Result<()> {
+    let mut table = tx.open_table(family.runs)?;
+    let sources: Vec<u64> = table
+        .range(m.first..=m.last)?
+        .map(|row| Ok(row?.0.value()))
+        .collect::<Result<_>>()?;
+    for &id in &sources {
+        table.remove(id)?;
+        for &kind in family.kinds {
+            tx.delete_table(TableName::of(id, kind).def())?;
+        }
+    }
+    table.insert(m.target(), (m.level.saturating_add(1), m.size))?;
+    tracing::debug!(
+        runs = family.runs.name(),
+        level = m.level + 1,
+        sources = sources.len(),
+        size = m.size,
+        "runs merged"
+    );
+    Ok(())
+}
+
+/// The records of a run's table whose key is above `after` (all, if none), in key order.
+fn stream_after<'a>(
+    table: &'a redb::Table<'_, &'static [u8], &'static [u8]>,
+    kind: Kind,
+    after: Option<&[u8]>,
+) -> Result<impl Iterator<Item = Result<Record>> + 'a> {
+    let kl = kind.key_len();
+    let (blocks, after) = match after {
+        None => (table.range::<&[u8]>(..)?, None),
+        Some(key) => {
+            // From the block that may hold the key, or the first if none starts at or
+            // before it.
+            let from = table.range::<&[u8]>(..=key)?.next_back().transpose()?;
+            let blocks = match from {
+                Some((first, _)) => table.range::<&[u8]>(first.value()..)?,
+                None => table.range::<&[u8]>(..)?,
+            };
+            (blocks, Some(Record::from_slice(key)))
+        }
+    };
+    Ok(stream(blocks, kind)
+        .skip_while(move |r| matches!((r, &after), (Ok(r), Some(a)) if r[..kl] <= a[..])))
 }
 
 /// A source's next record in the merge, ordered by key, then by source (older first).
@@ -515,12 +755,13 @@ impl Ord for Head {
 }
 
 /// Emits the records of sorted `sources` (oldest first) in key order, records of one key
-/// combined oldest first.
+/// combined oldest first, until `emit` says to stop (false). Returns whether every record
+/// was emitted.
 fn merge_sorted(
     mut sources: Vec<impl Iterator<Item = Result<Record>>>,
     kind: Kind,
-    mut emit: impl FnMut(&[u8]) -> Result<()>,
-) -> Result<()> {
+    mut emit: impl FnMut(&[u8]) -> Result<bool>,
+) -> Result<bool> {
     let key_len = kind.key_len();
     let mut heap = BinaryHeap::with_capacity(sources.len());
     for (source, s) in sources.iter_mut().enumerate() {
@@ -545,15 +786,17 @@ fn merge_sorted(
             Some(p) if p[..key_len] == record[..key_len] => kind.combine(p, &record),
             _ => {
                 if let Some(p) = pending.replace(record) {
-                    emit(&p)?;
+                    if !emit(&p)? {
+                        return Ok(false);
+                    }
                 }
             }
         }
     }
-    if let Some(p) = pending {
-        emit(&p)?;
+    match pending {
+        Some(p) => emit(&p).map(|_| true),
+        None => Ok(true),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -586,11 +829,11 @@ mod tests {
             })
             .collect();
         let mut out = Vec::new();
-        merge_sorted(streams, kind, |r| {
+        assert!(merge_sorted(streams, kind, |r| {
             out.push(r.to_vec());
-            Ok(())
+            Ok(true)
         })
-        .unwrap();
+        .unwrap());
         out
     }
 
@@ -708,8 +951,8 @@ mod tests {
         assert_eq!(read_all(&db).0, model);
         let tx = db.begin_read().unwrap();
         let tables = tx.list_tables().unwrap().count();
-        // Four runs of one kind, the run list and `meta`.
-        assert_eq!(tables, 4 + 2);
+        // Four runs of one kind, the run list, `meta` and the merges in progress (none).
+        assert_eq!(tables, 4 + 3);
     }
 
     #[test]
@@ -746,5 +989,235 @@ mod tests {
                 v.partition_point(|&y| y < x)
             );
         }
+    }
+
+    /// Runs holding accounts and counts, whose merges advance by three records per record
+    /// written: a merge spans several writes.
+    const SLOW: Family = Family {
+        runs: TableDefinition::new("slow_runs"),
+        next: "next_slow_run",
+        kinds: &[Kind::Accounts, Kind::Counts],
+        merge_per_record: 3,
+        merge_min: 1,
+    };
+
+    /// A family's accounts and counts, merged, by key; and its runs' levels.
+    type Read = (
+        std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+        std::collections::BTreeMap<Vec<u8>, u64>,
+        Vec<u8>,
+    );
+
+    fn read_family(db: &redb::Database, family: &Family) -> Read {
+        let tx = db.begin_read().unwrap();
+        let mut accounts = std::collections::BTreeMap::new();
+        merged(&tx, family, Kind::Accounts, |r| {
+            assert!(accounts.insert(r[..20].to_vec(), r.to_vec()).is_none());
+            Ok(())
+        })
+        .unwrap();
+        let mut counts = std::collections::BTreeMap::new();
+        merged(&tx, family, Kind::Counts, |r| {
+            let n = u64::from_be_bytes(r[20..28].try_into().unwrap());
+            assert!(counts.insert(r[..20].to_vec(), n).is_none());
+            Ok(())
+        })
+        .unwrap();
+        (accounts, counts, levels(&tx, family).unwrap())
+    }
+
+    #[test]
+    fn merges_spread_over_many_writes_never_change_what_reads_see() {
+        use rand::{Rng, SeedableRng};
+        use std::collections::BTreeMap;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slow.redb");
+        let mut db = redb::Database::create(&path).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut accounts: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        let (mut in_progress, mut most_runs) = (0, 0);
+        for write in 0..80u64 {
+            // Addresses share their leading bytes, so blocks and cursors fall inside them.
+            let mut addresses: Vec<[u8; 20]> = (0..rng.gen_range(1..90))
+                .map(|_| {
+                    let mut a = [0x5a; 20];
+                    a[18..].copy_from_slice(&rng.gen_range(0u16..400).to_be_bytes());
+                    a
+                })
+                .collect();
+            addresses.sort_unstable();
+            addresses.dedup();
+            let account_records: Vec<Vec<u8>> = addresses
+                .iter()
+                .map(|a| {
+                    let mut r = a.to_vec();
+                    r.extend_from_slice(&(write * 1_000 + u64::from(a[19])).to_be_bytes());
+                    r.extend_from_slice(&write.to_be_bytes());
+                    r
+                })
+                .collect();
+            let count_records: Vec<Vec<u8>> = addresses
+                .iter()
+                .map(|a| {
+                    let mut r = a.to_vec();
+                    r.extend_from_slice(&1u64.to_be_bytes());
+                    r
+                })
+                .collect();
+            let tx = db.begin_write().unwrap();
+            create(&tx, &SLOW).unwrap();
+            add(
+                &tx,
+                &SLOW,
+                addresses.len() as u64,
+                0,
+                &mut [
+                    (
+                        Kind::Accounts,
+                        &mut account_records.iter().map(|r| r.as_slice()),
+                    ),
+                    (
+                        Kind::Counts,
+                        &mut count_records.iter().map(|r| r.as_slice()),
+                    ),
+                ],
+            )
+            .unwrap();
+            if load_merge(&tx, &SLOW).unwrap().is_some() {
+                in_progress += 1;
+            }
+            tx.commit().unwrap();
+            for r in account_records {
+                accounts.insert(r[..20].to_vec(), r);
+            }
+            for a in &addresses {
+                *counts.entry(a.to_vec()).or_default() += 1;
+            }
+            if write == 41 {
+                // Reopened in the middle of it all: the cursor was committed with the writes.
+                drop(db);
+                db = redb::Database::create(&path).unwrap();
+            }
+            let (got_accounts, got_counts, levels) = read_family(&db, &SLOW);
+            assert_eq!(got_accounts, accounts, "after write {write}");
+            assert_eq!(got_counts, counts, "after write {write}");
+            assert!(levels.windows(2).all(|w| w[0] >= w[1]), "{levels:?}");
+            most_runs = most_runs.max(levels.len());
+        }
+        assert!(
+            in_progress > 10,
+            "merges spanned writes {in_progress} times"
+        );
+        // Merges kept up: of 80 runs written, never more than 16 listed (at most FAN_IN - 1 a
+        // level, plus those that wait for the merge in progress).
+        assert!(most_runs <= 16, "{most_runs} runs at most");
+    }
+
+    #[test]
+    fn the_merge_due_is_the_oldest_of_the_newest_group_of_one_level() {
+        let runs = |levels: &[u8]| -> Vec<RunInfo> {
+            levels
+                .iter()
+                .enumerate()
+                .map(|(i, &level)| RunInfo {
+                    id: (i as u64 + 1) << ID_SHIFT,
+                    level,
+                    size: 1,
+                })
+                .collect()
+        };
+        let span =
+            |levels: &[u8]| due(&runs(levels)).map(|m| (m.first >> 16, m.last >> 16, m.level));
+        assert_eq!(span(&[2, 1, 0, 0, 0, 0]), Some((3, 6, 0)));
+        assert_eq!(span(&[2, 1, 0, 0, 0, 0, 0, 0]), Some((3, 6, 0)));
+        assert_eq!(span(&[1, 1, 1, 1, 0, 0, 0]), Some((1, 4, 1)));
+        assert_eq!(span(&[3, 2, 1, 0]), None);
+        assert_eq!(span(&[]), None);
+        let count = |levels: &[u8]| due_count(&runs(levels));
+        assert_eq!(count(&[3, 2, 1, 0]), 0);
+        assert_eq!(count(&[2, 1, 0, 0, 0, 0]), 1);
+        assert_eq!(count(&[1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 3);
+    }
+
+    #[test]
+    fn a_merge_cursor_has_a_golden_encoding_and_bad_bytes_are_corrupt() {
+        let m = Merge {
+            first: 1 << 16,
+            last: (3 << 16) + 1,
+            level: 2,
+            kind: 0,
+            after: Some(vec![0xab; 20]),
+            size: 700,
+        };
+        let bytes = m.encode();
+        assert_eq!(
+            hex::encode(&bytes),
+            "0000000000010000\
+             0000000000030001\
+             02\
+             00\
+             00000000000002bc\
+             abababababababababababababababababababab"
+        );
+        assert_eq!(Merge::decode(&bytes, &ACCOUNTS).unwrap(), m);
+        // Short; a cursor that is not a key; a kind the family lacks; sources out of order.
+        assert!(Merge::decode(&bytes[..20], &ACCOUNTS).is_err());
+        assert!(Merge::decode(&bytes[..40], &ACCOUNTS).is_err());
+        let backwards = Merge {
+            first: m.last + 5,
+            ..m.clone()
+        };
+        assert!(Merge::decode(&backwards.encode(), &ACCOUNTS).is_err());
+        let mut other_kind = bytes;
+        other_kind[17] = 1;
+        assert!(Merge::decode(&other_kind, &ACCOUNTS).is_err());
+        // A merge not yet past its first key.
+        let fresh = Merge { after: None, ..m };
+        assert_eq!(Merge::decode(&fresh.encode(), &ACCOUNTS).unwrap(), fresh);
+    }
+
+    #[test]
+    fn runs_numbered_one_after_another_are_respaced_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("old.redb")).unwrap();
+        // What layout 4 left: runs 0, 5 and 6, the next to be 7; run 6 the newest value.
+        let tx = db.begin_write().unwrap();
+        create(&tx, &ACCOUNTS).unwrap();
+        for (id, balance) in [(0u64, 10u64), (5, 20), (6, 30)] {
+            let mut w =
+                BlockWriter::new(&tx, &TableName::of(id, Kind::Accounts), Kind::Accounts).unwrap();
+            w.push(&account(1, balance)).unwrap();
+            w.push(&account(2 + id as u8, balance)).unwrap();
+            w.finish().unwrap();
+            tx.open_table(ACCOUNTS.runs)
+                .unwrap()
+                .insert(id, (0, 2))
+                .unwrap();
+        }
+        tx.open_table(META)
+            .unwrap()
+            .insert(ACCOUNTS.next, 7)
+            .unwrap();
+        respace(&tx, &ACCOUNTS).unwrap();
+        tx.commit().unwrap();
+        let tx = db.begin_read().unwrap();
+        let ids: Vec<u64> = newest_first(&tx, &ACCOUNTS).unwrap();
+        assert_eq!(ids, [9 << ID_SHIFT, 8 << ID_SHIFT, 7 << ID_SHIFT]);
+        let mut out = Vec::new();
+        merged(&tx, &ACCOUNTS, Kind::Accounts, |r| {
+            out.push(r.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        let expected = [(1, 30), (2, 10), (7, 20), (8, 30)];
+        assert_eq!(out, records_of(account, &expected));
+        let next = tx
+            .open_table(META)
+            .unwrap()
+            .get(ACCOUNTS.next)
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.value(), 10);
     }
 }
