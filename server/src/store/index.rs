@@ -1,6 +1,6 @@
-//! The explorer's indexes — transaction id → position, and each account's transactions with
-//! their count — kept in a database of their own and written by a background thread, off the
-//! block commit's path.
+//! The explorer's indexes — transaction id → position, each account's transactions with
+//! their count, and receipt id → where it was applied — kept in a database of their own and
+//! written by a background thread, off the block commit's path.
 //!
 //! The rows are kept in runs ([`super::runs`]): each write adds one, written in key order, and
 //! runs merge like the digits of a counter, so a write costs what it holds however large the
@@ -19,21 +19,22 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use joule_light_client::codec::CodecError;
-use joule_light_client::{Address, Hash, Payload, SignedTransaction};
+use joule_light_client::{Address, Hash, Payload, Receipt, SignedTransaction};
 use rayon::prelude::*;
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::runs::{self, Kind};
-use super::{decode, Result, StoreError, StoredTx, TxPos, TX_BODIES};
+use super::{decode, ReceiptList, Result, StoreError, StoredTx, TxPos, RECEIPTS_IN, TX_BODIES};
 
 /// Index height, layout and the next run's id.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 const INDEXED: &str = "indexed_height";
 const LAYOUT: &str = "index_layout";
-/// The index's table layout; an index of another layout is rebuilt from the chain, but for
-/// layout 2 (runs numbered one after another), whose runs are renumbered in place.
-const INDEX_LAYOUT: u64 = 3;
+/// The index's table layout; an index of another layout is rebuilt from the chain. Layout 3
+/// had no applied receipts (the chain database kept them), layout 2 numbered runs one after
+/// another.
+const INDEX_LAYOUT: u64 = 4;
 
 /// Transactions held in memory before a block's commit waits for the indexer: bounds memory
 /// when blocks come faster than they can be indexed (about 120 bytes each).
@@ -93,13 +94,18 @@ pub(super) struct BlockIndex {
     height: u64,
     ids: Vec<([u8; 32], TxPos)>,
     history: Vec<[u8; HISTORY_KEY]>,
+    /// Incoming receipts by id, with where the block applied them (height, destination
+    /// shard, index among that shard block's incoming receipts).
+    applied: Vec<([u8; 32], TxPos)>,
 }
 
 impl BlockIndex {
-    /// The rows of the block at `height` with these transactions and ids.
+    /// The rows of the block at `height` with these transactions and ids, applying these
+    /// incoming receipts (per shard, in order).
     pub(super) fn new<'a>(
         height: u64,
         txs: impl ParallelIterator<Item = (TxPos, &'a SignedTransaction, Hash)>,
+        incoming: &[&[Receipt]],
     ) -> Self {
         let (mut ids, history): (Vec<_>, Vec<Vec<_>>) = txs
             .map(|(pos, stx, id)| {
@@ -110,15 +116,31 @@ impl BlockIndex {
         let mut history: Vec<[u8; HISTORY_KEY]> = history.into_iter().flatten().collect();
         ids.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         history.par_sort_unstable();
+        let mut applied: Vec<([u8; 32], TxPos)> = incoming
+            .iter()
+            .enumerate()
+            .flat_map(|(shard, receipts)| {
+                receipts.iter().enumerate().map(move |(index, r)| {
+                    let at = TxPos {
+                        height,
+                        shard: shard as u16,
+                        index: index as u32,
+                    };
+                    (r.id().0, at)
+                })
+            })
+            .collect();
+        applied.sort_unstable_by_key(|a| a.0);
         Self {
             height,
             ids,
             history,
+            applied,
         }
     }
 
-    /// The rows of the block at `height` from its stored transactions.
-    fn from_stored(height: u64, stored: &[StoredTx]) -> Self {
+    /// The rows of the block at `height` from its stored transactions and incoming receipts.
+    fn from_stored(height: u64, stored: &[StoredTx], incoming: &[&[Receipt]]) -> Self {
         Self::new(
             height,
             stored.par_iter().map(|s| {
@@ -129,14 +151,16 @@ impl BlockIndex {
                 };
                 (pos, &s.stx, s.outcome.tx_id)
             }),
+            incoming,
         )
     }
 
     fn tx_pos(&self, id: &Hash) -> Option<TxPos> {
-        self.ids
-            .binary_search_by(|(k, _)| k.cmp(&id.0))
-            .ok()
-            .map(|i| self.ids[i].1)
+        find_row(&self.ids, id)
+    }
+
+    fn applied_at(&self, id: &Hash) -> Option<TxPos> {
+        find_row(&self.applied, id)
     }
 
     /// This block's history rows of `address`, oldest first.
@@ -145,6 +169,13 @@ impl BlockIndex {
         let end = self.history.partition_point(|k| k[..20] <= address.0[..]);
         &self.history[start..end]
     }
+}
+
+/// The position of `id` in rows sorted by id.
+fn find_row(rows: &[([u8; 32], TxPos)], id: &Hash) -> Option<TxPos> {
+    rows.binary_search_by(|(k, _)| k.cmp(&id.0))
+        .ok()
+        .map(|i| rows[i].1)
 }
 
 struct Queue {
@@ -270,12 +301,29 @@ impl Indexer {
 
     /// Where the transaction with this id is, if it was included.
     pub(super) fn tx_pos(&self, id: &Hash) -> Result<Option<TxPos>> {
-        if let Some(pos) = self.queued().iter().find_map(|b| b.tx_pos(id)) {
+        self.find_by_id(id, Kind::Ids, BlockIndex::tx_pos)
+    }
+
+    /// Where the receipt with this id was applied (its height, destination shard and index
+    /// among that shard block's incoming receipts), if it has been.
+    pub(super) fn applied_at(&self, id: &Hash) -> Result<Option<TxPos>> {
+        self.find_by_id(id, Kind::Applied, BlockIndex::applied_at)
+    }
+
+    /// The position a row of `kind` keyed by `id` holds: in the queued blocks (`queued`
+    /// finds it in one), else in the runs.
+    fn find_by_id(
+        &self,
+        id: &Hash,
+        kind: Kind,
+        queued: fn(&BlockIndex, &Hash) -> Option<TxPos>,
+    ) -> Result<Option<TxPos>> {
+        if let Some(pos) = self.queued().iter().find_map(|b| queued(b, id)) {
             return Ok(Some(pos));
         }
         let tx = self.shared.db.begin_read()?;
         for run in runs::newest_first(&tx, &runs::INDEX)? {
-            if let Some(record) = runs::find(&tx, run, Kind::Ids, &id.0)? {
+            if let Some(record) = runs::find(&tx, run, kind, &id.0)? {
                 return pos_from(&record[32..]).map(Some).ok_or_else(corrupt);
             }
         }
@@ -385,11 +433,6 @@ fn open_db(path: &Path) -> Result<Database> {
             meta.insert(LAYOUT, INDEX_LAYOUT)?;
             meta.insert(INDEXED, 0)?;
             Some(INDEX_LAYOUT)
-        } else if layout == Some(2) {
-            drop(meta);
-            runs::respace(&tx, &runs::INDEX)?;
-            tx.open_table(META)?.insert(LAYOUT, INDEX_LAYOUT)?;
-            Some(INDEX_LAYOUT)
         } else {
             layout
         }
@@ -418,6 +461,7 @@ fn catch_up(db: &Database, chain: &Database, indexed: u64, head: u64) -> Result<
     tracing::info!(from = indexed + 1, to = head, "indexing blocks");
     let read = chain.begin_read()?;
     let bodies = read.open_table(TX_BODIES)?;
+    let receipts_in = read.open_table(RECEIPTS_IN)?;
     let mut batch = Vec::new();
     let mut txs = 0;
     for height in indexed + 1..=head {
@@ -433,8 +477,17 @@ fn catch_up(db: &Database, chain: &Database, indexed: u64, head: u64) -> Result<
                 stored.push(decode("tx_bodies", bytes)?);
             }
         }
+        // Every shard of a block has its row of incoming receipts, in shard order.
+        let mut incoming = Vec::new();
+        for row in receipts_in.range((height, 0)..=(height, u16::MAX))? {
+            let (_, list) = row?;
+            incoming.push(decode::<ReceiptList>("receipts_in", list.value())?.0);
+        }
         txs += stored.len();
-        batch.push(Arc::new(BlockIndex::from_stored(height, &stored)));
+        let incoming: Vec<&[Receipt]> = incoming.iter().map(Vec::as_slice).collect();
+        batch.push(Arc::new(BlockIndex::from_stored(
+            height, &stored, &incoming,
+        )));
         if txs >= BATCH_TXS || height == head {
             write(db, &batch, true)?;
             batch.clear();
@@ -442,6 +495,21 @@ fn catch_up(db: &Database, chain: &Database, indexed: u64, head: u64) -> Result<
         }
     }
     Ok(())
+}
+
+/// Rows keyed by id (transactions', applied receipts') as a run's records: id ‖ position,
+/// sorted.
+fn id_records<'a>(rows: impl Iterator<Item = &'a ([u8; 32], TxPos)>) -> Vec<[u8; 46]> {
+    let mut records: Vec<[u8; 46]> = rows
+        .map(|(id, pos)| {
+            let mut r = [0u8; 46];
+            r[..32].copy_from_slice(id);
+            r[32..].copy_from_slice(&pos_bytes(*pos));
+            r
+        })
+        .collect();
+    records.par_sort_unstable();
+    records
 }
 
 /// Writes blocks' rows (in height order) in one transaction, as a new run, with the last
@@ -452,17 +520,8 @@ fn write(db: &Database, blocks: &[Arc<BlockIndex>], durable: bool) -> Result<()>
     let Some(last) = blocks.last() else {
         return Ok(());
     };
-    let mut ids: Vec<[u8; 46]> = blocks
-        .iter()
-        .flat_map(|b| &b.ids)
-        .map(|(id, pos)| {
-            let mut r = [0u8; 46];
-            r[..32].copy_from_slice(id);
-            r[32..].copy_from_slice(&pos_bytes(*pos));
-            r
-        })
-        .collect();
-    ids.par_sort_unstable();
+    let ids = id_records(blocks.iter().flat_map(|b| &b.ids));
+    let applied = id_records(blocks.iter().flat_map(|b| &b.applied));
     let mut history: Vec<&[u8; HISTORY_KEY]> = blocks.iter().flat_map(|b| &b.history).collect();
     history.par_sort_unstable();
     let counts: Vec<[u8; 28]> = history
@@ -478,7 +537,7 @@ fn write(db: &Database, blocks: &[Arc<BlockIndex>], durable: bool) -> Result<()>
     if !durable {
         tx.set_durability(redb::Durability::None);
     }
-    if !ids.is_empty() {
+    if !ids.is_empty() || !applied.is_empty() {
         runs::add(
             &tx,
             &runs::INDEX,
@@ -488,6 +547,7 @@ fn write(db: &Database, blocks: &[Arc<BlockIndex>], durable: bool) -> Result<()>
                 (Kind::Ids, &mut ids.iter().map(|r| r.as_slice())),
                 (Kind::History, &mut history.iter().map(|r| r.as_slice())),
                 (Kind::Counts, &mut counts.iter().map(|r| r.as_slice())),
+                (Kind::Applied, &mut applied.iter().map(|r| r.as_slice())),
             ],
         )?;
     }
@@ -586,6 +646,8 @@ mod tests {
     use joule_light_client::codec::Encode;
     use joule_light_client::{ExecStatus, SecretKey, Transaction, TxOutcome};
 
+    use super::super::ReceiptList;
+
     use super::*;
 
     /// A transfer from key `from` to address `[to; 20]`.
@@ -630,22 +692,48 @@ mod tests {
     }
 
     fn rows(txs: &[StoredTx]) -> BlockIndex {
-        BlockIndex::from_stored(txs[0].height, txs)
+        BlockIndex::from_stored(txs[0].height, txs, &[])
+    }
+
+    /// A receipt from shard 1 for shard 0.
+    fn receipt(n: u8) -> Receipt {
+        Receipt {
+            source_shard: 1,
+            dest_shard: 0,
+            source_height: 1,
+            tx_id: Hash([n; 32]),
+            from: Address([n; 20]),
+            to: Address([9; 20]),
+            amount: u64::from(n),
+        }
     }
 
     /// A chain database holding these blocks' bodies, as the store writes them.
     fn chain_with(path: &Path, blocks: &[Vec<StoredTx>]) -> Database {
+        chain_with_receipts(path, blocks, &[])
+    }
+
+    /// The same, block `i` applying `incoming[i]` (none if absent) on its one shard.
+    fn chain_with_receipts(
+        path: &Path,
+        blocks: &[Vec<StoredTx>],
+        incoming: &[Vec<Receipt>],
+    ) -> Database {
         let db = Database::create(path).unwrap();
         let tx = db.begin_write().unwrap();
         {
             let mut t = tx.open_table(TX_BODIES).unwrap();
-            for b in blocks {
+            let mut r = tx.open_table(RECEIPTS_IN).unwrap();
+            for (i, b) in blocks.iter().enumerate() {
                 for (k, part) in b.chunks(super::super::bodies::CHUNK as usize).enumerate() {
                     let records: Vec<Vec<u8>> = part.iter().map(Encode::encode).collect();
                     let chunk = super::super::bodies::encode(&records);
                     t.insert((part[0].height, 0, k as u32), chunk.as_slice())
                         .unwrap();
                 }
+                let list = ReceiptList(incoming.get(i).cloned().unwrap_or_default());
+                r.insert((b[0].height, 0), list.encode().as_slice())
+                    .unwrap();
             }
         }
         tx.commit().unwrap();
@@ -718,9 +806,12 @@ mod tests {
             index.wait_idle();
         }
         // 21 = 1·16 + 1·4 + 1: one run of each level, oldest (largest) first; the merged
-        // runs' tables are gone (three per run, plus the run list, the metadata and the
-        // merges in progress).
-        assert_eq!(index.levels_and_tables(), (vec![2, 1, 0], 3 * 3 + 3));
+        // runs' tables are gone (one per kind per run, plus the run list, the metadata and
+        // the merges in progress).
+        assert_eq!(
+            index.levels_and_tables(),
+            (vec![2, 1, 0], 3 * runs::INDEX_KINDS + 3)
+        );
         let check = |index: &Indexer| {
             assert_eq!(index.count(&sender(1)).unwrap(), 210);
             assert_eq!(index.count(&Address([9; 20])).unwrap(), 210);
@@ -823,47 +914,59 @@ mod tests {
     }
 
     #[test]
-    fn an_index_of_layout_2_is_renumbered_in_place_not_rebuilt() {
-        let dir = tempfile::tempdir().unwrap();
-        let blocks: Vec<Vec<StoredTx>> = (1..=2).map(|h| block(h, 5)).collect();
-        // The chain holds nothing: an index rebuilt from it would be empty.
-        let chain = chain_with(&dir.path().join("chain.redb"), &[]);
-        let path = dir.path().join("index.redb");
-        {
-            let index = Indexer::open(&path, &chain, 0).unwrap();
-            for b in &blocks {
-                index.push(rows(b));
-                index.wait_idle();
+    fn an_index_of_another_layout_is_rebuilt_from_the_chain() {
+        // Layout 1 kept one B-tree per kind, 2 numbered runs one after another, 3 had no
+        // applied receipts: each claims both blocks, and is rebuilt with the receipts.
+        for layout in 1..INDEX_LAYOUT {
+            let dir = tempfile::tempdir().unwrap();
+            let blocks: Vec<Vec<StoredTx>> = (1..=2).map(|h| block(h, 5)).collect();
+            let incoming = [vec![], vec![receipt(1), receipt(2)]];
+            let chain = chain_with_receipts(&dir.path().join("chain.redb"), &blocks, &incoming);
+            let path = dir.path().join("index.redb");
+            {
+                let db = Database::create(&path).unwrap();
+                let tx = db.begin_write().unwrap();
+                {
+                    let mut meta = tx.open_table(META).unwrap();
+                    meta.insert(LAYOUT, layout).unwrap();
+                    meta.insert(INDEXED, 2).unwrap();
+                }
+                tx.commit().unwrap();
             }
+            let index = Indexer::open(&path, &chain, 2).unwrap();
+            indexes_both_blocks(&index, &blocks);
+            let applied = index.applied_at(&receipt(2).id()).unwrap();
+            assert_eq!(applied, Some(pos(2, 1)), "layout {layout}");
         }
-        {
-            // Layout 2 numbered runs 0, 1, …, as this build numbers its first (0 << 16).
-            let db = Database::create(&path).unwrap();
-            let tx = db.begin_write().unwrap();
-            tx.open_table(META).unwrap().insert(LAYOUT, 2).unwrap();
-            tx.commit().unwrap();
-        }
-        indexes_both_blocks(&Indexer::open(&path, &chain, 2).unwrap(), &blocks);
     }
 
     #[test]
-    fn an_index_of_another_layout_is_rebuilt_from_the_chain() {
+    fn applied_receipts_are_found_queued_and_written_even_in_blocks_without_transactions() {
         let dir = tempfile::tempdir().unwrap();
-        let blocks: Vec<Vec<StoredTx>> = (1..=2).map(|h| block(h, 5)).collect();
-        let chain = chain_with(&dir.path().join("chain.redb"), &blocks);
-        let path = dir.path().join("index.redb");
+        let chain = chain_with(&dir.path().join("chain.redb"), &[]);
+        let index = Indexer::open(&dir.path().join("index.redb"), &chain, 0).unwrap();
+        let txs = block(1, 3);
+        let with_txs = BlockIndex::from_stored(1, &txs, &[&[receipt(1), receipt(2)]]);
+        // Block 2 applies a receipt and includes no transaction.
+        let only_receipts = BlockIndex::from_stored(2, &[], &[&[receipt(3)]]);
+        let check = |index: &Indexer| {
+            assert_eq!(index.applied_at(&receipt(1).id()).unwrap(), Some(pos(1, 0)));
+            assert_eq!(index.applied_at(&receipt(2).id()).unwrap(), Some(pos(1, 1)));
+            assert_eq!(index.applied_at(&receipt(3).id()).unwrap(), Some(pos(2, 0)));
+            assert_eq!(index.applied_at(&receipt(4).id()).unwrap(), None);
+            // Receipt ids and transaction ids are looked up apart.
+            assert_eq!(index.tx_pos(&receipt(1).id()).unwrap(), None);
+            assert_eq!(index.applied_at(&txs[0].outcome.tx_id).unwrap(), None);
+        };
         {
-            // What the previous layout (one B-tree per kind) left: it claims both blocks.
-            let db = Database::create(&path).unwrap();
-            let tx = db.begin_write().unwrap();
-            {
-                let mut meta = tx.open_table(META).unwrap();
-                meta.insert(LAYOUT, 1).unwrap();
-                meta.insert(INDEXED, 2).unwrap();
-            }
-            tx.commit().unwrap();
+            let _held = index.hold();
+            index.push(with_txs);
+            index.push(only_receipts);
+            check(&index);
         }
-        indexes_both_blocks(&Indexer::open(&path, &chain, 2).unwrap(), &blocks);
+        index.wait_idle();
+        assert_eq!(index.indexed_height().unwrap(), 2);
+        check(&index);
     }
 
     #[test]

@@ -35,6 +35,10 @@ const SHARD_TXS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("shar
 const TX_BODIES: TableDefinition<(u64, u16, u32), &[u8]> = TableDefinition::new("tx_bodies");
 const RECEIPTS_OUT: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_out");
 const RECEIPTS_IN: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("receipts_in");
+/// Where each receipt was applied, by receipt id: kept by layouts up to 5, now in the explorer's
+/// index (one row per receipt at a random key slowed every commit as the table grew).
+/// Where each receipt was applied, by id: kept here until the explorer's index took it over (a
+/// row per receipt at a random key slowed every commit as the table grew). Deleted at open.
 const RECEIPT_APPLIED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipt_applied");
 const DROPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dropped");
 const VALIDATOR_SETS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("validator_sets");
@@ -264,8 +268,9 @@ impl Store {
         tx.open_table(TX_BODIES)?;
         tx.open_table(RECEIPTS_OUT)?;
         tx.open_table(RECEIPTS_IN)?;
-        tx.open_table(RECEIPT_APPLIED)?;
         runs::create(&tx, &runs::ACCOUNTS)?;
+        // The index rebuilt from the chain holds these now (its layout changed with them).
+        tx.delete_table(RECEIPT_APPLIED)?;
         tx.open_table(DROPPED)?;
         tx.open_table(VALIDATOR_SETS)?;
         tx.open_table(MEMPOOL)?;
@@ -380,7 +385,6 @@ impl Store {
             let mut bodies = tx.open_table(TX_BODIES)?;
             let mut out_t = tx.open_table(RECEIPTS_OUT)?;
             let mut in_t = tx.open_table(RECEIPTS_IN)?;
-            let mut applied = tx.open_table(RECEIPT_APPLIED)?;
             let mut metrics = tx.open_table(EXEC_METRICS)?;
             let mut dropped = tx.open_table(DROPPED)?;
             // Bodies are encoded in parallel, in chunks, and appended in position order.
@@ -433,14 +437,6 @@ impl Store {
                     (height, shard),
                     ReceiptList(sc.incoming.clone()).encode().as_slice(),
                 )?;
-                for (index, r) in sc.incoming.iter().enumerate() {
-                    let at = AppliedAt {
-                        height,
-                        shard,
-                        index: index as u32,
-                    };
-                    applied.insert(r.id().0.as_slice(), at.encode().as_slice())?;
-                }
                 metrics.insert((height, shard), encode_metrics(&sc.metrics).as_slice())?;
             }
             // Each shard's writes are sorted; shards interleave in address order. One run per
@@ -481,9 +477,12 @@ impl Store {
         let (committed, rows) = rayon::join(
             || tx.commit(),
             || {
+                let incoming: Vec<&[Receipt]> =
+                    c.shards.iter().map(|sc| sc.incoming.as_slice()).collect();
                 index::BlockIndex::new(
                     height,
                     positioned(c).map(|(pos, stx, outcome)| (pos, stx, outcome.tx_id)),
+                    &incoming,
                 )
             },
         );
@@ -613,13 +612,14 @@ impl Store {
             .0)
     }
 
-    /// Where a receipt was applied, if it has been.
+    /// Where a receipt was applied, if it has been (from the explorer's index: found as soon
+    /// as the block applying it is committed).
     pub fn receipt_applied(&self, id: &Hash) -> Result<Option<AppliedAt>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(RECEIPT_APPLIED)?;
-        t.get(id.0.as_slice())?
-            .map(|g| decode("receipt_applied", g.value()))
-            .transpose()
+        Ok(self.index.applied_at(id)?.map(|at| AppliedAt {
+            height: at.height,
+            shard: at.shard,
+            index: at.index,
+        }))
     }
 
     /// Every account, sorted by address.

@@ -97,24 +97,6 @@ impl Decode for StoredTx {
     }
 }
 
-impl Encode for AppliedAt {
-    fn encode_to(&self, out: &mut Vec<u8>) {
-        self.height.encode_to(out);
-        self.shard.encode_to(out);
-        self.index.encode_to(out);
-    }
-}
-
-impl Decode for AppliedAt {
-    fn decode_from(r: &mut Reader<'_>) -> codec::Result<Self> {
-        Ok(AppliedAt {
-            height: r.u64()?,
-            shard: r.u16()?,
-            index: r.u32()?,
-        })
-    }
-}
-
 impl Encode for OutcomeList {
     fn encode_to(&self, out: &mut Vec<u8>) {
         put_vec(out, &self.0);
@@ -183,15 +165,5 @@ mod tests {
         assert_eq!(o.encode().len(), OUTCOME_BYTES);
         let list = OutcomeList(vec![o; 3]);
         assert_eq!(decode_exact::<OutcomeList>(&list.encode()), Ok(list));
-    }
-
-    #[test]
-    fn applied_at_round_trip() {
-        let a = AppliedAt {
-            height: 7,
-            shard: 3,
-            index: 9,
-        };
-        assert_eq!(decode_exact::<AppliedAt>(&a.encode()), Ok(a));
     }
 }

@@ -51,10 +51,14 @@ pub(super) struct Family {
 pub(super) const INDEX: Family = Family {
     runs: TableDefinition::new("runs"),
     next: "next_run",
-    kinds: &[Kind::Ids, Kind::History, Kind::Counts],
+    kinds: &[Kind::Ids, Kind::History, Kind::Counts, Kind::Applied],
     merge_per_record: MERGE_PER_RECORD,
     merge_min: MERGE_MIN,
 };
+
+/// Kinds of record the index's runs hold.
+#[cfg(test)]
+pub(super) const INDEX_KINDS: usize = INDEX.kinds.len();
 
 /// The chain's accounts: size in records. Where runs hold one account the newest wins, so a
 /// merged run holds no more records than there are accounts.
@@ -121,13 +125,16 @@ pub(super) enum Kind {
     Counts,
     /// Address (20) ‖ balance (8) ‖ nonce (8), big-endian: an account's value after the run.
     Accounts,
+    /// Receipt id (32) ‖ where it was applied (14: height, shard, index among the shard
+    /// block's incoming receipts): one per receipt applied.
+    Applied,
 }
 
 impl Kind {
     /// Bytes of a record's key.
     pub(super) fn key_len(self) -> usize {
         match self {
-            Kind::Ids => 32,
+            Kind::Ids | Kind::Applied => 32,
             Kind::History => 34,
             Kind::Counts | Kind::Accounts => 20,
         }
@@ -136,7 +143,7 @@ impl Kind {
     /// Bytes of a record.
     pub(super) fn record_len(self) -> usize {
         match self {
-            Kind::Ids => 46,
+            Kind::Ids | Kind::Applied => 46,
             Kind::History => 34,
             Kind::Counts => 28,
             Kind::Accounts => 36,
@@ -149,11 +156,12 @@ impl Kind {
             Kind::History => "account_history",
             Kind::Counts => "account_tx_count",
             Kind::Accounts => "account_state",
+            Kind::Applied => "receipt_applied",
         }
     }
 
-    /// Two records of one key, `into` from an older run than `newer`, as one. Ids and
-    /// history rows never share a key across runs.
+    /// Two records of one key, `into` from an older run than `newer`, as one. Ids, history
+    /// and applied receipts never share a key across runs.
     fn combine(self, into: &mut [u8], newer: &[u8]) {
         match self {
             Kind::Counts => {
@@ -162,7 +170,7 @@ impl Kind {
                 into[20..28].copy_from_slice(&sum.to_be_bytes());
             }
             Kind::Accounts => into.copy_from_slice(newer),
-            Kind::Ids | Kind::History => {}
+            Kind::Ids | Kind::History | Kind::Applied => {}
         }
     }
 }
@@ -957,7 +965,13 @@ mod tests {
 
     #[test]
     fn every_kind_of_record_fits_inline() {
-        for kind in [Kind::Ids, Kind::History, Kind::Counts, Kind::Accounts] {
+        for kind in [
+            Kind::Ids,
+            Kind::History,
+            Kind::Counts,
+            Kind::Accounts,
+            Kind::Applied,
+        ] {
             assert!(kind.record_len() <= Record::new().inline_size(), "{kind:?}");
             assert!(kind.key_len() < kind.record_len() || kind == Kind::History);
         }
