@@ -206,6 +206,19 @@ impl Node {
             validators: self.finalizer.validators(height),
             metrics: bc.shards.iter().map(|s| s.metrics).collect(),
         });
+        self.publish(response.clone());
+        // After the locks and the block's publication: neither readers, admission nor
+        // subscribers wait for merges. A failed step leaves the runs unmerged a while longer,
+        // nothing else.
+        let merging_at = Instant::now();
+        let merged = match self.executor.pool() {
+            Some(pool) => pool.install(|| self.store.merge_accounts()),
+            None => self.store.merge_accounts(),
+        };
+        if let Err(e) = merged {
+            tracing::warn!(error = %e, "merging account runs failed; retried after the next block");
+        }
+        let merged_at = Instant::now();
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         if tx_count > 0 {
             let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
@@ -217,12 +230,12 @@ impl Node {
                 exec_ms = ms(selected_at, executed_at),
                 tree_ms = ms(executed_at, tree_at),
                 store_ms = ms(store_at, stored_at),
+                merge_ms = ms(merging_at, merged_at),
                 "block committed"
             );
         } else {
             tracing::debug!(height, elapsed_ms, "empty block committed");
         }
-        self.publish(response.clone());
         Ok(response)
     }
 }

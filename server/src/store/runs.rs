@@ -19,7 +19,8 @@
 //!
 //! **Merges are incremental.** A write adds its run, then advances the merge in progress by a
 //! budget proportional to what it wrote ([`MERGE_PER_RECORD`]), and starts the next when one
-//! is due. A merge in progress is a cursor (the kind being merged and the last key written,
+//! is due — in the same transaction, or (the chain's accounts) in a transaction of its own
+//! right after. A merge in progress is a cursor (the kind being merged and the last key written,
 //! in the `run_merges` table) and the merged run's tables written so far, invisible until the
 //! merge completes; until then its sources stay listed and readers read them. So no write
 //! waits for a merge of the whole store (at 1,000,000 accounts one took half a second inside a
@@ -414,7 +415,8 @@ impl<'t> BlockWriter<'t> {
 
 /// Adds a run of `size` (the family's unit) at `level` ([`level_for`]) with these records
 /// (each kind's sorted by key, keys unique, one entry per kind of the family), then advances
-/// the family's merges by a budget proportional to the records written.
+/// the family's merges by a budget proportional to the records written ([`add_run`] then
+/// [`advance`]).
 pub(super) fn add(
     tx: &WriteTransaction,
     family: &Family,
@@ -422,6 +424,18 @@ pub(super) fn add(
     level: u8,
     kinds: &mut [(Kind, &mut dyn Iterator<Item = &[u8]>)],
 ) -> Result<()> {
+    let written = add_run(tx, family, size, level, kinds)?;
+    advance(tx, family, written)
+}
+
+/// Adds a run as [`add`] does, without merging; returns the records written.
+pub(super) fn add_run(
+    tx: &WriteTransaction,
+    family: &Family,
+    size: u64,
+    level: u8,
+    kinds: &mut [(Kind, &mut dyn Iterator<Item = &[u8]>)],
+) -> Result<u64> {
     debug_assert!(kinds
         .iter()
         .map(|(k, _)| *k)
@@ -436,6 +450,11 @@ pub(super) fn add(
         written += w.finish()?;
     }
     tx.open_table(family.runs)?.insert(run, (level, size))?;
+    Ok(written)
+}
+
+/// Advances the family's merges by the budget earned by writing `written` records.
+pub(super) fn advance(tx: &WriteTransaction, family: &Family, written: u64) -> Result<()> {
     compact(
         tx,
         family,
