@@ -80,8 +80,8 @@ pub(super) const ID_SHIFT: u32 = 16;
 /// merged accounts count once, so fewer times than there are levels: `joule bench e2e
 /// --accounts 1000000` merged about 2.3 records per record written. A step of a merge costs
 /// about a microsecond per record on the 2-core machine while blocks are being verified beside
-/// it: a 10,000-transfer block writes 20,000 accounts, so its commit merges at most about
-/// 90,000 records when one merge is due.
+/// it: a 10,000-transfer block writes 20,000 accounts, so the step after it merges at most
+/// about 90,000 records when one merge is due.
 pub(super) const MERGE_PER_RECORD: u64 = 3;
 
 /// Records a write may merge however little it writes.
