@@ -514,8 +514,15 @@ impl Merge {
         self.last + 1
     }
 
+    /// The ids of its sources: the listed runs from `first` to `last`.
+    fn sources(&self, runs: &impl ReadableTable<u64, (u8, u64)>) -> Result<Vec<u64>> {
+        runs.range(self.first..=self.last)?
+            .map(|row| Ok(row?.0.value()))
+            .collect()
+    }
+
     fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(27 + self.after.as_ref().map_or(0, Vec::len));
+        let mut v = Vec::with_capacity(26 + self.after.as_ref().map_or(0, Vec::len));
         v.extend_from_slice(&self.first.to_be_bytes());
         v.extend_from_slice(&self.last.to_be_bytes());
         v.push(self.level);
@@ -654,11 +661,7 @@ fn compact(tx: &WriteTransaction, family: &Family, budget: u64) -> Result<()> {
 /// Merges `m`'s sources into its run, kind by kind from its cursor, until done (true) or
 /// `budget` records are written (false, the cursor moved on).
 fn step(tx: &WriteTransaction, family: &Family, m: &mut Merge, budget: &mut u64) -> Result<bool> {
-    let sources: Vec<u64> = {
-        let table = tx.open_table(family.runs)?;
-        let range = table.range(m.first..=m.last)?;
-        range.map(|row| Ok(row?.0.value())).collect::<Result<_>>()?
-    };
+    let sources = m.sources(&tx.open_table(family.runs)?)?;
     if sources.len() < 2 {
         return Err(corrupt());
     }
@@ -703,10 +706,7 @@ fn step(tx: &WriteTransaction, family: &Family, m: &mut Merge, budget: &mut u64)
 /// Lists `m`'s merged run in place of its sources and deletes the sources' tables.
 fn complete(tx: &WriteTransaction, family: &Family, m: &Merge) -> Result<()> {
     let mut table = tx.open_table(family.runs)?;
-    let sources: Vec<u64> = table
-        .range(m.first..=m.last)?
-        .map(|row| Ok(row?.0.value()))
-        .collect::<Result<_>>()?;
+    let sources = m.sources(&table)?;
     for &id in &sources {
         table.remove(id)?;
         for &kind in family.kinds {
