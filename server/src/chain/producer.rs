@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::exec::{ShardBlockInput, ShardBlockOutput};
 use super::tree::Tree;
-use crate::mempool::IdSet;
+use crate::mempool::{IdSet, Mempool};
 use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
 
@@ -149,6 +149,7 @@ impl Node {
         // Commit, apply and prune as one critical section: readers (the API, admission) see
         // the previous block or this one, never the store ahead of memory or the mempool behind.
         let tx_count = included_ids.len() as u64;
+        let assembled_at = Instant::now();
         let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
         let mut mempool = self.mempool();
         let included: IdSet = included_ids.into_iter().collect();
@@ -172,9 +173,27 @@ impl Node {
 
         let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();
         let block = Arc::new(bc.block);
-        for ((state, sc), tree) in chain.shards.iter_mut().zip(&bc.shards).zip(trees) {
-            state.apply_with_tree(&sc.writes, tree);
-        }
+        let removed: Vec<_> = included
+            .into_iter()
+            .chain(bc.dropped.iter().map(|(stx, _)| stx.id()))
+            .collect();
+        // The accounts and the pool are disjoint: updated side by side (the removal, random
+        // lookups in two indexes, costs as much as the accounts' update).
+        let (states, pending): (&mut Vec<_>, &mut Mempool) = (&mut chain.shards, &mut mempool);
+        let apply = || {
+            rayon::join(
+                || {
+                    for ((state, sc), tree) in states.iter_mut().zip(&bc.shards).zip(trees) {
+                        state.apply_with_tree(&sc.writes, tree);
+                    }
+                },
+                || pending.remove(removed),
+            )
+        };
+        match self.executor.pool() {
+            Some(pool) => pool.install(apply),
+            None => apply(),
+        };
         chain.head = Some(block.clone());
         chain.pending_receipts = new_receipts;
         chain.total_txs += tx_count;
@@ -186,13 +205,9 @@ impl Node {
         while chain.recent.len() > STATS_WINDOW {
             chain.recent.pop_front();
         }
-        mempool.remove(
-            included
-                .into_iter()
-                .chain(bc.dropped.iter().map(|(stx, _)| stx.id())),
-        );
         drop(mempool);
         drop(chain);
+        let applied_at = Instant::now();
         *self.burned.lock().unwrap_or_else(|p| p.into_inner()) += fees;
         for (stx, reason) in &bc.dropped {
             tracing::warn!(id = %stx.id(), reason, "transaction dropped");
@@ -207,6 +222,7 @@ impl Node {
             metrics: bc.shards.iter().map(|s| s.metrics).collect(),
         });
         self.publish(response.clone());
+        let published_at = Instant::now();
         // After the locks and the block's publication: neither readers, admission nor
         // subscribers wait for merges. A failed step leaves the runs unmerged a while longer,
         // nothing else.
@@ -229,7 +245,11 @@ impl Node {
                 select_ms = ms(started, selected_at),
                 exec_ms = ms(selected_at, executed_at),
                 tree_ms = ms(executed_at, tree_at),
+                assemble_ms = ms(tree_at, assembled_at),
+                lock_ms = ms(assembled_at, store_at),
                 store_ms = ms(store_at, stored_at),
+                apply_ms = ms(stored_at, applied_at),
+                publish_ms = ms(applied_at, published_at),
                 merge_ms = ms(merging_at, merged_at),
                 "block committed"
             );

@@ -153,3 +153,72 @@ fn batch_gives_each_transaction_its_own_verdict() {
     );
     assert!(resp.results[0].id.is_some() && resp.results[3].id.is_some());
 }
+
+#[test]
+fn batch_admission_gives_the_verdicts_of_admission_one_by_one() {
+    use joule_light_client::{Payload, Transaction};
+    use joule_server::devnet::{account_key, DEVNET_ACCOUNT_BALANCE};
+    use joule_server::Node;
+    // Two nodes without producers (nothing is included meanwhile): the same transactions
+    // admitted as one batch into one, one at a time into the other.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let batch = Node::open(&config(dir_a.path())).unwrap();
+    let single = Node::open(&config(dir_b.path())).unwrap();
+    let g = &batch.genesis;
+    let tx = |key: &SecretKey, nonce: u64, amount: u64, chain_id: &str, max_fee: u64| {
+        Transaction {
+            chain_id: chain_id.to_owned(),
+            sender: key.public_key(),
+            nonce,
+            max_fee,
+            payload: Payload::Transfer {
+                to: address(&SecretKey::from_seed(&[42; 32])),
+                amount,
+            },
+        }
+        .sign(key)
+    };
+    let (a, b, c) = (account_key(1), account_key(2), account_key(3));
+    let ok =
+        |key: &SecretKey, nonce: u64, amount: u64| tx(key, nonce, amount, &g.chain_id, g.min_fee);
+    let mut forged = ok(&c, 0, 1);
+    forged.signature.0[5] ^= 1;
+    let half = DEVNET_ACCOUNT_BALANCE / 2;
+    let txs = vec![
+        ok(&a, 0, 1),
+        ok(&a, 0, 1),                   // already known
+        ok(&a, 0, 2),                   // duplicate nonce
+        ok(&a, 2, 1),                   // a gap is allowed
+        ok(&a, MAX_NONCE_AHEAD + 1, 1), // too far ahead
+        ok(&b, 0, half),
+        ok(&b, 1, half), // pending b:0 counts: insufficient balance
+        tx(&b, 1, 1, "another-chain", g.min_fee),
+        tx(&b, 1, 1, &g.chain_id, g.min_fee - 1),
+        forged,
+        ok(&c, 0, 1), // the forged one took nothing
+    ];
+    let got = batch.admit_many(txs.clone());
+    let want: Vec<_> = txs.into_iter().map(|t| single.admit(t)).collect();
+    assert_eq!(got, want);
+    let codes: Vec<&str> = got
+        .iter()
+        .map(|r| r.as_ref().map_or_else(|e| e.code(), |_| "ok"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ok",
+            "already_known",
+            "duplicate_nonce",
+            "ok",
+            "nonce_too_high",
+            "ok",
+            "insufficient_balance",
+            "wrong_chain_id",
+            "fee_too_low",
+            "bad_signature",
+            "ok"
+        ]
+    );
+    assert_eq!(batch.mempool_len(), single.mempool_len());
+}

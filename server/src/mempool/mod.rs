@@ -7,10 +7,15 @@
 //! are bounded per sender and in total. A transaction leaves the pool only by being included
 //! in a block, or by being dropped with a reason the node records (see [`Mempool::remove`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod queue;
+
+use std::collections::{HashMap, HashSet};
 
 use joule_light_client::{Account, Address, CodecError, Hash, KeyError, SignedTransaction};
+use rayon::prelude::*;
 use thiserror::Error;
+
+use queue::{Entry, SenderQueue};
 
 /// A set of transaction ids (keyed fast hashing: ids are attacker-chosen, so the key is random).
 pub type IdSet = HashSet<Hash, ahash::RandomState>;
@@ -103,19 +108,12 @@ impl RejectReason {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    stx: SignedTransaction,
-    id: Hash,
-    seq: u64,
-}
-
 /// Pending transactions.
 #[derive(Debug)]
 pub struct Mempool {
     min_fee: u64,
     capacity: usize,
-    by_sender: HashMap<Address, BTreeMap<u64, Entry>, ahash::RandomState>,
+    by_sender: HashMap<Address, SenderQueue, ahash::RandomState>,
     by_id: HashMap<Hash, (Address, u64), ahash::RandomState>,
     next_seq: u64,
 }
@@ -146,14 +144,14 @@ impl Mempool {
     /// The pending transaction with this id.
     pub fn get(&self, id: &Hash) -> Option<&SignedTransaction> {
         let (sender, nonce) = self.by_id.get(id)?;
-        self.by_sender.get(sender)?.get(nonce).map(|e| &e.stx)
+        self.by_sender.get(sender)?.get(*nonce).map(|e| &e.stx)
     }
 
     /// The next nonce `sender` should use, counting contiguous pending transactions.
     pub fn next_nonce(&self, sender: &Address, account: &Account) -> u64 {
         let mut n = account.nonce;
         if let Some(q) = self.by_sender.get(sender) {
-            while q.contains_key(&n) {
+            while q.contains(n) {
                 n += 1;
             }
         }
@@ -166,11 +164,23 @@ impl Mempool {
         stx: SignedTransaction,
         account: &Account,
     ) -> Result<Hash, RejectReason> {
-        let id = stx.id();
+        let (id, sender) = (stx.id(), stx.tx.sender_address());
+        self.insert_checked(stx, id, sender, account)
+    }
+
+    /// [`Self::insert`] for a transaction whose id and sender address are known (computed in
+    /// parallel with its signature check).
+    pub fn insert_checked(
+        &mut self,
+        stx: SignedTransaction,
+        id: Hash,
+        sender: Address,
+        account: &Account,
+    ) -> Result<Hash, RejectReason> {
+        debug_assert!(id == stx.id() && sender == stx.tx.sender_address());
         if self.by_id.contains_key(&id) {
             return Err(RejectReason::AlreadyKnown);
         }
-        let sender = stx.tx.sender_address();
         let nonce = stx.tx.nonce;
         if nonce < account.nonce {
             return Err(RejectReason::NonceTooLow {
@@ -185,17 +195,17 @@ impl Mempool {
             });
         }
         let queue = self.by_sender.get(&sender);
-        if queue.is_some_and(|q| q.contains_key(&nonce)) {
+        if queue.is_some_and(|q| q.contains(nonce)) {
             return Err(RejectReason::DuplicateNonce(nonce));
         }
-        if queue.map_or(0, BTreeMap::len) >= MAX_PER_SENDER {
+        if queue.map_or(0, SenderQueue::len) >= MAX_PER_SENDER {
             return Err(RejectReason::SenderQueueFull);
         }
         if self.by_id.len() >= self.capacity {
             return Err(RejectReason::PoolFull);
         }
         let cost = |s: &SignedTransaction| u128::from(s.tx.amount_out()) + u128::from(self.min_fee);
-        let pending: u128 = queue.map_or(0, |q| q.values().map(|e| cost(&e.stx)).sum());
+        let pending: u128 = queue.map_or(0, |q| q.iter().map(|e| cost(&e.stx)).sum());
         let needed = pending + cost(&stx);
         if needed > u128::from(account.balance) {
             return Err(RejectReason::InsufficientBalance {
@@ -205,10 +215,16 @@ impl Mempool {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.by_sender
-            .entry(sender)
-            .or_default()
-            .insert(nonce, Entry { stx, id, seq });
+        let entry = Entry { stx, id, seq };
+        match self.by_sender.get_mut(&sender) {
+            Some(q) => {
+                let added = q.insert(entry);
+                debug_assert!(added, "the nonce was checked free above");
+            }
+            None => {
+                self.by_sender.insert(sender, SenderQueue::one(entry));
+            }
+        }
         self.by_id.insert(id, (sender, nonce));
         Ok(id)
     }
@@ -222,14 +238,9 @@ impl Mempool {
         max_per_shard: usize,
         mut account: impl FnMut(&Address) -> Account,
     ) -> Vec<Vec<SignedTransaction>> {
-        let mut runs: Vec<(u64, Address, Vec<&Entry>)> = Vec::new();
+        let mut runs: Vec<(u64, Address, &[Entry])> = Vec::new();
         for (sender, queue) in &self.by_sender {
-            let mut next = account(sender).nonce;
-            let mut run = Vec::new();
-            while let Some(e) = queue.get(&next) {
-                run.push(e);
-                next += 1;
-            }
+            let run = queue.run_from(account(sender).nonce);
             if let Some(first) = run.first() {
                 runs.push((first.seq, *sender, run));
             }
@@ -239,23 +250,38 @@ impl Mempool {
         for (_, sender, run) in runs {
             let shard = &mut out[usize::from(sender.shard(shard_count))];
             let room = max_per_shard.saturating_sub(shard.len());
-            shard.extend(run.into_iter().take(room).map(|e| e.stx.clone()));
+            shard.extend(run.iter().take(room).map(|e| e.stx.clone()));
         }
         out
     }
 
-    /// Removes transactions (included or dropped) by id.
-    pub fn remove(&mut self, ids: impl IntoIterator<Item = Hash>) {
-        for id in ids {
-            if let Some((sender, nonce)) = self.by_id.remove(&id) {
-                if let Some(q) = self.by_sender.get_mut(&sender) {
-                    q.remove(&nonce);
-                    if q.is_empty() {
-                        self.by_sender.remove(&sender);
+    /// Removes transactions (included or dropped) by id, on the current rayon pool: where each
+    /// is is looked up in parallel, then both indexes are updated side by side (a block's
+    /// removals are random lookups; each index costs as much as the other).
+    pub fn remove(&mut self, ids: Vec<Hash>) {
+        let at: Vec<(Address, u64)> = ids
+            .par_iter()
+            .with_min_len(1024)
+            .filter_map(|id| self.by_id.get(id).copied())
+            .collect();
+        let (by_id, by_sender) = (&mut self.by_id, &mut self.by_sender);
+        rayon::join(
+            || {
+                for id in &ids {
+                    by_id.remove(id);
+                }
+            },
+            || {
+                for (sender, nonce) in at {
+                    if let Some(q) = by_sender.get_mut(&sender) {
+                        q.remove(nonce);
+                        if q.is_empty() {
+                            by_sender.remove(&sender);
+                        }
                     }
                 }
-            }
-        }
+            },
+        );
     }
 
     /// Pending transactions (other than those in `exclude`) whose nonce a block has passed:
@@ -272,8 +298,9 @@ impl Mempool {
             let Some(queue) = self.by_sender.get(sender) else {
                 continue;
             };
-            for (nonce, e) in queue.range(..account.nonce) {
+            for e in queue.below(account.nonce) {
                 if !exclude.contains(&e.id) {
+                    let nonce = e.stx.tx.nonce;
                     let reason = format!("nonce {nonce} was used by another transaction");
                     stale.push((e.stx.clone(), reason));
                 }
@@ -284,7 +311,11 @@ impl Mempool {
 
     /// Every pending transaction, oldest first (persisted on shutdown).
     pub fn all(&self) -> Vec<SignedTransaction> {
-        let mut v: Vec<&Entry> = self.by_sender.values().flat_map(BTreeMap::values).collect();
+        let mut v: Vec<&Entry> = self
+            .by_sender
+            .values()
+            .flat_map(SenderQueue::iter)
+            .collect();
         v.sort_unstable_by_key(|e| e.seq);
         v.into_iter().map(|e| e.stx.clone()).collect()
     }
