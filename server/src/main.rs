@@ -78,6 +78,9 @@ enum BenchCommand {
         /// Account counts to draw from (default: 2,10,100,1000,10000).
         #[arg(long, value_delimiter = ',')]
         accounts: Vec<usize>,
+        /// Also print where each parallel contender's time went, phase by phase.
+        #[arg(long)]
+        phases: bool,
         /// Write the rows as JSON here too.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -183,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
                     reps,
                     max_threads,
                     accounts,
+                    phases,
                     json,
                 },
         } => {
@@ -203,6 +207,10 @@ async fn main() -> anyhow::Result<()> {
                     .await?
                     .map_err(anyhow::Error::msg)?;
             print!("{}", joule_server::bench::exec::table(&rows));
+            if phases {
+                println!("\nphases: medians, µs (total: the median block)");
+                print!("{}", joule_server::bench::exec::phases_table(&rows, txs));
+            }
             write_json(json, &rows)
         }
         Command::Bench {

@@ -20,6 +20,7 @@ use crate::consensus::{ConsensusError, Finalizer, LocalValidators};
 use crate::devnet::{self, DevnetOptions};
 use crate::faucet::{Faucet, FaucetError};
 use crate::genesis::{Genesis, GenesisError};
+use crate::janitor::Janitor;
 use crate::mempool::{check_fields, check_stateless, Mempool, RejectReason};
 use crate::store::{Store, StoreError, StoredBlock};
 
@@ -141,6 +142,10 @@ pub struct Node {
     events: broadcast::Sender<Arc<BlockResponse>>,
     /// Fees burned since genesis (kept for the supply invariant).
     pub(crate) burned: Mutex<u128>,
+    /// Drops what blocks replace (old state trees) off the producer's path.
+    pub(crate) janitor: Janitor,
+    /// Where batches of transactions are checked, below the producer's priority.
+    admission: rayon::ThreadPool,
 }
 
 impl std::fmt::Debug for Node {
@@ -288,6 +293,8 @@ impl Node {
             faucet,
             events,
             burned: Mutex::new(burned),
+            janitor: Janitor::new(),
+            admission: crate::priority::admission_pool(),
         };
         node.restore_mempool()?;
         Ok(node)
@@ -352,6 +359,10 @@ impl Node {
     /// Checks and admits many transactions, their signatures verified in parallel batches
     /// ([`crate::sigverify`]); each gets its own verdict, in order.
     pub fn admit_many(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
+        self.admission.install(|| self.admit_many_in_pool(txs))
+    }
+
+    fn admit_many_in_pool(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
         use rayon::prelude::*;
         let verdicts = crate::sigverify::verify_signatures(&txs);
         let (chain_id, min_fee) = (&self.genesis.chain_id, self.genesis.min_fee);

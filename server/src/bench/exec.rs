@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::{bench_key, median, thread_counts};
 use crate::chain::exec::{
-    ExecStats, Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput,
+    ExecStats, Executor, Phases, SequentialExecutor, ShardBlockInput, ShardBlockOutput,
 };
 use crate::chain::state::ShardState;
 use crate::chain::ParallelExecutor;
@@ -59,6 +59,33 @@ pub struct ExecRow {
     pub aborts_per_tx: f64,
     /// The strategy that ran (the adaptive executor runs contended blocks in order).
     pub ran: ExecMode,
+    /// Median microseconds per phase (each phase's own median).
+    pub phases_us: PhaseMedians,
+}
+
+/// Median microseconds of each phase of a block's execution ([`Phases`]).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PhaseMedians {
+    /// Waking the pool and preparing the transactions.
+    pub prepare: f64,
+    /// Glance, key index and plan.
+    pub plan: f64,
+    /// Running the transactions.
+    pub run: f64,
+    /// Assembling outputs and collecting writes.
+    pub finish: f64,
+}
+
+impl PhaseMedians {
+    fn of(phases: &[Phases]) -> Self {
+        let m = |f: fn(&Phases) -> u64| median(phases.iter().map(|p| f(p) as f64 / 1e3).collect());
+        PhaseMedians {
+            prepare: m(|p| p.prepare_ns),
+            plan: m(|p| p.plan_ns),
+            run: m(|p| p.run_ns),
+            finish: m(|p| p.finish_ns),
+        }
+    }
 }
 
 struct Workload {
@@ -146,6 +173,7 @@ struct Contender {
     exec: Box<dyn Executor>,
     times: Vec<f64>,
     aborts: Vec<f64>,
+    phases: Vec<Phases>,
     mode: ExecMode,
 }
 
@@ -159,6 +187,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
         exec: Box::new(SequentialOnPool(ParallelExecutor::pinned(1))),
         times: Vec::new(),
         aborts: Vec::new(),
+        phases: Vec::new(),
         mode: ExecMode::InOrder,
     }];
     for threads in thread_counts(opts.max_threads) {
@@ -174,6 +203,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
                 exec: Box::new(exec),
                 times: Vec::new(),
                 aborts: Vec::new(),
+                phases: Vec::new(),
                 mode: ExecMode::InOrder,
             });
         }
@@ -184,6 +214,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
         for c in &mut contenders {
             c.times.clear();
             c.aborts.clear();
+            c.phases.clear();
         }
         let mut order: Vec<usize> = (0..contenders.len()).collect();
         let mut rng = StdRng::seed_from_u64(accounts as u64);
@@ -201,6 +232,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
                 let (out, stats) = c.exec.execute(&w.state, input(&w));
                 c.times.push(t.elapsed().as_secs_f64());
                 c.aborts.push(stats.aborts_per_tx());
+                c.phases.push(stats.phases);
                 c.mode = stats.mode;
                 if out != expected {
                     return Err(format!(
@@ -221,6 +253,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
                 speedup: tps / seq_tps,
                 aborts_per_tx: median(c.aborts.clone()),
                 ran: c.mode,
+                phases_us: PhaseMedians::of(&c.phases),
             });
         }
     }
@@ -242,6 +275,37 @@ pub fn table(rows: &[ExecRow]) -> String {
         s.push_str(&format!(
             "{:>9} {:>11} {:>8} {:>12.0} {:>7.2}x {:>10.3} {:>10}\n",
             r.accounts, r.executor, r.threads, r.tx_per_s, r.speedup, r.aborts_per_tx, ran
+        ));
+    }
+    s
+}
+
+/// Where each parallel contender's time went, phase by phase (medians, microseconds).
+/// `txs`: transactions per block (the total is the median block's time).
+pub fn phases_table(rows: &[ExecRow], txs: usize) -> String {
+    let mut s = format!(
+        "{:>9} {:>11} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
+        "accounts",
+        "executor",
+        "threads",
+        "prepare µs",
+        "plan µs",
+        "run µs",
+        "finish µs",
+        "total µs"
+    );
+    for r in rows.iter().filter(|r| r.executor != "sequential") {
+        let p = r.phases_us;
+        s.push_str(&format!(
+            "{:>9} {:>11} {:>8} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>10.0}\n",
+            r.accounts,
+            r.executor,
+            r.threads,
+            p.prepare,
+            p.plan,
+            p.run,
+            p.finish,
+            txs as f64 / r.tx_per_s * 1e6
         ));
     }
     s
@@ -270,5 +334,8 @@ mod tests {
             .iter()
             .any(|r| r.executor == "declared" && r.ran == ExecMode::DeclaredKeys));
         assert!(table(&rows).contains("block-stm"));
+        let declared = rows.iter().find(|r| r.executor == "declared").unwrap();
+        assert!(declared.phases_us.run > 0.0, "{:?}", declared.phases_us);
+        assert!(phases_table(&rows, opts.txs).contains("prepare µs"));
     }
 }

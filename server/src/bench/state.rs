@@ -106,7 +106,7 @@ pub fn run_state(opts: &StateBenchOptions) -> Vec<StateRow> {
             let tree = state.next_tree(&w);
             std::hint::black_box(tree.root());
             updates.push(t.elapsed().as_secs_f64() * 1e3);
-            state.apply_with_tree(&w, tree);
+            drop(state.apply_with_tree(&w, tree));
         }
 
         let root = state.root();

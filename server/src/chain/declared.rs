@@ -24,6 +24,7 @@
 //! order every access to a slot, so relaxed loads and stores suffice, and no `unsafe` is needed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use joule_light_client::{Account, Address};
 use rayon::prelude::*;
@@ -408,6 +409,16 @@ impl<V: Vm> Run<'_, V> {
     }
 }
 
+/// A planned block's result.
+pub struct Executed<R> {
+    /// What `finish` made of the outputs.
+    pub result: R,
+    /// Every account written, sorted by address.
+    pub writes: Vec<(Address, Account)>,
+    /// When the last transaction had run (before the outputs were finished).
+    pub ran_at: Instant,
+}
+
 /// A block's key table, built before any transaction runs: enough to know how parallel the
 /// block is and to run it.
 pub struct Plan {
@@ -449,9 +460,8 @@ impl Plan {
     }
 
     /// Executes the block on `workers` workers of the current rayon pool (one: in order).
-    /// Returns what `finish` made of the outputs (in block order, as runs; it runs while the
-    /// writes are sorted) and every account written (sorted by address), or [`Undeclared`] if a
-    /// transaction touched a key it had not declared.
+    /// `finish` gets the outputs in block order, as runs, while the writes are collected; or
+    /// [`Undeclared`] if a transaction touched a key it had not declared.
     pub fn execute<V: Vm, R: Send>(
         self,
         vm: &V,
@@ -459,7 +469,7 @@ impl Plan {
         prepared: &[V::Prepared],
         workers: usize,
         finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
-    ) -> Result<(R, Vec<(Address, Account)>), Undeclared> {
+    ) -> Result<Executed<R>, Undeclared> {
         let run = Run {
             vm,
             txs,
@@ -478,6 +488,7 @@ impl Plan {
                 .flat_map_iter(|_| run.work())
                 .collect()
         };
+        let ran_at = Instant::now();
         let abandoned = run.abandoned.into_inner();
         if abandoned != usize::MAX {
             return Err(Undeclared { txn: abandoned });
@@ -509,7 +520,11 @@ impl Plan {
         for part in sorted {
             writes.extend(part);
         }
-        Ok((finished, writes))
+        Ok(Executed {
+            result: finished,
+            writes,
+            ran_at,
+        })
     }
 }
 

@@ -71,6 +71,29 @@ pub struct ExecStats {
     pub validations: usize,
     /// Which strategy ran the block.
     pub mode: ExecMode,
+    /// Where the time went (zero where not timed).
+    pub phases: Phases,
+}
+
+/// A block's execution time by phase, in nanoseconds (for `joule bench exec --phases`; not
+/// part of the API's metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phases {
+    /// Waking the pool and preparing every transaction.
+    pub prepare_ns: u64,
+    /// The glance, the key index and the plan (or nothing, when the block runs in order).
+    pub plan_ns: u64,
+    /// Running the transactions.
+    pub run_ns: u64,
+    /// Outputs assembled and writes collected, after the last transaction ran.
+    pub finish_ns: u64,
+}
+
+impl Phases {
+    /// Nanoseconds from `a` to `b`.
+    pub fn ns(a: std::time::Instant, b: std::time::Instant) -> u64 {
+        b.saturating_duration_since(a).as_nanos() as u64
+    }
 }
 
 impl ExecStats {
@@ -91,6 +114,7 @@ impl ExecStats {
             incarnations: txs,
             validations: 0,
             mode: ExecMode::InOrder,
+            phases: Phases::default(),
         }
     }
 }

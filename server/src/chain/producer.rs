@@ -183,14 +183,18 @@ impl Node {
         let apply = || {
             rayon::join(
                 || {
-                    for ((state, sc), tree) in states.iter_mut().zip(&bc.shards).zip(trees) {
-                        state.apply_with_tree(&sc.writes, tree);
-                    }
+                    states
+                        .iter_mut()
+                        .zip(&bc.shards)
+                        .zip(trees)
+                        .map(|((state, sc), tree)| state.apply_with_tree(&sc.writes, tree))
+                        .collect::<Vec<_>>()
                 },
                 || pending.remove(removed),
             )
+            .0
         };
-        match self.executor.pool() {
+        let replaced = match self.executor.pool() {
             Some(pool) => pool.install(apply),
             None => apply(),
         };
@@ -207,6 +211,7 @@ impl Node {
         }
         drop(mempool);
         drop(chain);
+        self.janitor.discard(replaced);
         let applied_at = Instant::now();
         *self.burned.lock().unwrap_or_else(|p| p.into_inner()) += fees;
         for (stx, reason) in &bc.dropped {

@@ -2,14 +2,36 @@
 
 use joule_light_client::{Account, Address, Hash, StateProof};
 
+use rayon::prelude::*;
+
 use super::exec::AccountMap;
 use super::tree::Tree;
 
 /// The accounts of one shard and their state tree (always in step).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ShardState {
-    accounts: AccountMap,
+    /// By the address's leading bits ([`part_of`]): a block's writes, sorted, fall into the
+    /// parts in order, and each part takes its share in parallel (one map of a million
+    /// accounts took a block's 20,000 writes in 7–11 ms, every insert a cache miss).
+    accounts: Vec<AccountMap>,
     tree: Tree,
+}
+
+/// Parts of the account map.
+const PARTS: usize = 16;
+
+/// The part holding `address`: its leading four bits, so parts are address ranges in order.
+fn part_of(address: &Address) -> usize {
+    usize::from(address.0[0] >> 4)
+}
+
+impl Default for ShardState {
+    fn default() -> Self {
+        ShardState {
+            accounts: vec![AccountMap::default(); PARTS],
+            tree: Tree::default(),
+        }
+    }
 }
 
 impl ShardState {
@@ -23,27 +45,34 @@ impl ShardState {
 
     /// The account at `address` (zero balance and nonce if absent).
     pub fn get(&self, address: &Address) -> Account {
-        self.accounts.get(address).copied().unwrap_or_default()
+        self.accounts[part_of(address)]
+            .get(address)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Whether an account exists at `address` (has ever been written).
     pub fn contains(&self, address: &Address) -> bool {
-        self.accounts.contains_key(address)
+        self.accounts[part_of(address)].contains_key(address)
     }
 
     /// Number of accounts.
     pub fn len(&self) -> usize {
-        self.accounts.len()
+        self.accounts.iter().map(AccountMap::len).sum()
     }
 
     /// Whether the shard has no accounts.
     pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
+        self.accounts.iter().all(AccountMap::is_empty)
     }
 
     /// Sum of balances.
     pub fn total_balance(&self) -> u128 {
-        self.accounts.values().map(|a| u128::from(a.balance)).sum()
+        self.accounts
+            .iter()
+            .flat_map(AccountMap::values)
+            .map(|a| u128::from(a.balance))
+            .sum()
     }
 
     /// The state tree after applying `writes` (sorted by address, no repeats), without
@@ -55,14 +84,32 @@ impl ShardState {
     /// Applies a block's writes (sorted by address, no repeats).
     pub fn apply(&mut self, writes: &[(Address, Account)]) {
         let tree = self.next_tree(writes);
-        self.apply_with_tree(writes, tree);
+        drop(self.apply_with_tree(writes, tree));
     }
 
-    /// Applies a block's writes whose tree [`Self::next_tree`] already computed.
-    pub fn apply_with_tree(&mut self, writes: &[(Address, Account)], tree: Tree) {
-        self.accounts.reserve(writes.len());
-        self.accounts.extend(writes.iter().copied());
-        self.tree = tree;
+    /// Applies a block's writes (sorted by address, no repeats) whose tree
+    /// [`Self::next_tree`] already computed, the parts in parallel on the current rayon pool.
+    /// Returns the previous tree: dropping it frees the nodes the block replaced, tens of
+    /// milliseconds at a million accounts, which the caller may do elsewhere.
+    #[must_use = "dropping the previous tree is slow: the caller chooses where"]
+    pub fn apply_with_tree(&mut self, writes: &[(Address, Account)], tree: Tree) -> Tree {
+        let mut rest = writes;
+        let mut shares = Vec::with_capacity(PARTS);
+        for p in 0..PARTS {
+            let n = rest.partition_point(|(a, _)| part_of(a) <= p);
+            let (share, after) = rest.split_at(n);
+            shares.push(share);
+            rest = after;
+        }
+        self.accounts
+            .par_iter_mut()
+            .zip(shares)
+            .with_max_len(1)
+            .for_each(|(map, share)| {
+                map.reserve(share.len());
+                map.extend(share.iter().copied());
+            });
+        std::mem::replace(&mut self.tree, tree)
     }
 
     /// The state root.
@@ -110,6 +157,28 @@ mod tests {
         flat[2].1 = acc(44);
         flat.sort_unstable_by_key(|(a, _)| *a);
         assert_eq!(s.root(), state_root(&flat));
+    }
+
+    #[test]
+    fn writes_spread_over_every_part_are_all_applied() {
+        // Leading bytes 0x00, 0x11, … 0xff: one address in each part, then overwrites.
+        let w: Vec<(Address, Account)> = (0..=255u8)
+            .step_by(17)
+            .map(|b| (Address([b; 20]), acc(u64::from(b))))
+            .collect();
+        let mut s = ShardState::default();
+        drop(s.apply_with_tree(&w, s.next_tree(&w)));
+        assert_eq!(s.len(), 16);
+        let total: u128 = w.iter().map(|(_, a)| u128::from(a.balance)).sum();
+        assert_eq!(s.total_balance(), total);
+        let again: Vec<(Address, Account)> = w.iter().map(|(a, _)| (*a, acc(7))).collect();
+        let before = s.apply_with_tree(&again, s.next_tree(&again));
+        assert_eq!(before.root(), ShardState::from_accounts(&w).root());
+        assert!(again
+            .iter()
+            .all(|(a, _)| s.contains(a) && s.get(a) == acc(7)));
+        assert_eq!((s.len(), s.total_balance()), (16, 7 * 16));
+        assert_eq!(s.root(), ShardState::from_accounts(&again).root());
     }
 
     #[test]

@@ -249,7 +249,11 @@ impl Indexer {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("joule-indexer".into())
-                .spawn(move || run(&shared))
+                .spawn(move || {
+                    // Off the block's path: it yields the cores to a block being produced.
+                    crate::priority::lower_current_thread();
+                    run(&shared)
+                })
                 .map_err(|e| StoreError::Db(Box::new(e.into())))?
         };
         Ok(Self {

@@ -65,6 +65,7 @@ pub fn run<V: Vm>(
         incarnations: block.incarnations.into_inner(),
         validations: block.validations.into_inner(),
         mode: ExecMode::BlockStm,
+        phases: Default::default(),
     };
     let outputs: Vec<V::Output> = block
         .tx_state

@@ -20,14 +20,15 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use joule_light_client::api::ExecMode;
 use joule_light_client::{Account, Address};
 use rayon::prelude::*;
 
 use super::exec::{
-    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, Runs, ShardBlockInput,
-    ShardBlockOutput,
+    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, Phases, Runs,
+    ShardBlockInput, ShardBlockOutput,
 };
 use super::state::ShardState;
 use super::vm::Vm;
@@ -157,13 +158,14 @@ impl ParallelExecutor {
         txs: &[V::Tx],
         finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
     ) -> (R, Vec<(Address, Account)>, ExecStats) {
+        let start = Instant::now();
         // Wake every worker at once: otherwise the pool wakes them one by one as work is split,
         // and a block's first phase starts on fewer threads. (Small blocks run in order.)
         if txs.len() >= MIN_PARALLEL_TXS && self.threads() > 1 {
             self.pool.spawn_broadcast(|_| {});
         }
         self.pool
-            .install(|| self.run_in_pool(vm, base, txs, finish))
+            .install(|| self.run_in_pool(vm, base, txs, finish, start))
     }
 
     fn run_in_pool<V: Vm, R: Send>(
@@ -172,34 +174,48 @@ impl ParallelExecutor {
         base: &BaseState<'_>,
         txs: &[V::Tx],
         finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
+        start: Instant,
     ) -> (R, Vec<(Address, Account)>, ExecStats) {
         let n = txs.len();
         let threads = self.threads().min(n.max(1));
-        let stats = |threads, mode| ExecStats {
+        let stats = |threads, mode, phases| ExecStats {
             txs: n,
             threads,
             incarnations: n,
             validations: 0,
             mode,
+            phases,
         };
         if self.force.is_none() && (threads < 2 || n < MIN_PARALLEL_TXS) {
             let (outputs, writes) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
             let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
-            return (r, writes, stats(1, ExecMode::InOrder));
+            let phases = Phases {
+                run_ns: Phases::ns(start, Instant::now()),
+                ..Phases::default()
+            };
+            return (r, writes, stats(1, ExecMode::InOrder, phases));
         }
         let prepared: Vec<V::Prepared> = txs
             .par_iter()
             .with_min_len(256)
             .map(|tx| vm.prepare(tx))
             .collect();
-        let in_order = |prepared: &[V::Prepared]| {
+        let prepared_at = Instant::now();
+        let in_order = |prepared: &[V::Prepared], planned_at: Instant| {
             let mut i = 0;
             let (outputs, writes) = run_sequential(vm, base, txs, |_| {
                 i += 1;
                 &prepared[i - 1]
             });
+            let ran_at = Instant::now();
             let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
-            (r, writes, stats(1, ExecMode::InOrder))
+            let phases = Phases {
+                prepare_ns: Phases::ns(start, prepared_at),
+                plan_ns: Phases::ns(prepared_at, planned_at),
+                run_ns: Phases::ns(planned_at, ran_at),
+                finish_ns: Phases::ns(ran_at, Instant::now()),
+            };
+            (r, writes, stats(1, ExecMode::InOrder, phases))
         };
         // A glance at the block's head: a block that is clearly contended runs in order at
         // once, without paying for a plan. Meanwhile another worker indexes the keys a plan
@@ -214,10 +230,11 @@ impl ParallelExecutor {
             },
         );
         if self.force.is_none() && !worth_parallel(threads, estimate) {
-            return in_order(&prepared);
+            return in_order(&prepared, Instant::now());
         }
         if let Some(keys) = keys {
             let plan = declared::Plan::new::<V>(base, &prepared, keys, threads);
+            let planned_at = Instant::now();
             let parallel = match self.force {
                 Some(mode) => mode == ExecMode::DeclaredKeys,
                 // Few near dependencies also bound the longest chain: its links are near
@@ -227,21 +244,40 @@ impl ParallelExecutor {
                 None => plan.near_dependencies() <= MAX_NEAR,
             };
             let workers = if parallel { threads } else { 1 };
-            if let Ok((r, writes)) = plan.execute(vm, txs, &prepared, workers, finish) {
+            if let Ok(done) = plan.execute(vm, txs, &prepared, workers, finish) {
+                let declared::Executed {
+                    result: r,
+                    writes,
+                    ran_at,
+                } = done;
                 let mode = if parallel {
                     ExecMode::DeclaredKeys
                 } else {
                     ExecMode::InOrder
                 };
-                return (r, writes, stats(workers, mode));
+                let phases = Phases {
+                    prepare_ns: Phases::ns(start, prepared_at),
+                    plan_ns: Phases::ns(prepared_at, planned_at),
+                    run_ns: Phases::ns(planned_at, ran_at),
+                    finish_ns: Phases::ns(ran_at, Instant::now()),
+                };
+                return (r, writes, stats(workers, mode, phases));
             }
         }
         // Keys not declared (or Block-STM asked for): discover them by running.
         if self.force.is_none() && !worth_block_stm(threads, estimate) {
-            return in_order(&prepared);
+            return in_order(&prepared, Instant::now());
         }
-        let (outputs, writes, stats) = blockstm::run(vm, base, txs, &prepared, threads);
+        let planned_at = Instant::now();
+        let (outputs, writes, mut stats) = blockstm::run(vm, base, txs, &prepared, threads);
+        let ran_at = Instant::now();
         let (r, writes) = finish_and_sort(finish, outputs, writes);
+        stats.phases = Phases {
+            prepare_ns: Phases::ns(start, prepared_at),
+            plan_ns: Phases::ns(prepared_at, planned_at),
+            run_ns: Phases::ns(planned_at, ran_at),
+            finish_ns: Phases::ns(ran_at, Instant::now()),
+        };
         (r, writes, stats)
     }
 }
