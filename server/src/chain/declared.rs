@@ -135,17 +135,25 @@ fn partition_of(address: &Address, parts: usize) -> usize {
 }
 
 /// Where each transaction's declared keys sit in a plan's flat tables (transaction `i`'s at
-/// `start[i]..start[i + 1]`), and the links table, not yet filled: the part of a plan that
-/// needs no state and no partitions, so the executor computes it while it glances at the block.
+/// `start[i]..start[i + 1]`), the links table, not yet filled, and every key's mention already
+/// bucketed by partition: the part of a plan that needs no state, so the executor computes it
+/// while it glances at the block.
 pub struct KeyIndex {
     start: Vec<usize>,
     links: Vec<AtomicU64>,
+    parts: usize,
+    /// Per chunk of consecutive transactions, per partition, its mentions in block order.
+    chunks: Vec<Vec<Vec<Mention>>>,
 }
 
 impl KeyIndex {
-    /// The index of `prepared`'s keys; `None` for blocks of [`MAX_TXS`] or more transactions,
-    /// or [`MAX_SLOTS`] or more declared keys, which are not planned.
-    pub fn new<V: Vm>(prepared: &[V::Prepared]) -> Option<Self> {
+    /// The index of `prepared`'s keys for a plan on `workers` workers (see [`Plan::new`]);
+    /// `None` for blocks of [`MAX_TXS`] or more transactions, or [`MAX_SLOTS`] or more declared
+    /// keys, which are not planned. The mentions are bucketed in parallel on the current rayon
+    /// pool, chunk by chunk, so that each partition later reads its own mentions only, not
+    /// every key of the block (with one partition per worker, that was 16 reads of the whole
+    /// block on 16 threads).
+    pub fn new<V: Vm>(prepared: &[V::Prepared], workers: usize) -> Option<Self> {
         if prepared.len() >= MAX_TXS {
             return None;
         }
@@ -159,23 +167,35 @@ impl KeyIndex {
         if total >= MAX_SLOTS {
             return None;
         }
+        let parts = plan_parts(workers);
+        let chunks = bucket_mentions(prepared, V::declared_keys, &start, parts);
         let links = (0..total).map(|_| AtomicU64::new(0)).collect();
-        Some(KeyIndex { start, links })
+        Some(KeyIndex {
+            start,
+            links,
+            parts,
+            chunks,
+        })
     }
 }
 
-fn build_table<V: Vm>(
-    base: &BaseState<'_>,
-    prepared: &[V::Prepared],
-    keys: KeyIndex,
-    parts: usize,
-    window: usize,
-) -> Table {
-    let KeyIndex { start, links } = keys;
+/// Partitions of a plan for `workers` workers: one each (a link holds the partition in 8
+/// bits).
+fn plan_parts(workers: usize) -> usize {
+    workers.clamp(1, usize::from(u8::MAX))
+}
+
+fn build_table(base: &BaseState<'_>, keys: KeyIndex, window: usize) -> Table {
+    let KeyIndex {
+        start,
+        links,
+        parts,
+        chunks,
+    } = keys;
     let (partitions, near): (Vec<Partition>, Vec<usize>) = (0..parts)
         .into_par_iter()
         .map(|me| {
-            let mentions = sorted_mentions(prepared, V::declared_keys, &start, parts, me);
+            let mentions = sorted_mentions(&chunks, me, parts);
             let mut addresses: Vec<Address> = Vec::with_capacity(mentions.len());
             let mut slots = Vec::with_capacity(mentions.len());
             let mut near = 0;
@@ -222,35 +242,57 @@ struct Mention {
     txn: u32,
 }
 
-/// Partition `me`'s declared keys, sorted by key and, for one key, in block order: then each
-/// key's mentions are adjacent, its slot is the next one, and each mention's dependency is the
-/// one before it. Sorting replaces a hash map from key to slot (two lookups per mention, at
+/// Transactions per chunk when mentions are bucketed: enough chunks to keep every worker
+/// busy, few enough that each partition gathers from a handful.
+fn chunk_len(txs: usize, parts: usize) -> usize {
+    txs.div_ceil(parts * 4).max(256)
+}
+
+/// Every declared key's mention, per chunk of consecutive transactions, per partition, in
+/// block order (chunks in parallel on the current rayon pool).
+fn bucket_mentions<P: Sync>(
+    prepared: &[P],
+    declared_keys: impl Fn(&P) -> &[Address] + Sync,
+    start: &[usize],
+    parts: usize,
+) -> Vec<Vec<Vec<Mention>>> {
+    let len = chunk_len(prepared.len(), parts);
+    prepared
+        .par_chunks(len)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let first = c * len;
+            let keys = start[first + chunk.len()] - start[first];
+            // Keys spread evenly over the partitions; a quarter more room covers the usual
+            // imbalance without a regrowth.
+            let room = keys / parts + keys / (4 * parts) + 4;
+            let mut by_part = vec![Vec::with_capacity(room); parts];
+            for (i, p) in (first..).zip(chunk) {
+                for (j, k) in declared_keys(p).iter().enumerate() {
+                    by_part[partition_of(k, parts)].push(Mention {
+                        key: *k,
+                        g: (start[i] + j) as u32,
+                        txn: i as u32,
+                    });
+                }
+            }
+            by_part
+        })
+        .collect()
+}
+
+/// Partition `me`'s declared keys, gathered from the chunks' buckets and sorted by key and,
+/// for one key, in block order: then each key's mentions are adjacent, its slot is the next
+/// one, and each mention's dependency is the one before it. Sorting replaces a hash map from key to slot (two lookups per mention, at
 /// random) and leaves the slots in address order, so the block's writes need no sort.
 ///
 /// A counting sort on the keys' leading bits, into about as many buckets as mentions, then a
 /// stable sort inside each bucket: addresses are hashes, so buckets hold one or two keys; keys
 /// ground into one bucket only make that bucket's sort longer, never the order different.
-fn sorted_mentions<P>(
-    prepared: &[P],
-    declared_keys: impl Fn(&P) -> &[Address],
-    start: &[usize],
-    parts: usize,
-    me: usize,
-) -> Vec<Mention> {
-    // Keys spread evenly over the partitions; a quarter more room covers the usual imbalance
-    // without a regrowth.
-    let total = start.last().copied().unwrap_or(0);
-    let mut mentions = Vec::with_capacity(total / parts + total / (4 * parts) + 16);
-    for (i, p) in prepared.iter().enumerate() {
-        for (j, k) in declared_keys(p).iter().enumerate() {
-            if partition_of(k, parts) == me {
-                mentions.push(Mention {
-                    key: *k,
-                    g: (start[i] + j) as u32,
-                    txn: i as u32,
-                });
-            }
-        }
+fn sorted_mentions(chunks: &[Vec<Vec<Mention>>], me: usize, parts: usize) -> Vec<Mention> {
+    let mut mentions = Vec::with_capacity(chunks.iter().map(|c| c[me].len()).sum());
+    for c in chunks {
+        mentions.extend_from_slice(&c[me]);
     }
     // The partition's range of the keys' leading 32 bits, [lo, hi): partition_of on the
     // leading 16 bits, inverted.
@@ -426,23 +468,12 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Builds the key table of `prepared` (whose keys `keys` indexes) over `base`, in `parts`
-    /// partitions on the current rayon pool, for `parts` workers.
-    pub fn new<V: Vm>(
-        base: &BaseState<'_>,
-        prepared: &[V::Prepared],
-        keys: KeyIndex,
-        parts: usize,
-    ) -> Self {
-        debug_assert_eq!(
-            keys.start.len(),
-            prepared.len() + 1,
-            "keys index another block"
-        );
-        // A link holds the partition in 8 bits.
-        let parts = parts.clamp(1, usize::from(u8::MAX));
+    /// Builds the key table of the block `keys` indexes over `base`, one partition per worker
+    /// the index was made for, on the current rayon pool.
+    pub fn new(base: &BaseState<'_>, keys: KeyIndex) -> Self {
+        let window = CLAIM * keys.parts;
         Plan {
-            table: build_table::<V>(base, prepared, keys, parts, CLAIM * parts),
+            table: build_table(base, keys, window),
         }
     }
 
@@ -600,8 +631,31 @@ mod tests {
         let start = &start;
         for parts in [1, 2, 3, 16] {
             let mut seen = 0;
+            // Small chunks too, so mentions are gathered from many.
+            let chunks = bucket_mentions(&txs, |t| t.as_slice(), start, parts);
+            assert_eq!(
+                chunks.len(),
+                txs.len().div_ceil(chunk_len(txs.len(), parts))
+            );
+            let small: Vec<Vec<Vec<Mention>>> = (0..txs.len())
+                .step_by(7)
+                .map(|first| {
+                    let end = (first + 7).min(txs.len());
+                    let mut by_part = vec![Vec::new(); parts];
+                    for c in &chunks {
+                        for (p, ms) in c.iter().enumerate() {
+                            by_part[p].extend(
+                                ms.iter()
+                                    .filter(|m| (first..end).contains(&(m.txn as usize))),
+                            );
+                        }
+                    }
+                    by_part
+                })
+                .collect();
             for me in 0..parts {
-                let got = sorted_mentions(&txs, |t| t.as_slice(), start, parts, me);
+                let got = sorted_mentions(&chunks, me, parts);
+                assert_eq!(got, sorted_mentions(&small, me, parts));
                 let mut want: Vec<Mention> = txs
                     .iter()
                     .enumerate()

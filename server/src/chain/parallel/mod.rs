@@ -195,9 +195,11 @@ impl ParallelExecutor {
             };
             return (r, writes, stats(1, ExecMode::InOrder, phases));
         }
+        // Pieces of at least 64: on 16 threads, pieces of 256 left some threads a piece more
+        // than others at the end of the phase.
         let prepared: Vec<V::Prepared> = txs
             .par_iter()
-            .with_min_len(256)
+            .with_min_len(64)
             .map(|tx| vm.prepare(tx))
             .collect();
         let prepared_at = Instant::now();
@@ -225,7 +227,7 @@ impl ParallelExecutor {
             || parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)]),
             || {
                 plan_allowed
-                    .then(|| declared::KeyIndex::new::<V>(&prepared))
+                    .then(|| declared::KeyIndex::new::<V>(&prepared, threads))
                     .flatten()
             },
         );
@@ -233,7 +235,7 @@ impl ParallelExecutor {
             return in_order(&prepared, Instant::now());
         }
         if let Some(keys) = keys {
-            let plan = declared::Plan::new::<V>(base, &prepared, keys, threads);
+            let plan = declared::Plan::new(base, keys);
             let planned_at = Instant::now();
             let parallel = match self.force {
                 Some(mode) => mode == ExecMode::DeclaredKeys,
