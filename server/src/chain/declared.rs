@@ -135,25 +135,17 @@ fn partition_of(address: &Address, parts: usize) -> usize {
 }
 
 /// Where each transaction's declared keys sit in a plan's flat tables (transaction `i`'s at
-/// `start[i]..start[i + 1]`), the links table, not yet filled, and every key's mention already
-/// bucketed by partition: the part of a plan that needs no state, so the executor computes it
-/// while it glances at the block.
+/// `start[i]..start[i + 1]`), and the links table, not yet filled: the part of a plan that
+/// needs no state and no partitions, so the executor computes it while it glances at the block.
 pub struct KeyIndex {
     start: Vec<usize>,
     links: Vec<AtomicU64>,
-    parts: usize,
-    /// Per chunk of consecutive transactions, per partition, its mentions in block order.
-    chunks: Vec<Vec<Vec<Mention>>>,
 }
 
 impl KeyIndex {
-    /// The index of `prepared`'s keys for a plan on `workers` workers (see [`Plan::new`]);
-    /// `None` for blocks of [`MAX_TXS`] or more transactions, or [`MAX_SLOTS`] or more declared
-    /// keys, which are not planned. The mentions are bucketed in parallel on the current rayon
-    /// pool, chunk by chunk, so that each partition later reads its own mentions only, not
-    /// every key of the block (with one partition per worker, that was 16 reads of the whole
-    /// block on 16 threads).
-    pub fn new<V: Vm>(prepared: &[V::Prepared], workers: usize) -> Option<Self> {
+    /// The index of `prepared`'s keys; `None` for blocks of [`MAX_TXS`] or more transactions,
+    /// or [`MAX_SLOTS`] or more declared keys, which are not planned.
+    pub fn new<V: Vm>(prepared: &[V::Prepared]) -> Option<Self> {
         if prepared.len() >= MAX_TXS {
             return None;
         }
@@ -167,31 +159,22 @@ impl KeyIndex {
         if total >= MAX_SLOTS {
             return None;
         }
-        let parts = plan_parts(workers);
-        let chunks = bucket_mentions(prepared, V::declared_keys, &start, parts);
         let links = (0..total).map(|_| AtomicU64::new(0)).collect();
-        Some(KeyIndex {
-            start,
-            links,
-            parts,
-            chunks,
-        })
+        Some(KeyIndex { start, links })
     }
 }
 
-/// Partitions of a plan for `workers` workers: one each (a link holds the partition in 8
-/// bits).
-fn plan_parts(workers: usize) -> usize {
-    workers.clamp(1, usize::from(u8::MAX))
-}
-
-fn build_table(base: &BaseState<'_>, keys: KeyIndex, window: usize) -> Table {
-    let KeyIndex {
-        start,
-        links,
-        parts,
-        chunks,
-    } = keys;
+fn build_table<V: Vm>(
+    base: &BaseState<'_>,
+    prepared: &[V::Prepared],
+    keys: KeyIndex,
+    parts: usize,
+    window: usize,
+) -> Table {
+    let KeyIndex { start, links } = keys;
+    // Each partition reads its own mentions only, not every key of the block (with one
+    // partition per worker, that was 16 reads of the whole block on 16 threads).
+    let chunks = bucket_mentions(prepared, V::declared_keys, &start, parts);
     let (partitions, near): (Vec<Partition>, Vec<usize>) = (0..parts)
         .into_par_iter()
         .map(|me| {
@@ -468,12 +451,23 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Builds the key table of the block `keys` indexes over `base`, one partition per worker
-    /// the index was made for, on the current rayon pool.
-    pub fn new(base: &BaseState<'_>, keys: KeyIndex) -> Self {
-        let window = CLAIM * keys.parts;
+    /// Builds the key table of `prepared` (whose keys `keys` indexes) over `base`, in `parts`
+    /// partitions on the current rayon pool, for `parts` workers.
+    pub fn new<V: Vm>(
+        base: &BaseState<'_>,
+        prepared: &[V::Prepared],
+        keys: KeyIndex,
+        parts: usize,
+    ) -> Self {
+        debug_assert_eq!(
+            keys.start.len(),
+            prepared.len() + 1,
+            "keys index another block"
+        );
+        // A link holds the partition in 8 bits.
+        let parts = parts.clamp(1, usize::from(u8::MAX));
         Plan {
-            table: build_table(base, keys, window),
+            table: build_table::<V>(base, prepared, keys, parts, CLAIM * parts),
         }
     }
 

@@ -227,7 +227,7 @@ impl ParallelExecutor {
             || parallelism::<V>(&prepared[..n.min(ESTIMATE_PREFIX)]),
             || {
                 plan_allowed
-                    .then(|| declared::KeyIndex::new::<V>(&prepared, threads))
+                    .then(|| declared::KeyIndex::new::<V>(&prepared))
                     .flatten()
             },
         );
@@ -235,7 +235,7 @@ impl ParallelExecutor {
             return in_order(&prepared, Instant::now());
         }
         if let Some(keys) = keys {
-            let plan = declared::Plan::new(base, keys);
+            let plan = declared::Plan::new::<V>(base, &prepared, keys, threads);
             let planned_at = Instant::now();
             let parallel = match self.force {
                 Some(mode) => mode == ExecMode::DeclaredKeys,
