@@ -7,7 +7,7 @@ use std::time::Instant;
 use joule_light_client::api::{BlockResponse, StatsPoint};
 use joule_light_client::block::shards_tree;
 use joule_light_client::receipt::{outcomes_tree, receipts_tree};
-use joule_light_client::{BlockHeader, ShardHeader, ShardId};
+use joule_light_client::{BlockHeader, ShardHeader, ShardId, SignedTransaction};
 use tokio::sync::watch;
 
 use joule_light_client::api::ShardExecMetrics;
@@ -120,24 +120,26 @@ impl Node {
         let mut included_ids = Vec::new();
         let mut new_receipts = vec![Vec::new(); usize::from(n)];
         let mut shards = Vec::with_capacity(usize::from(n));
-        for (s, out) in outputs.into_iter().enumerate() {
-            let txs = &selected[s];
-            dropped.extend(
-                out.skipped
-                    .into_iter()
-                    .map(|(i, why)| (txs[i].clone(), why)),
-            );
+        for ((s, out), txs) in outputs.into_iter().enumerate().zip(selected) {
             included_ids.extend(out.outcomes.iter().map(|o| o.tx_id));
             for r in &out.outgoing {
                 new_receipts[usize::from(r.dest_shard)].push(r.clone());
             }
+            // Usually every selected transaction is included: they move into the commit
+            // as they are, uncloned.
+            let included: Vec<SignedTransaction> = if out.skipped.is_empty() {
+                debug_assert!(out.included.iter().copied().eq(0..txs.len()));
+                txs
+            } else {
+                dropped.extend(
+                    out.skipped
+                        .iter()
+                        .map(|(i, why)| (txs[*i].clone(), why.clone())),
+                );
+                out.included.iter().map(|i| txs[*i].clone()).collect()
+            };
             shards.push(ShardCommit {
-                txs: out
-                    .included
-                    .into_iter()
-                    .map(|i| txs[i].clone())
-                    .zip(out.outcomes)
-                    .collect(),
+                txs: included.into_iter().zip(out.outcomes).collect(),
                 outgoing: out.outgoing,
                 incoming: chain.pending_receipts[s].clone(),
                 writes: out.writes,
@@ -281,5 +283,61 @@ pub async fn run_producer(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) 
             }
             _ = shutdown.changed() => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use joule_light_client::{Account, Address, Payload, SecretKey, Transaction};
+
+    use crate::devnet::{account_key, DEVNET_ACCOUNT_BALANCE};
+    use crate::node::{Node, NodeConfig};
+
+    #[test]
+    fn a_transaction_skipped_by_execution_is_dropped_and_the_others_are_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::open(&NodeConfig::devnet(dir.path())).unwrap();
+        let (chain_id, fee) = (node.genesis.chain_id.clone(), node.genesis.min_fee);
+        let to = Address::from_public_key(&SecretKey::from_seed(&[9; 32]).public_key());
+        let tx = |key: &SecretKey, nonce: u64, amount: u64| {
+            Transaction {
+                chain_id: chain_id.clone(),
+                sender: key.public_key(),
+                nonce,
+                max_fee: fee,
+                payload: Payload::Transfer { to, amount },
+            }
+            .sign(key)
+        };
+        let (a, b) = (account_key(1), account_key(2));
+        let first = node.admit(tx(&a, 0, 5)).unwrap();
+        // An unfunded sender in `a`'s shard (so its block mixes included and skipped), admitted
+        // against a richer account than the chain holds: only execution refuses it (it cannot
+        // pay the fee), which the mempool alone never lets happen.
+        let shards = node.genesis.shard_count;
+        let shard_of = |k: &SecretKey| Address::from_public_key(&k.public_key()).shard(shards);
+        let poor = (0u8..)
+            .map(|i| SecretKey::from_seed(&[i; 32]))
+            .find(|k| shard_of(k) == shard_of(&a))
+            .unwrap();
+        let rich = Account {
+            balance: DEVNET_ACCOUNT_BALANCE,
+            nonce: 0,
+        };
+        let unpaid = node.mempool().insert(tx(&poor, 0, 1), &rich).unwrap();
+        let other = node.admit(tx(&b, 0, 7)).unwrap();
+
+        let block = node.produce_block().unwrap();
+        let included: u32 = block.shards.iter().map(|s| s.tx_count).sum();
+        assert_eq!(included, 2);
+        node.store.wait_indexed();
+        for id in [first, other] {
+            assert!(node.store.tx(&id).unwrap().is_some(), "{id} included");
+        }
+        assert!(node.store.tx(&unpaid).unwrap().is_none());
+        let (stx, reason) = node.store.dropped(&unpaid).unwrap().expect("recorded");
+        assert_eq!(stx.id(), unpaid);
+        assert_eq!(reason, "sender cannot pay the fee");
+        assert_eq!(node.mempool_len(), 0);
     }
 }
