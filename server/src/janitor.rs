@@ -20,10 +20,7 @@ impl Janitor {
         let (queue, rx) = sync_channel::<Box<dyn Send>>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("joule-janitor".into())
-            .spawn(move || {
-                crate::priority::lower_current_thread();
-                rx.into_iter().for_each(drop)
-            })
+            .spawn(move || rx.into_iter().for_each(drop))
             .ok();
         Janitor {
             queue: thread.as_ref().map(|_| queue),

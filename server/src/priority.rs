@@ -1,13 +1,16 @@
-//! Work off the block's path runs below the block producer's scheduling priority.
+//! Admission runs below the block producer's scheduling priority.
 //!
 //! A running node admits the next block's transactions while it produces the current one, and
-//! indexes the previous one meanwhile; all want every core. Their threads are separate from
-//! the executor's pool (so a block never queues behind a batch of signature checks), which
-//! oversubscribes the cores, and a block's workers then wait on one another whenever the
-//! scheduler parks one of them behind another thread (on 16 cores, execution went from 1.6 to
-//! 15–21 ms per block while admission ran beside it). So admission, the indexer and the
-//! janitor run at idle priority ([`lower_current_thread`]): when a block's workers are
-//! runnable they get the cores, and the rest use every cycle left.
+//! both want every core. The admission pool is separate from the executor's (so a block never
+//! queues behind a batch of signature checks), which oversubscribes the cores, and a block's
+//! workers then wait on one another whenever the scheduler parks one of them behind a verifying
+//! thread (on 16 cores, execution went from 1.6 to 15–21 ms per block while admission ran
+//! beside it). So the admission pool runs at idle priority ([`lower_current_thread`]): when a
+//! block's workers are runnable they get the cores, and admission uses every cycle left.
+//!
+//! Only admission: an idle thread waits for as long as normal threads keep every core busy.
+//! For a batch of submissions that is backpressure; the indexer and the janitor, single threads
+//! the chain waits for when they fall behind, keep the default priority.
 
 /// Moves the calling thread to Linux's `SCHED_IDLE` policy: it runs only on a core no normal
 /// thread wants, and a normal thread that wakes up on its core preempts it at once (a lower

@@ -249,11 +249,7 @@ impl Indexer {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("joule-indexer".into())
-                .spawn(move || {
-                    // Off the block's path: it yields the cores to a block being produced.
-                    crate::priority::lower_current_thread();
-                    run(&shared)
-                })
+                .spawn(move || run(&shared))
                 .map_err(|e| StoreError::Db(Box::new(e.into())))?
         };
         Ok(Self {
