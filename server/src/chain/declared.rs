@@ -266,8 +266,9 @@ fn bucket_mentions<P: Sync>(
 
 /// Partition `me`'s declared keys, gathered from the chunks' buckets and sorted by key and,
 /// for one key, in block order: then each key's mentions are adjacent, its slot is the next
-/// one, and each mention's dependency is the one before it. Sorting replaces a hash map from key to slot (two lookups per mention, at
-/// random) and leaves the slots in address order, so the block's writes need no sort.
+/// one, and each mention's dependency is the one before it. Sorting replaces a hash map from
+/// key to slot (two lookups per mention, at random) and leaves the slots in address order, so
+/// the block's writes need no sort.
 ///
 /// A counting sort on the keys' leading bits, into about as many buckets as mentions, then a
 /// stable sort inside each bucket: addresses are hashes, so buckets hold one or two keys; keys

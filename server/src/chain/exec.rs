@@ -90,9 +90,23 @@ pub struct Phases {
 }
 
 impl Phases {
-    /// Nanoseconds from `a` to `b`.
-    pub fn ns(a: std::time::Instant, b: std::time::Instant) -> u64 {
-        b.saturating_duration_since(a).as_nanos() as u64
+    /// The phases of a block that started at `start`, was prepared at `prepared`, planned at
+    /// `planned`, had run at `ran`, and is finished now.
+    pub fn until_now(
+        start: std::time::Instant,
+        prepared: std::time::Instant,
+        planned: std::time::Instant,
+        ran: std::time::Instant,
+    ) -> Self {
+        let ns = |a: std::time::Instant, b: std::time::Instant| {
+            b.saturating_duration_since(a).as_nanos() as u64
+        };
+        Phases {
+            prepare_ns: ns(start, prepared),
+            plan_ns: ns(prepared, planned),
+            run_ns: ns(planned, ran),
+            finish_ns: ns(ran, std::time::Instant::now()),
+        }
     }
 }
 

@@ -133,8 +133,8 @@ impl Node {
             } else {
                 dropped.extend(
                     out.skipped
-                        .iter()
-                        .map(|(i, why)| (txs[*i].clone(), why.clone())),
+                        .into_iter()
+                        .map(|(i, why)| (txs[i].clone(), why)),
                 );
                 out.included.iter().map(|i| txs[*i].clone()).collect()
             };

@@ -188,11 +188,9 @@ impl ParallelExecutor {
         };
         if self.force.is_none() && (threads < 2 || n < MIN_PARALLEL_TXS) {
             let (outputs, writes) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
+            let ran_at = Instant::now();
             let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
-            let phases = Phases {
-                run_ns: Phases::ns(start, Instant::now()),
-                ..Phases::default()
-            };
+            let phases = Phases::until_now(start, start, start, ran_at);
             return (r, writes, stats(1, ExecMode::InOrder, phases));
         }
         // Pieces of at least 64: on 16 threads, pieces of 256 left some threads a piece more
@@ -211,12 +209,7 @@ impl ParallelExecutor {
             });
             let ran_at = Instant::now();
             let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
-            let phases = Phases {
-                prepare_ns: Phases::ns(start, prepared_at),
-                plan_ns: Phases::ns(prepared_at, planned_at),
-                run_ns: Phases::ns(planned_at, ran_at),
-                finish_ns: Phases::ns(ran_at, Instant::now()),
-            };
+            let phases = Phases::until_now(start, prepared_at, planned_at, ran_at);
             (r, writes, stats(1, ExecMode::InOrder, phases))
         };
         // A glance at the block's head: a block that is clearly contended runs in order at
@@ -257,12 +250,7 @@ impl ParallelExecutor {
                 } else {
                     ExecMode::InOrder
                 };
-                let phases = Phases {
-                    prepare_ns: Phases::ns(start, prepared_at),
-                    plan_ns: Phases::ns(prepared_at, planned_at),
-                    run_ns: Phases::ns(planned_at, ran_at),
-                    finish_ns: Phases::ns(ran_at, Instant::now()),
-                };
+                let phases = Phases::until_now(start, prepared_at, planned_at, ran_at);
                 return (r, writes, stats(workers, mode, phases));
             }
         }
@@ -274,12 +262,7 @@ impl ParallelExecutor {
         let (outputs, writes, mut stats) = blockstm::run(vm, base, txs, &prepared, threads);
         let ran_at = Instant::now();
         let (r, writes) = finish_and_sort(finish, outputs, writes);
-        stats.phases = Phases {
-            prepare_ns: Phases::ns(start, prepared_at),
-            plan_ns: Phases::ns(prepared_at, planned_at),
-            run_ns: Phases::ns(planned_at, ran_at),
-            finish_ns: Phases::ns(ran_at, Instant::now()),
-        };
+        stats.phases = Phases::until_now(start, prepared_at, planned_at, ran_at);
         (r, writes, stats)
     }
 }
