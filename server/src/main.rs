@@ -101,6 +101,10 @@ enum BenchCommand {
         /// recipients are drawn from all of them.
         #[arg(long)]
         accounts: Option<usize>,
+        /// Shards: each block runs one shard block per shard, side by side, and transfers
+        /// between shards are credited by receipts in the next block.
+        #[arg(long, default_value_t = 1)]
+        shards: u16,
         /// Write the row as JSON here too.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -220,6 +224,7 @@ async fn main() -> anyhow::Result<()> {
                     blocks,
                     threads,
                     accounts,
+                    shards,
                     json,
                 },
         } => {
@@ -229,10 +234,11 @@ async fn main() -> anyhow::Result<()> {
                 txs,
                 blocks,
                 threads: threads.unwrap_or(cores),
+                shards,
                 accounts: accounts.unwrap_or(txs),
             };
             println!(
-                "e2e: {txs}-transfer blocks, {} funded accounts, median of {blocks}, {cores} cores",
+                "e2e: {txs}-transfer blocks, {} funded accounts, {shards} shard(s), median of {blocks}, {cores} cores",
                 opts.accounts.max(txs)
             );
             let row = tokio::task::spawn_blocking(move || e2e::run_e2e(&opts))

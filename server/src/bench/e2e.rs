@@ -27,6 +27,9 @@ pub struct E2eBenchOptions {
     pub blocks: usize,
     /// Threads of the node's pool.
     pub threads: usize,
+    /// Shards of the chain: a block executes one shard block per shard, side by side, and a
+    /// transfer to an account of another shard is credited there by a receipt in the next block.
+    pub shards: u16,
     /// Funded accounts at genesis (at least `txs`: the senders); transfers go to accounts
     /// drawn from all of them, so a large number spreads each block's writes over a large
     /// state, as on a busy chain.
@@ -38,6 +41,8 @@ pub struct E2eBenchOptions {
 pub struct E2eRow {
     /// Threads.
     pub threads: usize,
+    /// Shards.
+    pub shards: u16,
     /// Transactions per block.
     pub txs_per_block: usize,
     /// Median end-to-end transactions per second (admission + production).
@@ -77,7 +82,10 @@ fn transfer(key: &SecretKey, nonce: u64, to: Address) -> SignedTransaction {
 
 /// Runs the benchmark in a temporary data directory (removed afterwards).
 pub fn run_e2e(opts: &E2eBenchOptions) -> Result<E2eRow, String> {
-    let dir = std::env::temp_dir().join(format!("joule-bench-e2e-{}", std::process::id()));
+    // One directory per run, also for runs side by side in one process (tests).
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("joule-bench-e2e-{}-{run}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let result = run_in(&dir, opts);
@@ -100,10 +108,11 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
         }))
         .collect();
     let mut genesis = devnet::genesis(&devnet::DevnetOptions {
-        shard_count: 1,
+        shard_count: opts.shards,
         block_interval_ms: 1_000,
         genesis_time_ms: 1,
     });
+    // Room for the whole block in any one shard.
     genesis.max_txs_per_shard_block = n as u32;
     genesis
         .accounts
@@ -111,6 +120,7 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
             address: *a,
             balance: 1_000_000_000,
         }));
+    genesis.validate().map_err(|e| e.to_string())?;
     let validators = genesis.validators.clone();
     let finalizer =
         LocalValidators::new(devnet::validator_keys(), validators).map_err(|e| e.to_string())?;
@@ -171,6 +181,7 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
     let raw_verify_per_s = median(raw);
     Ok(E2eRow {
         threads: pool.threads(),
+        shards: opts.shards,
         txs_per_block: n,
         e2e_tx_per_s,
         raw_verify_per_s,
@@ -230,9 +241,9 @@ fn pipelined(node: &Node, blocks: Vec<Vec<SignedTransaction>>) -> Result<f64, St
 /// The row as a plain-text table.
 pub fn table(r: &E2eRow) -> String {
     format!(
-        "{:>8} {:>10} {:>12} {:>14} {:>7} {:>10} {:>11} {:>8} {:>9} {:>14} {:>8}\n{:>8} {:>10} {:>12.0} {:>14.0} {:>7.2} {:>10.1} {:>11.1} {:>8.1} {:>9.1} {:>14.0} {:>8.2}\n",
-        "threads", "txs/block", "e2e tx/s", "raw verify/s", "ratio", "admit ms", "produce ms", "exec ms", "index ms", "pipelined tx/s", "ratio",
-        r.threads, r.txs_per_block, r.e2e_tx_per_s, r.raw_verify_per_s, r.ratio, r.admit_ms, r.produce_ms, r.exec_ms, r.index_ms, r.pipelined_tx_per_s, r.pipelined_ratio
+        "{:>8} {:>7} {:>10} {:>12} {:>14} {:>7} {:>10} {:>11} {:>8} {:>9} {:>14} {:>8}\n{:>8} {:>7} {:>10} {:>12.0} {:>14.0} {:>7.2} {:>10.1} {:>11.1} {:>8.1} {:>9.1} {:>14.0} {:>8.2}\n",
+        "threads", "shards", "txs/block", "e2e tx/s", "raw verify/s", "ratio", "admit ms", "produce ms", "exec ms", "index ms", "pipelined tx/s", "ratio",
+        r.threads, r.shards, r.txs_per_block, r.e2e_tx_per_s, r.raw_verify_per_s, r.ratio, r.admit_ms, r.produce_ms, r.exec_ms, r.index_ms, r.pipelined_tx_per_s, r.pipelined_ratio
     )
 }
 
@@ -246,6 +257,7 @@ mod tests {
             txs: 100,
             blocks: 2,
             threads: 2,
+            shards: 1,
             // Recipients mostly among accounts that only receive.
             accounts: 1_000,
         })
@@ -254,5 +266,21 @@ mod tests {
         assert!(row.e2e_tx_per_s > 0.0 && row.raw_verify_per_s > 0.0);
         assert!(row.pipelined_tx_per_s > 0.0);
         assert!(table(&row).contains("raw verify/s"));
+    }
+
+    #[test]
+    fn sharded_run_commits_every_transaction_and_a_bad_shard_count_is_an_error() {
+        let opts = E2eBenchOptions {
+            txs: 100,
+            blocks: 2,
+            threads: 2,
+            shards: 4,
+            accounts: 400,
+        };
+        let row = run_e2e(&opts).unwrap();
+        assert_eq!((row.shards, row.txs_per_block), (4, 100));
+        assert!(row.e2e_tx_per_s > 0.0 && row.pipelined_tx_per_s > 0.0);
+        let err = run_e2e(&E2eBenchOptions { shards: 0, ..opts }).unwrap_err();
+        assert!(err.contains("shard count"), "{err}");
     }
 }
