@@ -188,22 +188,23 @@ impl Node {
         let store_at = Instant::now();
         // On the executor's pool: the commit's parallel parts (encoding, sorting) must not queue
         // behind admission's signature checks on the global pool.
-        match self.executor.pool() {
-            Some(pool) => pool.install(|| self.store.commit_block(&bc))?,
-            None => self.store.commit_block(&bc)?,
-        }
-        let stored_at = Instant::now();
+        let pool = self.executor.pool();
+        let written = match pool {
+            Some(pool) => pool.install(|| self.store.write_block(&bc))?,
+            None => self.store.write_block(&bc)?,
+        };
+        let written_at = Instant::now();
 
-        let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();
-        let block = Arc::new(bc.block);
         let removed: Vec<_> = included
             .into_iter()
             .chain(bc.dropped.iter().map(|(stx, _)| stx.id()))
             .collect();
-        // The accounts and the pool are disjoint: updated side by side (the removal, random
-        // lookups in two indexes, costs as much as the accounts' update).
+        // Memory is updated while the disk commits (this thread waits on it, the pool works),
+        // and put back if the commit fails; the locks held, no reader sees it either way. The
+        // accounts and the pool are disjoint: updated side by side (the removal, random lookups
+        // in two indexes, costs as much as the accounts' update).
         let (states, pending): (&mut Vec<_>, &mut Mempool) = (&mut chain.shards, &mut mempool);
-        let apply = || {
+        let (committed, (replaced, removed)) = written.commit_beside(pool, || {
             rayon::join(
                 || {
                     states
@@ -215,12 +216,17 @@ impl Node {
                 },
                 || pending.remove(removed),
             )
-            .0
-        };
-        let replaced = match self.executor.pool() {
-            Some(pool) => pool.install(apply),
-            None => apply(),
-        };
+        });
+        if let Err(e) = committed {
+            for (state, replaced) in chain.shards.iter_mut().zip(replaced) {
+                state.undo(replaced);
+            }
+            mempool.restore(removed);
+            return Err(e.into());
+        }
+        let stored_at = Instant::now();
+        let fees: u128 = bc.block.shards.iter().map(|s| u128::from(s.fees)).sum();
+        let block = Arc::new(bc.block);
         chain.head = Some(block.clone());
         chain.pending_receipts = new_receipts;
         chain.total_txs += tx_count;
@@ -234,7 +240,7 @@ impl Node {
         }
         drop(mempool);
         drop(chain);
-        self.janitor.discard(replaced);
+        self.janitor.discard((replaced, removed));
         let applied_at = Instant::now();
         *self.burned.lock().unwrap_or_else(|p| p.into_inner()) += fees;
         for (stx, reason) in &bc.dropped {
@@ -275,7 +281,8 @@ impl Node {
                 tree_ms = ms(executed_at, tree_at),
                 assemble_ms = ms(tree_at, assembled_at),
                 lock_ms = ms(assembled_at, store_at),
-                store_ms = ms(store_at, stored_at),
+                write_ms = ms(store_at, written_at),
+                commit_ms = ms(written_at, stored_at),
                 apply_ms = ms(stored_at, applied_at),
                 publish_ms = ms(applied_at, published_at),
                 merge_ms = ms(merging_at, merged_at),
@@ -360,5 +367,75 @@ mod tests {
         assert_eq!(stx.id(), unpaid);
         assert_eq!(reason, "sender cannot pay the fee");
         assert_eq!(node.mempool_len(), 0);
+    }
+
+    #[test]
+    fn a_failed_commit_leaves_memory_store_and_pool_as_before_and_the_next_block_takes_the_transactions(
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::open(&NodeConfig::devnet(dir.path())).unwrap();
+        let (chain_id, fee) = (node.genesis.chain_id.clone(), node.genesis.min_fee);
+        let to = Address::from_public_key(&SecretKey::from_seed(&[9; 32]).public_key());
+        // Several senders, so every shard has work; one sends twice.
+        let keys: Vec<SecretKey> = (1..=8).map(account_key).collect();
+        let mut txs: Vec<_> = keys
+            .iter()
+            .map(|k| (k, 0))
+            .chain([(&keys[0], 1)])
+            .map(|(key, nonce)| {
+                Transaction {
+                    chain_id: chain_id.clone(),
+                    sender: key.public_key(),
+                    nonce,
+                    max_fee: fee,
+                    payload: Payload::Transfer { to, amount: 3 },
+                }
+                .sign(key)
+            })
+            .collect();
+        let ids: Vec<_> = txs.drain(..).map(|t| node.admit(t).unwrap()).collect();
+        let snapshot = |node: &Node| {
+            let chain = node.chain();
+            let roots: Vec<_> = chain.shards.iter().map(|s| s.root()).collect();
+            let accounts: Vec<_> = keys
+                .iter()
+                .map(|k| chain.account(&Address::from_public_key(&k.public_key())))
+                .chain([chain.account(&to)])
+                .collect();
+            (chain.height(), roots, accounts, chain.total_txs)
+        };
+        let before = snapshot(&node);
+
+        node.store.fail_next_commit();
+        let err = node.produce_block().unwrap_err();
+        assert!(err.to_string().contains("injected commit failure"), "{err}");
+        assert_eq!(snapshot(&node), before, "memory as before the block");
+        assert_eq!(node.store.head_height().unwrap(), Some(0), "nothing stored");
+        assert_eq!(node.mempool_len(), ids.len());
+        assert!(ids.iter().all(|id| node.pending(id).is_some()));
+        // Nonces still count the pending transactions, as before the failure.
+        let first = Address::from_public_key(&keys[0].public_key());
+        assert_eq!(node.next_nonce(&first), 2);
+
+        let block = node.produce_block().unwrap();
+        assert_eq!(block.header.height, 1);
+        let included: u32 = block.shards.iter().map(|s| s.tx_count).sum();
+        assert_eq!(included as usize, ids.len());
+        assert_eq!(node.mempool_len(), 0);
+        node.store.wait_indexed();
+        for id in &ids {
+            assert!(node.store.tx(id).unwrap().is_some(), "{id} included");
+        }
+        // Transfers from other shards are credited by receipts in the next block.
+        node.produce_block().unwrap();
+        assert_eq!(
+            node.chain().account(&to).balance,
+            before.2[8].balance + 3 * ids.len() as u64
+        );
+        // The restarted node reads the state that memory holds.
+        let roots = snapshot(&node).1;
+        drop(node);
+        let reopened = Node::open(&NodeConfig::devnet(dir.path())).unwrap();
+        assert_eq!(snapshot(&reopened).1, roots);
     }
 }

@@ -17,6 +17,21 @@ pub struct ShardState {
     tree: Tree,
 }
 
+/// What applying a block replaced: the previous state tree and, per part, the previous value
+/// of every account written (`None`: it did not exist).
+#[derive(Debug)]
+pub struct Replaced {
+    tree: Tree,
+    previous: Vec<Vec<(Address, Option<Account>)>>,
+}
+
+impl Replaced {
+    /// The state root before the block.
+    pub fn root(&self) -> Hash {
+        self.tree.root()
+    }
+}
+
 /// Parts of the account map.
 const PARTS: usize = 16;
 
@@ -89,10 +104,11 @@ impl ShardState {
 
     /// Applies a block's writes (sorted by address, no repeats) whose tree
     /// [`Self::next_tree`] already computed, the parts in parallel on the current rayon pool.
-    /// Returns the previous tree: dropping it frees the nodes the block replaced, tens of
-    /// milliseconds at a million accounts, which the caller may do elsewhere.
-    #[must_use = "dropping the previous tree is slow: the caller chooses where"]
-    pub fn apply_with_tree(&mut self, writes: &[(Address, Account)], tree: Tree) -> Tree {
+    /// Returns what it replaced, which [`Self::undo`] puts back: dropping it frees the nodes
+    /// the block replaced, tens of milliseconds at a million accounts, which the caller may do
+    /// elsewhere.
+    #[must_use = "dropping what was replaced is slow: the caller chooses where"]
+    pub fn apply_with_tree(&mut self, writes: &[(Address, Account)], tree: Tree) -> Replaced {
         let mut rest = writes;
         let mut shares = Vec::with_capacity(PARTS);
         for p in 0..PARTS {
@@ -101,15 +117,38 @@ impl ShardState {
             shares.push(share);
             rest = after;
         }
-        self.accounts
+        let previous = self
+            .accounts
             .par_iter_mut()
             .zip(shares)
             .with_max_len(1)
-            .for_each(|(map, share)| {
+            .map(|(map, share)| {
                 map.reserve(share.len());
-                map.extend(share.iter().copied());
-            });
-        std::mem::replace(&mut self.tree, tree)
+                share
+                    .iter()
+                    .map(|(a, account)| (*a, map.insert(*a, *account)))
+                    .collect()
+            })
+            .collect();
+        Replaced {
+            tree: std::mem::replace(&mut self.tree, tree),
+            previous,
+        }
+    }
+
+    /// Puts back what [`Self::apply_with_tree`] replaced, undoing that block: the producer
+    /// applies a block while the disk commits it, and undoes it if the commit fails.
+    pub fn undo(&mut self, replaced: Replaced) {
+        let Replaced { tree, previous } = replaced;
+        self.tree = tree;
+        for (map, part) in self.accounts.iter_mut().zip(previous) {
+            for (address, before) in part {
+                match before {
+                    Some(account) => map.insert(address, account),
+                    None => map.remove(&address),
+                };
+            }
+        }
     }
 
     /// The state root.
@@ -179,6 +218,38 @@ mod tests {
             .all(|(a, _)| s.contains(a) && s.get(a) == acc(7)));
         assert_eq!((s.len(), s.total_balance()), (16, 7 * 16));
         assert_eq!(s.root(), ShardState::from_accounts(&again).root());
+    }
+
+    #[test]
+    fn undo_restores_the_accounts_and_root_before_the_block() {
+        let genesis: Vec<(Address, Account)> = (0..=255u8)
+            .step_by(5)
+            .map(|b| (Address([b; 20]), acc(u64::from(b))))
+            .collect();
+        let mut s = ShardState::from_accounts(&genesis);
+        // Overwrites of existing accounts and new ones, in several parts.
+        let mut w: Vec<(Address, Account)> = (0..=255u8)
+            .step_by(3)
+            .map(|b| (Address([b; 20]), acc(1_000)))
+            .collect();
+        w.sort_unstable_by_key(|(a, _)| *a);
+        let replaced = s.apply_with_tree(&w, s.next_tree(&w));
+        assert_eq!(replaced.root(), ShardState::from_accounts(&genesis).root());
+        assert_ne!(s.root(), replaced.root());
+        s.undo(replaced);
+        let fresh = ShardState::from_accounts(&genesis);
+        assert_eq!(s.root(), fresh.root());
+        assert_eq!(
+            (s.len(), s.total_balance()),
+            (fresh.len(), fresh.total_balance())
+        );
+        for b in 0..=255u8 {
+            let a = Address([b; 20]);
+            assert_eq!(
+                (s.contains(&a), s.get(&a)),
+                (fresh.contains(&a), fresh.get(&a))
+            );
+        }
     }
 
     #[test]

@@ -108,6 +108,22 @@ impl RejectReason {
     }
 }
 
+/// Transactions [`Mempool::remove`] took out of the pool, with their senders.
+#[derive(Debug)]
+pub struct Removed(Vec<(Address, Entry)>);
+
+impl Removed {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Pending transactions.
 #[derive(Debug)]
 pub struct Mempool {
@@ -257,31 +273,48 @@ impl Mempool {
 
     /// Removes transactions (included or dropped) by id, on the current rayon pool: where each
     /// is is looked up in parallel, then both indexes are updated side by side (a block's
-    /// removals are random lookups; each index costs as much as the other).
-    pub fn remove(&mut self, ids: Vec<Hash>) {
+    /// removals are random lookups; each index costs as much as the other). Returns what was
+    /// removed, which [`Self::restore`] puts back; dropping it frees the transactions.
+    #[must_use = "dropping the removed transactions frees them: the caller chooses where"]
+    pub fn remove(&mut self, ids: Vec<Hash>) -> Removed {
         let at: Vec<(Address, u64)> = ids
             .par_iter()
             .with_min_len(1024)
             .filter_map(|id| self.by_id.get(id).copied())
             .collect();
         let (by_id, by_sender) = (&mut self.by_id, &mut self.by_sender);
-        rayon::join(
+        let ((), entries) = rayon::join(
             || {
                 for id in &ids {
                     by_id.remove(id);
                 }
             },
             || {
-                for (sender, nonce) in at {
-                    if let Some(q) = by_sender.get_mut(&sender) {
-                        q.remove(nonce);
+                at.into_iter()
+                    .filter_map(|(sender, nonce)| {
+                        let q = by_sender.get_mut(&sender)?;
+                        let entry = q.remove(nonce);
                         if q.is_empty() {
                             by_sender.remove(&sender);
                         }
-                    }
-                }
+                        Some((sender, entry?))
+                    })
+                    .collect()
             },
         );
+        Removed(entries)
+    }
+
+    /// Puts back what [`Self::remove`] removed, as it was (arrival order included): the
+    /// producer removes a block's transactions while the disk commits it, and puts them back
+    /// if the commit fails.
+    pub fn restore(&mut self, removed: Removed) {
+        for (sender, entry) in removed.0 {
+            self.by_id.insert(entry.id, (sender, entry.stx.tx.nonce));
+            let queue = self.by_sender.entry(sender).or_default();
+            let added = queue.insert(entry);
+            debug_assert!(added, "the pool has not changed since the removal");
+        }
     }
 
     /// Pending transactions (other than those in `exclude`) whose nonce a block has passed:
@@ -490,6 +523,60 @@ mod tests {
             vec![1]
         );
         assert_eq!(mp.len(), 3, "nothing removed");
+    }
+
+    #[test]
+    fn restore_puts_back_what_remove_took_in_arrival_order() {
+        let (a, b) = (
+            SecretKey::from_seed(&[1; 32]),
+            SecretKey::from_seed(&[2; 32]),
+        );
+        let mut mp = Mempool::new(FEE, 100);
+        // Interleaved arrivals; `b` leaves the pool entirely, `a` keeps nonce 2.
+        let ids: Vec<Hash> = [(&b, 0), (&a, 0), (&b, 1), (&a, 1), (&a, 2)]
+            .into_iter()
+            .map(|(k, n)| mp.insert(tx(k, n, 1), &rich()).unwrap())
+            .collect();
+        let picked = |mp: &Mempool| -> Vec<Hash> {
+            let mut ids: Vec<Hash> = mp
+                .select(1, 100, |_| rich())
+                .concat()
+                .iter()
+                .map(SignedTransaction::id)
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        let before = picked(&mp);
+        let unknown = Hash([7; 32]);
+        let removed = mp.remove(vec![ids[0], ids[1], ids[2], ids[3], unknown]);
+        assert_eq!(removed.len(), 4, "the unknown id removes nothing");
+        assert_eq!(mp.len(), 1);
+        assert!(mp.get(&ids[0]).is_none() && mp.get(&ids[4]).is_some());
+        mp.restore(removed);
+        assert_eq!(mp.len(), 5);
+        assert!(ids.iter().all(|id| mp.get(id).is_some()));
+        assert_eq!(picked(&mp), before);
+        // Arrival order kept: `b` arrived first, so its run comes first.
+        let order: Vec<Hash> = mp
+            .select(1, 100, |_| rich())
+            .concat()
+            .iter()
+            .map(SignedTransaction::id)
+            .collect();
+        assert_eq!(order, [ids[0], ids[2], ids[1], ids[3], ids[4]]);
+        assert_eq!(
+            mp.all()
+                .iter()
+                .map(SignedTransaction::id)
+                .collect::<Vec<_>>(),
+            ids
+        );
+        // The restored entries are live again: their nonces are taken.
+        assert_eq!(
+            mp.insert(tx(&b, 0, 2), &rich()),
+            Err(RejectReason::DuplicateNonce(0))
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! background ([`index`]), so a block's commit only writes what the chain needs.
 
 mod bodies;
+mod commit;
 mod index;
 mod records;
 mod runs;
@@ -26,6 +27,7 @@ use thiserror::Error;
 
 use runs::Kind;
 
+pub use commit::WrittenBlock;
 pub use records::{AppliedAt, OutcomeList, ReceiptList, StoredBlock, StoredTx};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -256,6 +258,8 @@ pub struct Store {
     /// Account records committed since [`Store::merge_accounts`] last ran: what the next
     /// merge step may merge is proportional to it.
     unmerged: AtomicU64,
+    #[cfg(test)]
+    fail_next_commit: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -312,6 +316,8 @@ impl Store {
             db,
             index,
             unmerged: AtomicU64::new(0),
+            #[cfg(test)]
+            fail_next_commit: Default::default(),
         })
     }
 
@@ -375,131 +381,6 @@ impl Store {
             meta.insert(TOTAL_TXS, 0)?;
         }
         tx.commit()?;
-        Ok(())
-    }
-
-    /// Commits a block and all it changes atomically. Its accounts are written as a run that
-    /// [`Self::merge_accounts`] merges later, so the commit never waits for a merge.
-    pub fn commit_block(&self, c: &BlockCommit) -> Result<()> {
-        let header = &c.block.header;
-        let height = header.height;
-        let hash = header.hash();
-        let tx = self.db.begin_write()?;
-        {
-            tx.open_table(BLOCKS)?
-                .insert(height, c.block.encode().as_slice())?;
-            tx.open_table(BLOCK_BY_HASH)?
-                .insert(hash.0.as_slice(), height)?;
-            let mut shard_txs = tx.open_table(SHARD_TXS)?;
-            let mut bodies = tx.open_table(TX_BODIES)?;
-            let mut out_t = tx.open_table(RECEIPTS_OUT)?;
-            let mut in_t = tx.open_table(RECEIPTS_IN)?;
-            let mut metrics = tx.open_table(EXEC_METRICS)?;
-            let mut dropped = tx.open_table(DROPPED)?;
-            // Bodies are encoded in parallel, in chunks, and appended in position order.
-            let chunks: Vec<((u64, u16, u32), Vec<u8>)> =
-                c.shards
-                    .par_iter()
-                    .enumerate()
-                    .flat_map(|(shard, sc)| {
-                        sc.txs.par_chunks(bodies::CHUNK as usize).enumerate().map(
-                            move |(k, part)| {
-                                let first = k as u32 * bodies::CHUNK;
-                                let records: Vec<Vec<u8>> = part
-                                    .iter()
-                                    .zip(first..)
-                                    .map(|((stx, outcome), index)| {
-                                        StoredTx {
-                                            stx: stx.clone(),
-                                            height,
-                                            shard: shard as ShardId,
-                                            index,
-                                            outcome: *outcome,
-                                            timestamp_ms: header.timestamp_ms,
-                                        }
-                                        .encode()
-                                    })
-                                    .collect();
-                                (
-                                    (height, shard as ShardId, k as u32),
-                                    bodies::encode(&records),
-                                )
-                            },
-                        )
-                    })
-                    .collect();
-            for (key, chunk) in &chunks {
-                bodies.insert(key, chunk.as_slice())?;
-            }
-            drop(chunks);
-            let added: u64 = c.shards.iter().map(|sc| sc.txs.len() as u64).sum();
-
-            for (shard, sc) in c.shards.iter().enumerate() {
-                let shard = shard as ShardId;
-                let outcomes = OutcomeList(sc.txs.iter().map(|(_, o)| *o).collect());
-                shard_txs.insert((height, shard), outcomes.encode().as_slice())?;
-                out_t.insert(
-                    (height, shard),
-                    ReceiptList(sc.outgoing.clone()).encode().as_slice(),
-                )?;
-                in_t.insert(
-                    (height, shard),
-                    ReceiptList(sc.incoming.clone()).encode().as_slice(),
-                )?;
-                metrics.insert((height, shard), encode_metrics(&sc.metrics).as_slice())?;
-            }
-            // Each shard's writes are sorted; shards interleave in address order. One run per
-            // block: written in order into fresh tables, whatever the number of accounts.
-            let mut writes: Vec<[u8; ACCOUNT_RECORD]> = c
-                .shards
-                .iter()
-                .flat_map(|sc| &sc.writes)
-                .map(|(a, acc)| account_record(a, acc))
-                .collect();
-            writes.par_sort_unstable();
-            if !writes.is_empty() {
-                let written = runs::add_run(
-                    &tx,
-                    &runs::ACCOUNTS,
-                    writes.len() as u64,
-                    0,
-                    &mut [(Kind::Accounts, &mut writes.iter().map(|r| r.as_slice()))],
-                )?;
-                // Counted before the commit: a failed commit only lends the next merge step
-                // a larger budget.
-                self.unmerged.fetch_add(written, Ordering::Relaxed);
-            }
-            for (stx, reason) in &c.dropped {
-                dropped.insert(
-                    stx.id().0.as_slice(),
-                    dropped_record(stx, reason).as_slice(),
-                )?;
-            }
-            let mut meta = tx.open_table(META)?;
-            let total = meta.get(TOTAL_TXS)?.map_or(0, |g| g.value());
-            meta.insert(TOTAL_TXS, total + added)?;
-            // Fits: the supply is a u64 and fees are burned out of it.
-            let fees: u64 = c.block.shards.iter().map(|s| s.fees).sum();
-            let burned = meta.get(BURNED)?.map_or(0, |g| g.value());
-            meta.insert(BURNED, burned + fees)?;
-            meta.insert(HEAD, height)?;
-        }
-        // The index rows are built while the commit waits on the disk, and queued only once
-        // the block is durable (a failed commit leaves nothing to index).
-        let (committed, rows) = rayon::join(
-            || tx.commit(),
-            || {
-                let incoming: Vec<&[Receipt]> =
-                    c.shards.iter().map(|sc| sc.incoming.as_slice()).collect();
-                index::BlockIndex::new(
-                    height,
-                    positioned(c).map(|(pos, stx, outcome)| (pos, stx, outcome.tx_id)),
-                    &incoming,
-                )
-            },
-        );
-        committed?;
-        self.index.push(rows);
         Ok(())
     }
 
