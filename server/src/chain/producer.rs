@@ -378,7 +378,7 @@ mod tests {
         let to = Address::from_public_key(&SecretKey::from_seed(&[9; 32]).public_key());
         // Several senders, so every shard has work; one sends twice.
         let keys: Vec<SecretKey> = (1..=8).map(account_key).collect();
-        let mut txs: Vec<_> = keys
+        let txs: Vec<_> = keys
             .iter()
             .map(|k| (k, 0))
             .chain([(&keys[0], 1)])
@@ -393,7 +393,7 @@ mod tests {
                 .sign(key)
             })
             .collect();
-        let ids: Vec<_> = txs.drain(..).map(|t| node.admit(t).unwrap()).collect();
+        let ids: Vec<_> = txs.into_iter().map(|t| node.admit(t).unwrap()).collect();
         let snapshot = |node: &Node| {
             let chain = node.chain();
             let roots: Vec<_> = chain.shards.iter().map(|s| s.root()).collect();
