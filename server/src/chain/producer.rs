@@ -30,7 +30,8 @@ impl Node {
 
         let selected = {
             let mempool = self.mempool();
-            mempool.select(n, g.max_txs_per_shard_block as usize, |a| chain.account(a))
+            let max = g.max_txs_per_shard_block as usize;
+            self.on_pool(|| mempool.select(n, max, |a| chain.account(a)))
         };
 
         let selected_at = Instant::now();
@@ -94,10 +95,7 @@ impl Node {
                     })
                     .collect()
             };
-            match self.executor.pool() {
-                Some(pool) => pool.install(|| rayon::join(trees, roots)),
-                None => rayon::join(trees, roots),
-            }
+            self.on_pool(|| rayon::join(trees, roots))
         };
         let shard_headers: Vec<ShardHeader> = outputs
             .iter()
@@ -172,13 +170,16 @@ impl Node {
         // Commit, apply and prune as one critical section: readers (the API, admission) see
         // the previous block or this one, never the store ahead of memory or the mempool behind.
         let tx_count = included_ids.len() as u64;
+        let decided: IdSet = included_ids
+            .iter()
+            .copied()
+            .chain(dropped.iter().map(|(stx, _)| stx.id()))
+            .collect();
         let assembled_at = Instant::now();
         let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
         let mut mempool = self.mempool();
-        let included: IdSet = included_ids.into_iter().collect();
-        let mut decided = included.clone();
-        decided.extend(dropped.iter().map(|(stx, _)| stx.id()));
-        let stale = mempool.stale(shards.iter().flat_map(|sc| &sc.writes), &decided);
+        let writes: Vec<_> = shards.iter().map(|sc| sc.writes.as_slice()).collect();
+        let stale = self.on_pool(|| mempool.stale(&writes, &decided));
         dropped.extend(stale);
         let bc = BlockCommit {
             block,
@@ -186,16 +187,10 @@ impl Node {
             dropped,
         };
         let store_at = Instant::now();
-        // On the executor's pool: the commit's parallel parts (encoding, sorting) must not queue
-        // behind admission's signature checks on the global pool.
-        let pool = self.executor.pool();
-        let written = match pool {
-            Some(pool) => pool.install(|| self.store.write_block(&bc))?,
-            None => self.store.write_block(&bc)?,
-        };
+        let written = self.on_pool(|| self.store.write_block(&bc))?;
         let written_at = Instant::now();
 
-        let removed: Vec<_> = included
+        let removed: Vec<_> = included_ids
             .into_iter()
             .chain(bc.dropped.iter().map(|(stx, _)| stx.id()))
             .collect();
@@ -204,7 +199,7 @@ impl Node {
         // accounts and the pool are disjoint: updated side by side (the removal, random lookups
         // in two indexes, costs as much as the accounts' update).
         let (states, pending): (&mut Vec<_>, &mut Mempool) = (&mut chain.shards, &mut mempool);
-        let (committed, (replaced, removed)) = written.commit_beside(pool, || {
+        let (committed, (replaced, removed)) = written.commit_beside(self.executor.pool(), || {
             rayon::join(
                 || {
                     states
@@ -261,10 +256,7 @@ impl Node {
         // subscribers wait for merges. A failed step leaves the runs unmerged a while longer,
         // nothing else.
         let merging_at = Instant::now();
-        let merged = match self.executor.pool() {
-            Some(pool) => pool.install(|| self.store.merge_accounts()),
-            None => self.store.merge_accounts(),
-        };
+        let merged = self.on_pool(|| self.store.merge_accounts());
         if let Err(e) = merged {
             tracing::warn!(error = %e, "merging account runs failed; retried after the next block");
         }
@@ -292,6 +284,17 @@ impl Node {
             tracing::debug!(height, elapsed_ms, "empty block committed");
         }
         Ok(response)
+    }
+}
+
+impl Node {
+    /// Runs `f` on the executor's pool, if it has one: the producer's parallel steps must not
+    /// queue behind admission's signature checks, and run beside the block's own workers.
+    fn on_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match self.executor.pool() {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
     }
 }
 

@@ -247,28 +247,45 @@ impl Mempool {
 
     /// Picks transactions for a block: per sender, the run of consecutive nonces starting at
     /// its account's next nonce; senders ordered by arrival of their first pick. Returns them
-    /// grouped by `shard_of(sender)`, at most `max_per_shard` each. Nothing is removed.
+    /// grouped by `shard_of(sender)`, at most `max_per_shard` each. Nothing is removed. The
+    /// accounts are looked up, the runs sorted and the picks copied on the current rayon pool
+    /// (the producer waits on it, and holds the pool's lock meanwhile).
     pub fn select(
         &self,
         shard_count: u16,
         max_per_shard: usize,
-        mut account: impl FnMut(&Address) -> Account,
+        account: impl Fn(&Address) -> Account + Sync,
     ) -> Vec<Vec<SignedTransaction>> {
-        let mut runs: Vec<(u64, Address, &[Entry])> = Vec::new();
-        for (sender, queue) in &self.by_sender {
-            let run = queue.run_from(account(sender).nonce);
-            if let Some(first) = run.first() {
-                runs.push((first.seq, *sender, run));
+        let queues: Vec<(&Address, &SenderQueue)> = self.by_sender.iter().collect();
+        let mut runs: Vec<(u64, Address, &[Entry])> = queues
+            .par_iter()
+            .with_min_len(1024)
+            .filter_map(|(sender, queue)| {
+                let run = queue.run_from(account(sender).nonce);
+                run.first().map(|first| (first.seq, **sender, run))
+            })
+            .collect();
+        // Arrival numbers are unique: the order is total.
+        runs.par_sort_unstable_by_key(|(seq, _, _)| *seq);
+        let mut picks: Vec<Vec<&[Entry]>> = vec![Vec::new(); usize::from(shard_count)];
+        let mut room = vec![max_per_shard; usize::from(shard_count)];
+        for (_, sender, run) in runs {
+            let shard = usize::from(sender.shard(shard_count));
+            let take = run.len().min(room[shard]);
+            if take > 0 {
+                room[shard] -= take;
+                picks[shard].push(&run[..take]);
             }
         }
-        runs.sort_unstable_by_key(|(seq, sender, _)| (*seq, *sender));
-        let mut out = vec![Vec::new(); usize::from(shard_count)];
-        for (_, sender, run) in runs {
-            let shard = &mut out[usize::from(sender.shard(shard_count))];
-            let room = max_per_shard.saturating_sub(shard.len());
-            shard.extend(run.iter().take(room).map(|e| e.stx.clone()));
-        }
-        out
+        picks
+            .into_par_iter()
+            .map(|runs| {
+                runs.par_iter()
+                    .with_min_len(256)
+                    .flat_map_iter(|run| run.iter().map(|e| e.stx.clone()))
+                    .collect()
+            })
+            .collect()
     }
 
     /// Removes transactions (included or dropped) by id, on the current rayon pool: where each
@@ -319,27 +336,34 @@ impl Mempool {
 
     /// Pending transactions (other than those in `exclude`) whose nonce a block has passed:
     /// another transaction used that nonce. `changed` are the accounts the block wrote, with
-    /// their new state — only a nonce that moved can pass a pending one, since admission refuses
+    /// their new state, shard by shard — only a nonce that moved can pass a pending one, since admission refuses
     /// nonces below the account's. Nothing is removed.
-    pub fn stale<'a>(
+    pub fn stale(
         &self,
-        changed: impl IntoIterator<Item = &'a (Address, Account)>,
+        changed: &[&[(Address, Account)]],
         exclude: &IdSet,
     ) -> Vec<(SignedTransaction, String)> {
-        let mut stale = Vec::new();
-        for (sender, account) in changed {
-            let Some(queue) = self.by_sender.get(sender) else {
-                continue;
-            };
-            for e in queue.below(account.nonce) {
-                if !exclude.contains(&e.id) {
-                    let nonce = e.stx.tx.nonce;
-                    let reason = format!("nonce {nonce} was used by another transaction");
-                    stale.push((e.stx.clone(), reason));
-                }
-            }
-        }
-        stale
+        // A block writes its senders and recipients, 20,000 lookups for 10,000 transfers: on
+        // the current rayon pool, while the producer holds the locks.
+        changed
+            .par_iter()
+            .flat_map(|writes| {
+                writes
+                    .par_iter()
+                    .with_min_len(1024)
+                    .flat_map_iter(|(sender, account)| {
+                        let below = self
+                            .by_sender
+                            .get(sender)
+                            .map_or(&[][..], |queue| queue.below(account.nonce));
+                        below.iter().filter(|e| !exclude.contains(&e.id)).map(|e| {
+                            let nonce = e.stx.tx.nonce;
+                            let reason = format!("nonce {nonce} was used by another transaction");
+                            (e.stx.clone(), reason)
+                        })
+                    })
+            })
+            .collect()
     }
 
     /// Every pending transaction, oldest first (persisted on shutdown).
@@ -502,6 +526,59 @@ mod tests {
     }
 
     #[test]
+    fn a_large_selection_keeps_arrival_order_and_each_shards_cap() {
+        use joule_light_client::{Domain, PublicKey, Signature};
+        // Enough senders that the parallel lookups, sort and copies split the work.
+        let unsigned = |sender: u16, nonce: u64| SignedTransaction {
+            tx: Transaction {
+                chain_id: "c".into(),
+                sender: PublicKey(Domain::Address.hash(&sender.to_le_bytes()).0),
+                nonce,
+                max_fee: FEE,
+                payload: Payload::Transfer {
+                    to: Address([9; 20]),
+                    amount: 1,
+                },
+            },
+            signature: Signature([0; 64]),
+        };
+        let mut mp = Mempool::new(FEE, 100_000);
+        let mut arrivals = Vec::new();
+        // Senders arrive in a scrambled order, some with runs of three, some with a gap.
+        for round in 0..3u64 {
+            for i in 0..3_000u16 {
+                let sender = (u32::from(i) * 7_919 % 3_000) as u16;
+                if round == 1 && sender.is_multiple_of(5) {
+                    continue;
+                }
+                let stx = unsigned(sender, round);
+                arrivals.push(stx.clone());
+                mp.insert(stx, &rich()).unwrap();
+            }
+        }
+        let (shards, cap) = (4u16, 600);
+        // What selection means, one transaction at a time.
+        let by_key: HashMap<(Address, u64), &SignedTransaction> = arrivals
+            .iter()
+            .map(|t| ((t.tx.sender_address(), t.tx.nonce), t))
+            .collect();
+        let mut expected = vec![Vec::new(); usize::from(shards)];
+        // Every account's next nonce is 0: a sender's run starts with its first arrival.
+        for stx in arrivals.iter().filter(|t| t.tx.nonce == 0) {
+            let sender = stx.tx.sender_address();
+            let run: Vec<&SignedTransaction> = (0u64..)
+                .map_while(|n| by_key.get(&(sender, n)).copied())
+                .collect();
+            let shard = &mut expected[usize::from(sender.shard(shards))];
+            let room = cap - shard.len();
+            shard.extend(run.into_iter().take(room).cloned());
+        }
+        let picked = mp.select(shards, cap, |_| rich());
+        assert_eq!(picked, expected);
+        assert!(picked.iter().all(|s| s.len() == cap));
+    }
+
+    #[test]
     fn stale_lists_passed_nonces_except_excluded() {
         let k = SecretKey::from_seed(&[1; 32]);
         let mut mp = Mempool::new(FEE, 100);
@@ -514,10 +591,12 @@ mod tests {
         };
         let exclude: IdSet = [ids[0]].into_iter().collect();
         let stale = mp.stale(
-            &[(Address::from_public_key(&k.public_key()), moved)],
+            &[&[(Address::from_public_key(&k.public_key()), moved)]],
             &exclude,
         );
-        assert!(mp.stale(&[(Address([5; 20]), moved)], &exclude).is_empty());
+        assert!(mp
+            .stale(&[&[(Address([5; 20]), moved)]], &exclude)
+            .is_empty());
         assert_eq!(
             stale.iter().map(|(s, _)| s.tx.nonce).collect::<Vec<_>>(),
             vec![1]

@@ -16,17 +16,29 @@ pub(super) fn locate(index: u32) -> (u32, usize) {
 }
 
 /// Packs encoded records into one chunk.
+#[cfg(test)]
 pub(super) fn encode<R: AsRef<[u8]>>(records: &[R]) -> Vec<u8> {
     let body: usize = records.iter().map(|r| r.as_ref().len()).sum();
-    let mut out = Vec::with_capacity(4 + 4 * records.len() + body);
-    out.extend_from_slice(&(records.len() as u32).to_le_bytes());
-    let mut end = 0u32;
-    for r in records {
-        end += r.as_ref().len() as u32;
-        out.extend_from_slice(&end.to_le_bytes());
-    }
-    for r in records {
-        out.extend_from_slice(r.as_ref());
+    encode_with(records.len(), body, |i, out| {
+        out.extend_from_slice(records[i].as_ref())
+    })
+}
+
+/// Packs `count` records into one chunk, `write(i, out)` appending record `i` to `out` — so
+/// records go straight into the chunk, without a buffer each. `body` sizes the allocation.
+pub(super) fn encode_with(
+    count: usize,
+    body: usize,
+    mut write: impl FnMut(usize, &mut Vec<u8>),
+) -> Vec<u8> {
+    let base = 4 + 4 * count;
+    let mut out = Vec::with_capacity(base + body);
+    out.extend_from_slice(&(count as u32).to_le_bytes());
+    out.resize(base, 0);
+    for i in 0..count {
+        write(i, &mut out);
+        let end = (out.len() - base) as u32;
+        out[4 + 4 * i..8 + 4 * i].copy_from_slice(&end.to_le_bytes());
     }
     out
 }

@@ -10,7 +10,7 @@ use joule_light_client::{Receipt, ShardId};
 use rayon::prelude::*;
 use redb::{ReadableTable, WriteTransaction};
 
-use super::records::{OutcomeList, ReceiptList, StoredTx};
+use super::records::{OutcomeList, ReceiptList, StoredTxRef};
 use super::runs::{self, Kind};
 use super::{
     account_record, bodies, dropped_record, encode_metrics, index, positioned, BlockCommit, Result,
@@ -61,25 +61,21 @@ impl Store {
                         sc.txs.par_chunks(bodies::CHUNK as usize).enumerate().map(
                             move |(k, part)| {
                                 let first = k as u32 * bodies::CHUNK;
-                                let records: Vec<Vec<u8>> = part
-                                    .iter()
-                                    .zip(first..)
-                                    .map(|((stx, outcome), index)| {
-                                        StoredTx {
-                                            stx: stx.clone(),
+                                // Transfers encode to about 200 bytes.
+                                let chunk =
+                                    bodies::encode_with(part.len(), 256 * part.len(), |i, out| {
+                                        let (stx, outcome) = &part[i];
+                                        StoredTxRef {
+                                            stx,
                                             height,
                                             shard: shard as ShardId,
-                                            index,
-                                            outcome: *outcome,
+                                            index: first + i as u32,
+                                            outcome,
                                             timestamp_ms: header.timestamp_ms,
                                         }
-                                        .encode()
-                                    })
-                                    .collect();
-                                (
-                                    (height, shard as ShardId, k as u32),
-                                    bodies::encode(&records),
-                                )
+                                        .encode_to(out)
+                                    });
+                                ((height, shard as ShardId, k as u32), chunk)
                             },
                         )
                     })

@@ -73,7 +73,19 @@ impl Decode for StoredBlock {
     }
 }
 
-impl Encode for StoredTx {
+/// A [`StoredTx`] whose transaction is borrowed: the commit encodes a block's transactions
+/// without copying each first. Encodes to the same bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StoredTxRef<'a> {
+    pub stx: &'a SignedTransaction,
+    pub height: u64,
+    pub shard: ShardId,
+    pub index: u32,
+    pub outcome: &'a TxOutcome,
+    pub timestamp_ms: u64,
+}
+
+impl Encode for StoredTxRef<'_> {
     fn encode_to(&self, out: &mut Vec<u8>) {
         self.stx.encode_to(out);
         self.height.encode_to(out);
@@ -81,6 +93,20 @@ impl Encode for StoredTx {
         self.index.encode_to(out);
         self.outcome.encode_to(out);
         self.timestamp_ms.encode_to(out);
+    }
+}
+
+impl Encode for StoredTx {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        StoredTxRef {
+            stx: &self.stx,
+            height: self.height,
+            shard: self.shard,
+            index: self.index,
+            outcome: &self.outcome,
+            timestamp_ms: self.timestamp_ms,
+        }
+        .encode_to(out);
     }
 }
 
