@@ -167,8 +167,6 @@ impl Node {
         }
         drop(chain);
 
-        // Commit, apply and prune as one critical section: readers (the API, admission) see
-        // the previous block or this one, never the store ahead of memory or the mempool behind.
         let tx_count = included_ids.len() as u64;
         let decided: IdSet = included_ids
             .iter()
@@ -176,6 +174,8 @@ impl Node {
             .chain(dropped.iter().map(|(stx, _)| stx.id()))
             .collect();
         let assembled_at = Instant::now();
+        // Commit, apply and prune as one critical section: readers (the API, admission) see
+        // the previous block or this one, never the store ahead of memory or the mempool behind.
         let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
         let mut mempool = self.mempool();
         let writes: Vec<_> = shards.iter().map(|sc| sc.writes.as_slice()).collect();
@@ -285,9 +285,7 @@ impl Node {
         }
         Ok(response)
     }
-}
 
-impl Node {
     /// Runs `f` on the executor's pool, if it has one: the producer's parallel steps must not
     /// queue behind admission's signature checks, and run beside the block's own workers.
     fn on_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
