@@ -9,6 +9,7 @@
 //! executor must agree with.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use joule_light_client::api::ExecMode;
 use joule_light_client::{Account, Address, Receipt, ShardId, SignedTransaction, TxOutcome};
@@ -92,20 +93,13 @@ pub struct Phases {
 impl Phases {
     /// The phases of a block that started at `start`, was prepared at `prepared`, planned at
     /// `planned`, had run at `ran`, and is finished now.
-    pub fn until_now(
-        start: std::time::Instant,
-        prepared: std::time::Instant,
-        planned: std::time::Instant,
-        ran: std::time::Instant,
-    ) -> Self {
-        let ns = |a: std::time::Instant, b: std::time::Instant| {
-            b.saturating_duration_since(a).as_nanos() as u64
-        };
+    pub fn until_now(start: Instant, prepared: Instant, planned: Instant, ran: Instant) -> Self {
+        let ns = |a: Instant, b: Instant| b.saturating_duration_since(a).as_nanos() as u64;
         Phases {
             prepare_ns: ns(start, prepared),
             plan_ns: ns(prepared, planned),
             run_ns: ns(planned, ran),
-            finish_ns: ns(ran, std::time::Instant::now()),
+            finish_ns: ns(ran, Instant::now()),
         }
     }
 }
