@@ -13,6 +13,18 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     decode(resp).await
 }
 
+/// Like [`get`], but a 404 is `Ok(None)`: the node does not know the thing.
+pub async fn get_optional<T: DeserializeOwned>(path: &str) -> Result<Option<T>, String> {
+    let resp = Request::get(&format!("/api/v1{path}"))
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the node: {e}"))?;
+    if resp.status() == 404 {
+        return Ok(None);
+    }
+    decode(resp).await.map(Some)
+}
+
 /// The answer's JSON, or the node's `{code, message}` reason, or what went wrong.
 async fn decode<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, String> {
     if !resp.ok() {

@@ -1,18 +1,22 @@
-//! The light client following the chain: from a trusted checkpoint (block 1, signed by the
-//! genesis validator set the user sees the hash of), it verifies the node's head — directly
-//! when the trusted validators still vouch for it (skipping verification), else header by
-//! header through the hand-overs — and every block the node streams after that. The trusted
-//! state is kept in browser storage, so a reload resumes instead of starting over.
+//! The light client following the chain: from the user's checkpoint (see
+//! [`crate::trust_root`]) it proves the genesis header (and with it the chain's parameters)
+//! and block 1, then verifies the node's head — directly when the trusted validators still
+//! vouch for it (skipping verification), else header by header through the hand-overs — and
+//! every block the node streams after that. The trusted state is kept in browser storage with
+//! the checkpoint it grew from, so a reload resumes instead of starting over.
 
 use joule_light_client::api::{BlockResponse, ChainInfo};
-use joule_light_client::{verify_next_header, verify_skipping, Hash, TrustedState, ValidatorSet};
+use joule_light_client::{
+    verify_next_header, verify_skipping, Checkpoint, GenesisHeader, TrustedState, ValidatorSet,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::api;
-use crate::model::Trust;
+use crate::proofs::Trust;
+use crate::trust_root::{self, Root};
 
 /// Where the follower keeps its state.
-const STORAGE_KEY: &str = "joule.light-client.v2";
+const STORAGE_KEY: &str = "joule.light-client.v3";
 
 /// Most headers verified one by one per step, when a skip is refused (the trusted set no
 /// longer vouches for the head after several hand-overs).
@@ -27,8 +31,10 @@ const MAX_SETS: usize = 8;
 /// The follower's state (what browser storage holds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Follower {
-    /// The chain's genesis, so a new devnet is not confused with the stored one.
-    pub genesis_hash: Hash,
+    /// The checkpoint everything here was verified from.
+    pub checkpoint: Checkpoint,
+    /// The genesis header, proven to hash to the checkpoint's genesis hash.
+    pub genesis: GenesisHeader,
     /// The verified head and the set that signed it.
     pub trusted: TrustedState,
     /// Every validator set verified so far (the checkpoint's first), at most [`MAX_SETS`].
@@ -45,29 +51,30 @@ pub struct Follower {
 }
 
 impl Follower {
-    /// Starts from `block`, whose commit must verify under the genesis validator set (which
-    /// the user can compare by its hash).
+    /// Starts from `checkpoint`: the node's genesis header and genesis validator set (in
+    /// `chain`) must be the ones it pins, and `first` must be block 1 on that genesis, signed
+    /// by more than 2/3 of that set.
     pub fn from_checkpoint(
-        chain_id: &str,
-        genesis_hash: Hash,
-        genesis_validators: &ValidatorSet,
-        block: &BlockResponse,
+        checkpoint: &Checkpoint,
+        chain: &ChainInfo,
+        first: &BlockResponse,
         now_ms: u64,
     ) -> Result<Self, String> {
-        if block.header.validator_set_hash != genesis_validators.hash() {
-            return Err("checkpoint: block 1 is not signed by the genesis validator set".into());
-        }
-        let trusted = TrustedState::from_checkpoint(
-            chain_id,
-            block.header.clone(),
-            &block.commit,
-            genesis_validators.clone(),
-        )
-        .map_err(|e| format!("checkpoint: {e}"))?;
+        checkpoint
+            .verify_genesis(&chain.genesis, &chain.genesis_validators)
+            .map_err(|e| format!("checkpoint: {e}"))?;
+        let trusted = checkpoint
+            .verify_first_block(
+                first.header.clone(),
+                &first.commit,
+                chain.genesis_validators.clone(),
+            )
+            .map_err(|e| format!("checkpoint: block 1: {e}"))?;
         Ok(Follower {
-            genesis_hash,
+            checkpoint: checkpoint.clone(),
+            genesis: chain.genesis.clone(),
+            sets: vec![trusted.validators.clone()],
             trusted,
-            sets: vec![genesis_validators.clone()],
             verified: 1,
             verified_at_ms: now_ms,
             failures: Vec::new(),
@@ -134,20 +141,22 @@ impl Follower {
         }
     }
 
-    /// What pages verify block commits against.
+    /// What pages verify against.
     pub fn trust(&self) -> Trust {
         Trust {
-            chain_id: self.trusted.chain_id.clone(),
+            genesis: self.genesis.clone(),
             sets: self.sets.clone(),
+            head_height: self.trusted.height(),
         }
     }
 }
 
-/// The stored follower for `chain`, if any (a stored state of another chain is ignored).
-pub fn load_stored(chain: &ChainInfo) -> Option<Follower> {
+/// The stored follower grown from `checkpoint`, if any (one from another checkpoint is
+/// ignored).
+pub fn load_stored(checkpoint: &Checkpoint) -> Option<Follower> {
     let text = crate::storage::get(STORAGE_KEY)?;
     let mut f: Follower = serde_json::from_str(&text).ok()?;
-    (f.genesis_hash == chain.genesis_hash && f.trusted.chain_id == chain.chain_id).then(|| {
+    (f.checkpoint == *checkpoint).then(|| {
         f.resumed = true;
         f
     })
@@ -160,27 +169,55 @@ pub fn store(f: &Follower) {
     }
 }
 
-/// One step without the stream: start (from storage or the checkpoint) if needed, then
-/// verify the node's head — by skipping, or when that is refused, up to [`MAX_STEP`]
-/// headers one by one. Returns the follower and the newest block fetched.
+/// Forgets the stored follower (the user switched chains).
+pub fn forget() {
+    crate::storage::remove(STORAGE_KEY);
+}
+
+/// What one step found.
+#[derive(Debug)]
+pub struct Step {
+    /// What the app may verify against now.
+    pub root: Root,
+    /// The follower, when the root is trusted and its checkpoint verified.
+    pub follower: Option<Follower>,
+    /// The newest block fetched.
+    pub newest: Option<BlockResponse>,
+}
+
+/// One step without the stream: settle the trust root against what the node presents; when
+/// it is trusted, start (from storage or the checkpoint) if needed, then verify the node's
+/// head — by skipping, or when that is refused, up to [`MAX_STEP`] headers one by one.
+/// `link` is the URL's checkpoint, unless the user dismissed it.
 pub async fn step(
     current: Option<Follower>,
+    link: Option<Checkpoint>,
     now_ms: u64,
-) -> Result<(Follower, Option<BlockResponse>), String> {
+) -> Result<Step, String> {
     let chain: ChainInfo = api::get("/chain").await?;
+    let (root, to_pin) = trust_root::decide(
+        trust_root::pinned(),
+        trust_root::built_in(),
+        link,
+        trust_root::presented(&chain),
+    );
+    if let Some(c) = to_pin {
+        trust_root::pin(&c);
+    }
+    let Some(checkpoint) = root.trusted().cloned() else {
+        return Ok(Step {
+            root,
+            follower: None,
+            newest: None,
+        });
+    };
     let mut f = match current {
-        Some(f) if f.genesis_hash == chain.genesis_hash => f,
-        _ => match load_stored(&chain) {
+        Some(f) if f.checkpoint == checkpoint => f,
+        _ => match load_stored(&checkpoint) {
             Some(f) => f,
             None => {
                 let first: BlockResponse = api::get("/blocks/1").await?;
-                let f = Follower::from_checkpoint(
-                    &chain.chain_id,
-                    chain.genesis_hash,
-                    &chain.genesis_validators,
-                    &first,
-                    now_ms,
-                )?;
+                let f = Follower::from_checkpoint(&checkpoint, &chain, &first, now_ms)?;
                 store(&f);
                 f
             }
@@ -209,13 +246,19 @@ pub async fn step(
         newest = Some(head);
     }
     store(&f);
-    Ok((f, newest))
+    Ok(Step {
+        root,
+        follower: Some(f),
+        newest,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use joule_light_client::api::TokenInfo;
     use joule_light_client::commit::sign_commit;
-    use joule_light_client::{BlockHeader, SecretKey, Validator};
+    use joule_light_client::genesis::accounts_hash;
+    use joule_light_client::{BlockHeader, Hash, SecretKey, Validator};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -235,6 +278,34 @@ mod tests {
                 .collect(),
         )
         .unwrap()
+    }
+
+    /// `/chain` of a chain whose genesis set is `keys`'.
+    pub(crate) fn chain(keys: &[SecretKey]) -> ChainInfo {
+        let vs = set(keys);
+        let genesis = GenesisHeader {
+            chain_id: "t".into(),
+            genesis_time_ms: 0,
+            shard_count: 1,
+            block_interval_ms: 500,
+            min_fee: 1000,
+            max_txs_per_shard_block: 100,
+            validator_set_hash: vs.hash(),
+            accounts_hash: accounts_hash(std::iter::empty()),
+            faucet: None,
+        };
+        ChainInfo {
+            genesis_hash: genesis.hash(),
+            genesis,
+            genesis_validators: vs.clone(),
+            validators: vs,
+            head_height: 0,
+            head_hash: Hash::ZERO,
+            token: TokenInfo {
+                symbol: "JOULE".into(),
+                decimals: 9,
+            },
+        }
     }
 
     fn block(height: u64, parent: Hash, keys: &[SecretKey], signers: usize) -> BlockResponse {
@@ -261,11 +332,17 @@ mod tests {
         }
     }
 
+    fn start(k: &[SecretKey]) -> (Follower, BlockResponse) {
+        let c = chain(k);
+        let cp = trust_root::presented(&c);
+        let b1 = block(1, c.genesis_hash, k, 4);
+        (Follower::from_checkpoint(&cp, &c, &b1, 5).unwrap(), b1)
+    }
+
     #[test]
     fn follows_good_headers_and_records_a_forged_one() {
         let k = keys();
-        let b1 = block(1, Hash::ZERO, &k, 4);
-        let mut f = Follower::from_checkpoint("t", Hash([9; 32]), &set(&k), &b1, 5).unwrap();
+        let (mut f, b1) = start(&k);
         let b2 = block(2, b1.hash, &k, 3);
         assert_eq!(f.advance(&b2, 6), Ok(true));
         assert_eq!(
@@ -285,14 +362,14 @@ mod tests {
         // The state survives a round trip through storage's JSON.
         let back: Follower = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
         assert_eq!(back.trusted, f.trusted);
+        assert_eq!(back.checkpoint, f.checkpoint);
         assert_eq!(back.verified, 2);
     }
 
     #[test]
     fn skips_to_a_far_head_and_ignores_older_blocks() {
         let k = keys();
-        let b1 = block(1, Hash::ZERO, &k, 4);
-        let mut f = Follower::from_checkpoint("t", Hash([9; 32]), &set(&k), &b1, 5).unwrap();
+        let (mut f, b1) = start(&k);
         let far = block(40, Hash([3; 32]), &k, 3);
         assert_eq!(f.advance(&far, 6), Ok(true));
         assert_eq!(f.trusted.height(), 40);
@@ -302,6 +379,7 @@ mod tests {
             "an older block changes nothing"
         );
         assert_eq!(f.trust().sets, vec![set(&k)]);
+        assert_eq!(f.trust().head_height, 40);
         assert!(f.trust().set(&set(&k).hash()).is_some());
         // A far header signed by strangers is refused: none of the trusted set vouches.
         let strangers: Vec<SecretKey> = (5..=8u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
@@ -313,10 +391,22 @@ mod tests {
     }
 
     #[test]
-    fn checkpoint_must_be_signed_by_the_genesis_set() {
+    fn checkpoint_must_pin_the_genesis_and_its_set() {
         let k = keys();
+        let c = chain(&k);
+        let cp = trust_root::presented(&c);
+        // Block 1 signed by others than the pinned set.
         let other: Vec<SecretKey> = (5..=8u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
-        let b1 = block(1, Hash::ZERO, &other, 4);
-        assert!(Follower::from_checkpoint("t", Hash::ZERO, &set(&k), &b1, 0).is_err());
+        let b1 = block(1, c.genesis_hash, &other, 4);
+        assert!(Follower::from_checkpoint(&cp, &c, &b1, 0).is_err());
+        // A node presenting a forged fee: its genesis no longer hashes to the checkpoint.
+        let mut forged = c.clone();
+        forged.genesis.min_fee = 1;
+        let b1 = block(1, c.genesis_hash, &k, 4);
+        let why = Follower::from_checkpoint(&cp, &forged, &b1, 0).unwrap_err();
+        assert!(why.contains("not the trusted chain"), "{why}");
+        // Block 1 not built on the pinned genesis.
+        let b1 = block(1, Hash([8; 32]), &k, 4);
+        assert!(Follower::from_checkpoint(&cp, &c, &b1, 0).is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! Joule's browser app: the explorer, with the light client verifying what it shows.
+//! Joule's browser app: the explorer and wallet, with the light client verifying what they
+//! show against a checkpoint the user trusts.
 #![warn(missing_docs)]
 
 pub mod api;
@@ -6,8 +7,10 @@ pub mod follow;
 pub mod live;
 pub mod model;
 pub mod pages;
+pub mod proofs;
 pub mod search;
 pub mod storage;
+pub mod trust_root;
 pub mod ui;
 pub mod wallet;
 
@@ -30,7 +33,10 @@ extern "C" {
 #[component]
 pub fn App() -> impl IntoView {
     ui::apply_stored_theme();
-    provide_context(live::start());
+    let lc = live::start();
+    provide_context(lc);
+    // The trust gate replaces every page until the user has settled which chain to trust.
+    let gate = Memo::new(move |_| lc.root.get().filter(|r| r.trusted().is_none()));
     let wallet = wallet::session::WalletSession::new();
     provide_context(wallet);
     // The idle lock: checked every few seconds, whatever page is open.
@@ -50,14 +56,20 @@ pub fn App() -> impl IntoView {
                 <ui::ThemeToggle/>
             </header>
             <main>
-                <Routes fallback=|| view! { <pages::NotFound/> }>
-                    <Route path=path!("/") view=pages::Dashboard/>
-                    <Route path=path!("/blocks/:height") view=pages::BlockPage/>
-                    <Route path=path!("/blocks/:height/shards/:shard") view=pages::ShardBlockPage/>
-                    <Route path=path!("/accounts/:address") view=pages::AccountPage/>
-                    <Route path=path!("/transactions/:id") view=pages::TransactionPage/>
-                    <Route path=path!("/wallet") view=pages::WalletPage/>
-                </Routes>
+                {move || lc.link.get().and_then(Result::err).map(|e| view! { <p class="error" role="alert" id="link-error">{e}</p> })}
+                <Show
+                    when=move || gate.with(Option::is_none)
+                    fallback=move || gate.get().map(|root| view! { <pages::TrustGate root=root/> })
+                >
+                    <Routes fallback=|| view! { <pages::NotFound/> }>
+                        <Route path=path!("/") view=pages::Dashboard/>
+                        <Route path=path!("/blocks/:height") view=pages::BlockPage/>
+                        <Route path=path!("/blocks/:height/shards/:shard") view=pages::ShardBlockPage/>
+                        <Route path=path!("/accounts/:address") view=pages::AccountPage/>
+                        <Route path=path!("/transactions/:id") view=pages::TransactionPage/>
+                        <Route path=path!("/wallet") view=pages::WalletPage/>
+                    </Routes>
+                </Show>
             </main>
         </Router>
     }

@@ -14,8 +14,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
 use crate::follow::{self, Follower};
-use crate::model::Trust;
 use crate::now_ms;
+use crate::proofs::Trust;
+use crate::trust_root::{self, Root};
 
 /// Without a streamed block for this long (the devnet makes two a second), poll instead.
 const QUIET_MS: u64 = 2_500;
@@ -37,6 +38,11 @@ pub enum Source {
 /// What the app shares about the light client (a context, available on every page).
 #[derive(Debug, Clone, Copy)]
 pub struct LightClient {
+    /// What this browser trusts (`None` until the node's chain was first compared with it).
+    pub root: RwSignal<Option<Root>>,
+    /// The link's checkpoint (`?checkpoint=`), until the user dismisses it; `Err` when it
+    /// does not parse.
+    pub link: RwSignal<Option<Result<joule_light_client::Checkpoint, String>>>,
     /// The follower, once its checkpoint verified.
     pub follower: RwSignal<Option<Follower>>,
     /// Why the last step could not run (node unreachable, checkpoint refused…).
@@ -47,6 +53,8 @@ pub struct LightClient {
     pub source: RwSignal<Source>,
     /// Milliseconds from navigation start to the first verified head of this page load.
     pub first_verified_ms: RwSignal<Option<f64>>,
+    /// Whether a step is running (one at a time: two would race to start the follower).
+    busy: RwSignal<bool>,
 }
 
 impl LightClient {
@@ -78,18 +86,21 @@ fn since_navigation_ms() -> Option<f64> {
     Some(web_sys::window()?.performance()?.now())
 }
 
-/// Starts the light client: a first step right away (checkpoint, then the head), the block
-/// stream, and a poll every second that runs only while the stream is quiet.
+/// Starts the light client: a first step right away (trust root, checkpoint, then the
+/// head), the block stream, and a poll every second that runs only while the stream is quiet
+/// or the trust root is not settled.
 pub fn start() -> LightClient {
     let lc = LightClient {
+        root: RwSignal::new(None),
+        link: RwSignal::new(trust_root::from_url()),
         follower: RwSignal::new(None),
         error: RwSignal::new(None),
         latest: RwSignal::new(None),
         source: RwSignal::new(Source::Starting),
         first_verified_ms: RwSignal::new(None),
+        busy: RwSignal::new(false),
     };
     let last_event = Rc::new(Cell::new(0u64));
-    let busy = Rc::new(Cell::new(false));
     let poll = {
         let last_event = last_event.clone();
         move || {
@@ -98,26 +109,13 @@ pub fn start() -> LightClient {
             if started && !quiet {
                 return;
             }
-            if busy.replace(true) {
+            if lc.busy.get_untracked() {
                 return; // the previous step is still fetching
             }
             if started {
                 lc.source.set(Source::Polling);
             }
-            let busy = busy.clone();
-            spawn_local(async move {
-                match follow::step(lc.follower.get_untracked(), now_ms()).await {
-                    Ok((f, newest)) => {
-                        lc.set_follower(f);
-                        if let Some(b) = newest {
-                            lc.latest.set(Some(b));
-                        }
-                        lc.error.set(None);
-                    }
-                    Err(e) => lc.error.set(Some(e)),
-                }
-                busy.set(false);
-            });
+            spawn_local(lc.step());
         }
     };
     poll();
@@ -126,6 +124,72 @@ pub fn start() -> LightClient {
     }
     open_stream(lc, last_event);
     lc
+}
+
+impl LightClient {
+    /// One step of the follower, unless one is running; publishes what it found.
+    async fn step(self) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.step_now().await;
+        self.busy.set(false);
+    }
+
+    async fn step_now(self) {
+        let link = self
+            .link
+            .with_untracked(|l| l.as_ref().and_then(|l| l.as_ref().ok()).cloned());
+        match follow::step(self.follower.get_untracked(), link, now_ms()).await {
+            Ok(step) => {
+                if self.root.with_untracked(|r| r.as_ref() != Some(&step.root)) {
+                    self.root.set(Some(step.root));
+                }
+                match step.follower {
+                    Some(f) => self.set_follower(f),
+                    // Not trusted (any more): nothing may show as verified.
+                    None => {
+                        if self.follower.with_untracked(Option::is_some) {
+                            self.follower.set(None);
+                        }
+                    }
+                }
+                if let Some(b) = step.newest {
+                    self.latest.set(Some(b));
+                }
+                self.error.set(None);
+            }
+            Err(e) => self.error.set(Some(e)),
+        }
+    }
+
+    /// The user accepted `checkpoint` (on first use, or switching chains): pin it, forget
+    /// what was verified from any other, and start over from it.
+    pub fn trust(self, checkpoint: &joule_light_client::Checkpoint) {
+        trust_root::pin(checkpoint);
+        follow::forget();
+        self.follower.set(None);
+        self.link.set(None);
+        self.restart();
+    }
+
+    /// The user keeps the chain they trust and ignores the link's checkpoint.
+    pub fn dismiss_link(self) {
+        self.link.set(None);
+        self.restart();
+    }
+
+    /// Settles the root anew, after any step still running (it may have read the old one).
+    fn restart(self) {
+        self.root.set(None);
+        spawn_local(async move {
+            while self.busy.get_untracked() {
+                gloo_timers::future::TimeoutFuture::new(20).await;
+            }
+            self.step().await;
+        });
+    }
 }
 
 /// Subscribes to the node's block stream. The browser reconnects a dropped stream by itself.
@@ -153,7 +217,8 @@ fn open_stream(lc: LightClient, last_event: Rc<Cell<u64>>) {
 }
 
 /// The light client's trust once its checkpoint has verified; what every page verifies
-/// commits against. Fails at once when the checkpoint was refused.
+/// against. Fails at once when the checkpoint was refused or the user has not settled which
+/// chain to trust.
 pub async fn trusted(lc: LightClient) -> Result<Trust, String> {
     const STEP_MS: u32 = 50;
     for _ in 0..TRUST_WAIT_MS / STEP_MS {
@@ -162,6 +227,12 @@ pub async fn trusted(lc: LightClient) -> Result<Trust, String> {
             .with_untracked(|f| f.as_ref().map(Follower::trust))
         {
             return Ok(trust);
+        }
+        if let Some(why) = lc
+            .root
+            .with_untracked(|r| r.as_ref().and_then(Root::blocked_reason))
+        {
+            return Err(why.to_owned());
         }
         if let Some(e) = lc
             .error

@@ -1,158 +1,9 @@
-//! View-model logic, free of view code: verification verdicts and formatting.
+//! View-model logic, free of view code: formatting, and what a transaction says in words.
+//! What is proven, and how, is in [`crate::proofs`].
 
-use joule_light_client::api::{
-    AccountResponse, BlockResponse, ShardBlockResponse, TxResponse, TxSummary,
-};
-use joule_light_client::receipt::receipts_tree;
+use joule_light_client::api::TxSummary;
 use joule_light_client::units::format_amount;
-use joule_light_client::{
-    verify_account, verify_commit, verify_shard_header, verify_transaction, Address, Hash, Payload,
-    ValidatorSet,
-};
-
-/// What the browser concluded about a block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// The commit verified under a validator set the light client trusts.
-    Verified,
-    /// It did not; the reason.
-    Failed(String),
-}
-
-/// The validator sets this browser's light client has verified (the checkpoint's set and
-/// each set it followed a hand-over to): what every page checks block commits against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trust {
-    /// The chain followed.
-    pub chain_id: String,
-    /// Verified sets, oldest first.
-    pub sets: Vec<ValidatorSet>,
-}
-
-impl Trust {
-    /// The trusted set hashing to `hash`.
-    pub fn set(&self, hash: &Hash) -> Option<&ValidatorSet> {
-        self.sets.iter().find(|s| s.hash() == *hash)
-    }
-}
-
-/// A verdict that needs the light client's trust: when the light client could not start,
-/// that is the verdict.
-pub fn under(trust: &Result<Trust, String>, check: impl FnOnce(&Trust) -> Verdict) -> Verdict {
-    match trust {
-        Ok(t) => check(t),
-        Err(why) => Verdict::Failed(why.clone()),
-    }
-}
-
-/// Verifies `block`'s commit in this browser under the validator set it names, which must be
-/// one the light client has verified.
-pub fn verify_block(trust: &Trust, block: &BlockResponse) -> Verdict {
-    if block.hash != block.header.hash() {
-        return Verdict::Failed("block hash does not match its header".into());
-    }
-    let Some(set) = trust.set(&block.header.validator_set_hash) else {
-        return Verdict::Failed(format!(
-            "signed by validator set {}, which this browser's light client has not verified",
-            short_hash(&block.header.validator_set_hash)
-        ));
-    };
-    match verify_commit(&trust.chain_id, set, &block.header, &block.commit) {
-        Ok(_) => Verdict::Verified,
-        Err(e) => Verdict::Failed(e.to_string()),
-    }
-}
-
-/// Verifies an account's state down from a block commit: `block` (the block the proof names)
-/// is verified against the trusted set, the proof's shard header against the block's shards
-/// root, then the account — or its absence — against that header's state root.
-pub fn verify_account_state(
-    trust: &Trust,
-    block: &BlockResponse,
-    account: &AccountResponse,
-) -> Verdict {
-    let Some(proof) = &account.proof else {
-        return Verdict::Failed("the node sent no proof (no block yet)".into());
-    };
-    if let Verdict::Failed(why) = verify_block(trust, block) {
-        return Verdict::Failed(format!("block #{}: {why}", proof.at.height));
-    }
-    if block.hash != proof.at.block_hash || block.header.height != proof.at.height {
-        return Verdict::Failed("the proof names another block than the one verified".into());
-    }
-    if let Err(e) =
-        verify_shard_header(&block.header, &proof.at.shard_header, &proof.at.shard_proof)
-    {
-        return Verdict::Failed(format!("shard header: {e}"));
-    }
-    if proof.at.shard_header.shard != account.shard {
-        return Verdict::Failed("the proof is for another shard".into());
-    }
-    let claimed = account.exists.then_some(&account.account);
-    match verify_account(
-        &proof.at.shard_header,
-        &account.address,
-        claimed,
-        &proof.proof,
-    ) {
-        Ok(()) => Verdict::Verified,
-        Err(e) => Verdict::Failed(e.to_string()),
-    }
-}
-
-/// Verifies a transaction's inclusion down from a block commit: the transaction's id is
-/// recomputed from its bytes (so the shown payload is the one committed), `block` is verified
-/// against the trusted set, the shard header against the block, and the outcome against the
-/// shard header's transaction root.
-pub fn verify_tx_inclusion(trust: &Trust, block: &BlockResponse, tx: &TxResponse) -> Verdict {
-    if tx.tx.id() != tx.id {
-        return Verdict::Failed("the transaction's bytes do not hash to its id".into());
-    }
-    let Some(inc) = &tx.inclusion else {
-        return Verdict::Failed("not in a block yet".into());
-    };
-    if let Verdict::Failed(why) = verify_block(trust, block) {
-        return Verdict::Failed(format!("block #{}: {why}", inc.at.height));
-    }
-    if block.hash != inc.at.block_hash || block.header.height != inc.at.height {
-        return Verdict::Failed("the proof names another block than the one verified".into());
-    }
-    if let Err(e) = verify_shard_header(&block.header, &inc.at.shard_header, &inc.at.shard_proof) {
-        return Verdict::Failed(format!("shard header: {e}"));
-    }
-    if inc.outcome.tx_id != tx.id {
-        return Verdict::Failed("the proven outcome is for another transaction".into());
-    }
-    match verify_transaction(&inc.at.shard_header, &inc.outcome, &inc.proof) {
-        Ok(()) => Verdict::Verified,
-        Err(e) => Verdict::Failed(e.to_string()),
-    }
-}
-
-/// Verifies a shard block: `block` against the trusted set, the shard header against the
-/// block's shards root, and both receipt lists against the header's receipt roots.
-pub fn verify_shard_block(
-    trust: &Trust,
-    block: &BlockResponse,
-    sb: &ShardBlockResponse,
-) -> Verdict {
-    if let Verdict::Failed(why) = verify_block(trust, block) {
-        return Verdict::Failed(format!("block #{}: {why}", block.header.height));
-    }
-    if sb.block_hash != block.hash || sb.header.hash() != block.hash {
-        return Verdict::Failed("the shard block names another block than the one verified".into());
-    }
-    if let Err(e) = verify_shard_header(&block.header, &sb.shard, &sb.shard_proof) {
-        return Verdict::Failed(format!("shard header: {e}"));
-    }
-    if receipts_tree(&sb.outgoing_receipts).root() != sb.shard.outgoing_receipts_root {
-        return Verdict::Failed("outgoing receipts do not match the shard header".into());
-    }
-    if receipts_tree(&sb.incoming_receipts).root() != sb.shard.incoming_receipts_root {
-        return Verdict::Failed("incoming receipts do not match the shard header".into());
-    }
-    Verdict::Verified
-}
+use joule_light_client::{Address, Hash, Payload, SignedTransaction};
 
 /// `joule1abcd…wxyz`: enough to recognise an address.
 pub fn short_address(a: &Address) -> String {
@@ -160,12 +11,14 @@ pub fn short_address(a: &Address) -> String {
     format!("{}…{}", &s[..10], &s[s.len() - 4..])
 }
 
-/// What a transaction does, in words: "joule1ab…cdef sent 12.5 JOULE to joule1gh…ijkl".
-pub fn describe_tx(tx: &TxResponse) -> String {
-    match &tx.tx.tx.payload {
+/// What a transaction does, in words, read from its signed bytes (the sender from its key):
+/// "joule1ab…cdef sent 12.5 JOULE to joule1gh…ijkl".
+pub fn describe_tx(tx: &SignedTransaction) -> String {
+    let sender = tx.tx.sender_address();
+    match &tx.tx.payload {
         Payload::Transfer { to, amount } => format!(
             "{} sent {} JOULE to {}",
-            short_address(&tx.sender),
+            short_address(&sender),
             format_amount(*amount),
             short_address(to)
         ),
@@ -214,7 +67,8 @@ pub fn history_csv(account: &Address, items: &[TxSummary]) -> String {
             Payload::Transfer { to, amount } => (to.to_string(), format_amount(*amount)),
             _ => (String::new(), String::new()),
         };
-        let direction = match (t.sender == *account, to == account.to_string()) {
+        let sender = t.tx.tx.sender_address();
+        let direction = match (sender == *account, to == account.to_string()) {
             (true, true) => "self",
             (true, false) => "out",
             _ => "in",
@@ -226,7 +80,7 @@ pub fn history_csv(account: &Address, items: &[TxSummary]) -> String {
             t.shard.to_string(),
             t.index.to_string(),
             direction.to_owned(),
-            t.sender.to_string(),
+            sender.to_string(),
             to,
             amount,
             format_amount(t.outcome.fee),
@@ -307,6 +161,7 @@ mod tests {
             shard: 1,
             index: 3,
             timestamp_ms: 0,
+            proof: None,
         };
         let csv = history_csv(&me, std::slice::from_ref(&item));
         let lines: Vec<&str> = csv.split("\r\n").collect();

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::{Address, ShardId};
 use crate::block::{BlockHeader, ShardHeader};
 use crate::commit::Commit;
+use crate::genesis::GenesisHeader;
 use crate::hash::Hash;
 use crate::merkle::MerkleProof;
 use crate::receipt::{Receipt, TxOutcome};
@@ -32,18 +33,18 @@ pub struct TokenInfo {
     pub decimals: u8,
 }
 
-/// `GET /chain`: what a client needs to start following the chain.
+/// `GET /chain`: what a client needs to start following the chain. All of it is the node's
+/// claim until checked: a light client checks `genesis` and `genesis_validators` against the
+/// checkpoint its user pinned ([`crate::Checkpoint::verify_genesis`]), which proves the chain's
+/// parameters; the head is only a hint of where to look.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainInfo {
-    /// The chain id every transaction must name.
-    pub chain_id: String,
-    /// Number of shards.
-    pub shard_count: u16,
-    /// Hash of the genesis document.
+    /// The chain's genesis header: its parameters (chain id, shards, fee…), proven by hashing
+    /// to the pinned genesis hash.
+    pub genesis: GenesisHeader,
+    /// Hash of `genesis`.
     pub genesis_hash: Hash,
-    /// Genesis time.
-    pub genesis_time_ms: u64,
-    /// The genesis validator set (the default trusted checkpoint).
+    /// The genesis validator set (it must hash to `genesis.validator_set_hash`).
     pub genesis_validators: ValidatorSet,
     /// The current validator set.
     pub validators: ValidatorSet,
@@ -51,12 +52,6 @@ pub struct ChainInfo {
     pub head_height: u64,
     /// Latest final block hash.
     pub head_hash: Hash,
-    /// Target time between blocks.
-    pub block_interval_ms: u64,
-    /// Fee charged per transaction; `max_fee` must cover it.
-    pub min_fee: u64,
-    /// Tokens per faucet request; `None` when the faucet is off.
-    pub faucet_amount: Option<u64>,
     /// The token.
     pub token: TokenInfo,
 }
@@ -202,6 +197,10 @@ pub struct TxSummary {
     pub index: u32,
     /// Block time.
     pub timestamp_ms: u64,
+    /// Proof of `outcome` at `index` in the shard header's `tx_root`, where the list gives
+    /// one (a shard block's transactions do; an account's history does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<MerkleProof>,
 }
 
 /// `GET /blocks/{id}/shards/{shard}`.

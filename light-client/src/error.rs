@@ -136,6 +136,28 @@ pub enum VerifyError {
     /// An account's state proof failed.
     #[error("account proof: {0}")]
     AccountProof(#[from] StateProofError),
+    /// What the node presented is not the chain the user's checkpoint pins.
+    #[error(
+        "not the trusted chain: the checkpoint pins {what} {expected}, the node presented {got}"
+    )]
+    NotTrustedChain {
+        /// Which part differs.
+        what: &'static str,
+        /// What the checkpoint pins.
+        expected: String,
+        /// What the node presented.
+        got: String,
+    },
+    /// A value the node sent beside a proof contradicts what the proof shows.
+    #[error("{what}: the node's answer says {claimed}, what was proven says {proven}")]
+    Contradicts {
+        /// Which value.
+        what: &'static str,
+        /// The node's claim.
+        claimed: String,
+        /// The proven value.
+        proven: String,
+    },
 }
 
 /// Result of a verification.

@@ -135,6 +135,12 @@ pub enum Domain {
     TxOutcome,
     /// An account's state (a leaf of the shard's state root).
     Account,
+    /// The genesis header: what a chain's genesis hash names.
+    Genesis,
+    /// The list of accounts funded at genesis.
+    GenesisAccounts,
+    /// A trust checkpoint's fingerprint (what people compare).
+    Checkpoint,
 }
 
 /// The largest encoding buffer a thread keeps between hashes (larger ones, blocks say, are
@@ -142,7 +148,7 @@ pub enum Domain {
 const MAX_KEPT_BUFFER: usize = 1 << 16;
 
 /// Number of [`Domain`] variants.
-const DOMAINS: usize = 9;
+const DOMAINS: usize = 12;
 
 impl Domain {
     /// The blake3 key-derivation context of this domain.
@@ -157,6 +163,9 @@ impl Domain {
             Domain::Receipt => "joule 2026-11 receipt",
             Domain::TxOutcome => "joule 2026-11 transaction outcome",
             Domain::Account => "joule 2026-11 account",
+            Domain::Genesis => "joule 2026-12 genesis",
+            Domain::GenesisAccounts => "joule 2026-12 genesis accounts",
+            Domain::Checkpoint => "joule 2026-12 checkpoint",
         }
     }
 
@@ -287,6 +296,9 @@ mod cached_hasher_tests {
             Domain::Receipt,
             Domain::TxOutcome,
             Domain::Account,
+            Domain::Genesis,
+            Domain::GenesisAccounts,
+            Domain::Checkpoint,
         ];
         assert_eq!(all.len(), DOMAINS);
         for d in all {

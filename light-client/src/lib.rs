@@ -6,12 +6,15 @@
 pub mod address;
 pub mod api;
 pub mod block;
+pub mod checkpoint;
 pub mod codec;
 pub mod commit;
 pub mod crypto;
 pub mod error;
+pub mod genesis;
 pub mod hash;
 pub mod merkle;
+pub mod proven;
 pub mod receipt;
 pub mod smt;
 pub mod state;
@@ -22,12 +25,17 @@ pub mod verify;
 
 pub use address::{Address, AddressError, ShardId};
 pub use block::{BlockHeader, ShardHeader};
+pub use checkpoint::Checkpoint;
 pub use codec::{CodecError, Decode, Encode};
 pub use commit::{verify_commit, Commit, CommitSig};
 pub use crypto::{KeyError, PublicKey, SecretKey, Signature};
 pub use error::VerifyError;
+pub use genesis::GenesisHeader;
 pub use hash::{Domain, Hash};
 pub use merkle::{MerkleError, MerkleProof, MerkleTree};
+pub use proven::{
+    ProvenAccount, ProvenAt, ProvenBlock, ProvenCredit, ProvenReceipt, ProvenShardBlock, ProvenTx,
+};
 pub use receipt::{ExecStatus, Receipt, TxOutcome};
 pub use smt::{StateProof, StateProofError};
 pub use state::Account;

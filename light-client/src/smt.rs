@@ -159,6 +159,21 @@ pub enum StateProofError {
 }
 
 impl StateProof {
+    /// What the proof shows `address` holds under `root` — its state, or `None` for no
+    /// account — read from the proof itself, so no claim from beside it is needed or used.
+    pub fn proven_state(
+        &self,
+        root: &Hash,
+        address: &Address,
+    ) -> Result<Option<Account>, StateProofError> {
+        let shown = match &self.leaf {
+            Some((a, acc)) if a == address => Some(*acc),
+            _ => None,
+        };
+        self.verify(root, address, shown.as_ref())?;
+        Ok(shown)
+    }
+
     /// Checks that under `root`, `address` holds `claimed` (`None`: no account).
     pub fn verify(
         &self,

@@ -1,10 +1,19 @@
-//! The single-process devnet: deterministic keys and the default genesis.
+//! The single-process devnet: its keys and its default genesis.
 //!
-//! Devnet keys are derived from public strings, so anyone can recompute them: fine for a local
-//! devnet (the load generator and tests sign with them), never for a real network.
+//! The validators' and the faucet's keys are random, made when a devnet's data directory is
+//! created and kept in it ([`KEYS_FILE`], readable by its owner only); the node never serves
+//! them, so no one else can sign a block or a faucet payment of this devnet. The 256
+//! pre-funded accounts, by contrast, have well-known keys derived from public strings (like
+//! the test accounts of Hardhat or Anvil), so `joule load` and the tests can spend from them:
+//! their tokens are worth nothing, and they cannot sign blocks.
+
+use std::path::{Path, PathBuf};
 
 use joule_light_client::units::UNITS_PER_TOKEN;
 use joule_light_client::{Address, SecretKey, Validator, ValidatorSet};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::genesis::{FaucetConfig, Genesis, GenesisAccount};
 
@@ -22,29 +31,163 @@ pub const FAUCET_BALANCE: u64 = 1_000_000_000 * UNITS_PER_TOKEN;
 pub const FAUCET_AMOUNT: u64 = 1_000 * UNITS_PER_TOKEN;
 /// Flat fee per transaction: 0.000001 JOULE.
 pub const DEVNET_MIN_FEE: u64 = 1_000;
+/// Where a devnet's data directory keeps its validator and faucet keys.
+pub const KEYS_FILE: &str = "devnet-keys.json";
 
-fn derived_key(context: &str, index: u32) -> SecretKey {
-    SecretKey::from_seed(&blake3::derive_key(context, &index.to_le_bytes()))
-}
-
-/// Signing key of devnet validator `i`.
-pub fn validator_key(i: u32) -> SecretKey {
-    derived_key("joule devnet validator key", i)
-}
-
-/// Signing key of pre-funded devnet account `i`.
+/// Signing key of pre-funded devnet account `i` (well known: see the module doc).
 pub fn account_key(i: u32) -> SecretKey {
-    derived_key("joule devnet account key", i)
+    SecretKey::from_seed(&blake3::derive_key(
+        "joule devnet account key",
+        &i.to_le_bytes(),
+    ))
 }
 
-/// Signing key of the devnet faucet.
-pub fn faucet_key() -> SecretKey {
-    derived_key("joule devnet faucet key", 0)
+/// Why a devnet's keys could not be read or written.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum KeysError {
+    /// The data directory has a genesis but no keys: an older joule made it.
+    #[error(
+        "{} is missing: this data directory was made by an older joule, whose devnet keys anyone could derive; remove the directory to start a new devnet",
+        path.display()
+    )]
+    Missing {
+        /// The keys file expected.
+        path: PathBuf,
+    },
+    /// Reading or writing the file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a keys file.
+    #[error("{} is not a devnet keys file: {reason}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
-/// The devnet's validator keys.
-pub fn validator_keys() -> Vec<SecretKey> {
-    (0..DEVNET_VALIDATORS).map(validator_key).collect()
+/// The secret keys a devnet's node holds: its validators' and its faucet's.
+pub struct DevnetKeys {
+    /// One key per validator, in the genesis set's order.
+    pub validators: Vec<SecretKey>,
+    /// The faucet account's key.
+    pub faucet: SecretKey,
+}
+
+impl std::fmt::Debug for DevnetKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Public halves only: secrets are never logged.
+        f.debug_struct("DevnetKeys")
+            .field(
+                "validators",
+                &self
+                    .validators
+                    .iter()
+                    .map(SecretKey::public_key)
+                    .collect::<Vec<_>>(),
+            )
+            .field("faucet", &self.faucet.public_key())
+            .finish()
+    }
+}
+
+/// The keys file: seeds in hex.
+#[derive(Serialize, Deserialize)]
+struct KeysFile {
+    validators: Vec<String>,
+    faucet: String,
+}
+
+fn random_key() -> SecretKey {
+    SecretKey::from_seed(&rand::rngs::OsRng.gen::<[u8; 32]>())
+}
+
+impl DevnetKeys {
+    /// Fresh keys from the operating system's randomness.
+    pub fn generate() -> Self {
+        DevnetKeys {
+            validators: (0..DEVNET_VALIDATORS).map(|_| random_key()).collect(),
+            faucet: random_key(),
+        }
+    }
+
+    /// The validator set these keys form (equal power).
+    pub fn validator_set(&self) -> ValidatorSet {
+        ValidatorSet::new(
+            self.validators
+                .iter()
+                .map(|k| Validator {
+                    public_key: k.public_key(),
+                    power: 10,
+                })
+                .collect(),
+        )
+        .expect("distinct random keys form a valid set")
+    }
+
+    /// Reads the keys of the devnet in `dir`.
+    pub fn load(dir: &Path) -> Result<Self, KeysError> {
+        let path = dir.join(KEYS_FILE);
+        let text = match std::fs::read(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(KeysError::Missing { path })
+            }
+            Err(source) => return Err(KeysError::Io { path, source }),
+        };
+        let invalid = |reason: String| KeysError::Invalid {
+            path: path.clone(),
+            reason,
+        };
+        let file: KeysFile = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
+        let key = |hex: &str| {
+            joule_light_client::hash::parse_hex_array::<32>(hex)
+                .map(|seed| SecretKey::from_seed(&seed))
+                .map_err(|e| invalid(format!("a seed is not 32 bytes of hex: {e}")))
+        };
+        Ok(DevnetKeys {
+            validators: file
+                .validators
+                .iter()
+                .map(|h| key(h))
+                .collect::<Result<_, _>>()?,
+            faucet: key(&file.faucet)?,
+        })
+    }
+
+    /// Writes the keys into `dir`, readable by the owner only.
+    pub fn save(&self, dir: &Path) -> Result<(), KeysError> {
+        let path = dir.join(KEYS_FILE);
+        let file = KeysFile {
+            validators: self
+                .validators
+                .iter()
+                .map(|k| hex::encode(k.seed()))
+                .collect(),
+            faucet: hex::encode(self.faucet.seed()),
+        };
+        let text = serde_json::to_vec_pretty(&file).expect("keys serialise");
+        write_private(&path, &text).map_err(|source| KeysError::Io { path, source })
+    }
+}
+
+/// Writes `bytes` to a new file only its owner can read (replacing any older one).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 /// Options of a devnet genesis.
@@ -58,19 +201,9 @@ pub struct DevnetOptions {
     pub genesis_time_ms: u64,
 }
 
-/// The devnet genesis.
-pub fn genesis(opts: &DevnetOptions) -> Genesis {
-    let validators = ValidatorSet::new(
-        validator_keys()
-            .iter()
-            .map(|k| Validator {
-                public_key: k.public_key(),
-                power: 10,
-            })
-            .collect(),
-    )
-    .expect("devnet validator set is valid");
-    let faucet = Address::from_public_key(&faucet_key().public_key());
+/// The devnet genesis for `keys`.
+pub fn genesis(opts: &DevnetOptions, keys: &DevnetKeys) -> Genesis {
+    let faucet = Address::from_public_key(&keys.faucet.public_key());
     let mut accounts = vec![GenesisAccount {
         address: faucet,
         balance: FAUCET_BALANCE,
@@ -86,7 +219,7 @@ pub fn genesis(opts: &DevnetOptions) -> Genesis {
         block_interval_ms: opts.block_interval_ms,
         min_fee: DEVNET_MIN_FEE,
         max_txs_per_shard_block: 10_000,
-        validators,
+        validators: keys.validator_set(),
         accounts,
         faucet: Some(FaucetConfig {
             address: faucet,
@@ -100,15 +233,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn devnet_genesis_is_valid_and_deterministic() {
+    fn devnet_genesis_is_valid_and_its_hash_stable() {
         let opts = DevnetOptions {
             shard_count: 4,
             block_interval_ms: 500,
             genesis_time_ms: 1,
         };
-        let g = genesis(&opts);
+        let keys = DevnetKeys::generate();
+        let g = genesis(&opts, &keys);
         g.validate().unwrap();
-        assert_eq!(g.hash(), genesis(&opts).hash());
+        assert_eq!(g.hash(), genesis(&opts, &keys).hash());
         assert_eq!(g.accounts.len(), 1 + DEVNET_ACCOUNTS as usize);
+    }
+
+    #[test]
+    fn two_devnets_have_different_keys() {
+        let (a, b) = (DevnetKeys::generate(), DevnetKeys::generate());
+        assert_ne!(a.validator_set(), b.validator_set());
+        assert_ne!(a.faucet.public_key(), b.faucet.public_key());
+    }
+
+    #[test]
+    fn keys_round_trip_through_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = DevnetKeys::generate();
+        keys.save(dir.path()).unwrap();
+        let back = DevnetKeys::load(dir.path()).unwrap();
+        assert_eq!(back.validator_set(), keys.validator_set());
+        assert_eq!(back.faucet.public_key(), keys.faucet.public_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEYS_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "readable by its owner only");
+        }
+        let debug = format!("{keys:?}");
+        assert!(!debug.contains(&hex::encode(keys.faucet.seed())));
+    }
+
+    #[test]
+    fn a_missing_or_broken_keys_file_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = DevnetKeys::load(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("remove the directory"), "{e}");
+        std::fs::write(dir.path().join(KEYS_FILE), b"{}").unwrap();
+        assert!(matches!(
+            DevnetKeys::load(dir.path()),
+            Err(KeysError::Invalid { .. })
+        ));
     }
 }

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use joule_light_client::block::MAX_SHARDS;
+use joule_light_client::genesis::{accounts_hash, GenesisFaucet};
 use joule_light_client::transaction::MAX_CHAIN_ID_LEN;
-use joule_light_client::{Address, Hash, ValidatorSet};
+use joule_light_client::{Address, Checkpoint, GenesisHeader, Hash, ValidatorSet};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -106,10 +107,33 @@ impl Genesis {
         self.accounts.iter().map(|a| a.balance).sum()
     }
 
-    /// Hash of the canonical JSON form; names this chain's genesis.
+    /// What the genesis hash commits to (what light clients check against a checkpoint).
+    pub fn header(&self) -> GenesisHeader {
+        GenesisHeader {
+            chain_id: self.chain_id.clone(),
+            genesis_time_ms: self.genesis_time_ms,
+            shard_count: self.shard_count,
+            block_interval_ms: self.block_interval_ms,
+            min_fee: self.min_fee,
+            max_txs_per_shard_block: self.max_txs_per_shard_block,
+            validator_set_hash: self.validators.hash(),
+            accounts_hash: accounts_hash(self.accounts.iter().map(|a| (&a.address, a.balance))),
+            faucet: self.faucet.as_ref().map(|f| GenesisFaucet {
+                address: f.address,
+                amount: f.amount,
+            }),
+        }
+    }
+
+    /// Names this chain's genesis: the hash of [`Genesis::header`], which block 1 names as
+    /// its parent.
     pub fn hash(&self) -> Hash {
-        let bytes = serde_json::to_vec(self).expect("genesis serialises");
-        Hash(*blake3::hash(&bytes).as_bytes())
+        self.header().hash()
+    }
+
+    /// The checkpoint users pin to trust this chain.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint::of_genesis(&self.header())
     }
 
     /// Reads and validates `path`.

@@ -187,7 +187,7 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(opts.tps) ^ opts.duration_s);
 
     let mut report = LoadReport {
-        per_shard: vec![0; usize::from(chain.shard_count)],
+        per_shard: vec![0; usize::from(chain.genesis.shard_count)],
         ..Default::default()
     };
     let mut accepted: Vec<Hash> = Vec::new();
@@ -218,10 +218,10 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
                 Address(rng.gen())
             };
             let stx = Transaction {
-                chain_id: chain.chain_id.clone(),
+                chain_id: chain.genesis.chain_id.clone(),
                 sender: s.key.public_key(),
                 nonce: s.nonce,
-                max_fee: chain.min_fee,
+                max_fee: chain.genesis.min_fee,
                 payload: Payload::Transfer {
                     to,
                     amount: rng.gen_range(1..1_000_000),
@@ -278,7 +278,7 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
         .map_or(0, |d| d.as_millis() as u64)
         .saturating_sub((started.elapsed().as_secs_f64() * 1000.0) as u64);
     let mut last_ms = start_ms;
-    let shards = chain.shard_count;
+    let shards = chain.genesis.shard_count;
     let results: Vec<Result<TxResponse, LoadError>> = std::thread::scope(|scope| {
         let chunks: Vec<&[Hash]> = accepted.chunks(accepted.len().div_ceil(4).max(1)).collect();
         let handles: Vec<_> = chunks

@@ -129,6 +129,18 @@ enum BenchCommand {
     },
 }
 
+/// Percent-encodes a query value (keeping unreserved characters and `:`).
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn write_json(path: Option<PathBuf>, rows: &impl serde::Serialize) -> anyhow::Result<()> {
     if let Some(path) = path {
         std::fs::write(&path, serde_json::to_vec_pretty(rows)?)
@@ -174,10 +186,19 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .with_context(|| format!("binding 127.0.0.1:{port}"))?;
+            let checkpoint = node.genesis.checkpoint();
             let running = RunningNode::start(node, listener, dist)?;
             tracing::info!(
                 "Joule devnet at http://{} (API under /api/v1); Ctrl-C stops",
                 running.addr
+            );
+            // What a user compares before trusting this chain in the app (or the link that
+            // carries it). Public: a checkpoint names the chain, it grants nothing.
+            println!(
+                "\nTrust checkpoint of this chain (the app asks you to accept it once):\n  fingerprint  {}\n  checkpoint   {checkpoint}\n  open         http://{}/?checkpoint={}\n",
+                checkpoint.fingerprint(),
+                running.addr,
+                url_encode(&checkpoint.to_string()),
             );
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");

@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 
 use crate::chain::{Executor, ParallelExecutor, ShardState};
 use crate::consensus::{ConsensusError, Finalizer, LocalValidators};
-use crate::devnet::{self, DevnetOptions};
+use crate::devnet::{self, DevnetKeys, DevnetOptions, KeysError};
 use crate::faucet::{Faucet, FaucetError};
 use crate::genesis::{Genesis, GenesisError};
 use crate::janitor::Janitor;
@@ -40,6 +40,9 @@ pub enum NodeError {
     /// Consensus failed.
     #[error(transparent)]
     Consensus(#[from] ConsensusError),
+    /// The devnet's keys are missing or unreadable.
+    #[error(transparent)]
+    Keys(#[from] KeysError),
     /// The data directory is unusable.
     #[error("data directory {path}: {source}")]
     DataDir {
@@ -47,6 +50,15 @@ pub enum NodeError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// The genesis does not hash to the parent of the stored block 1.
+    #[error(
+        "{} is not the genesis of the chain in this data directory (edited, or written by an older joule); restore it, or remove the directory to start a new devnet",
+        path.display()
+    )]
+    GenesisMismatch {
+        /// The genesis file.
+        path: PathBuf,
     },
     /// The state on disk does not match the head block's state root.
     #[error("state of shard {shard} does not match the state root of block {height}")]
@@ -173,19 +185,26 @@ impl Node {
             source,
         })?;
         let genesis_path = dir.join("genesis.json");
-        let genesis = if genesis_path.exists() {
-            Genesis::load(&genesis_path)?
+        let (genesis, keys) = if genesis_path.exists() {
+            (Genesis::load(&genesis_path)?, DevnetKeys::load(dir)?)
         } else {
-            let g = devnet::genesis(&DevnetOptions {
-                shard_count: config.shard_count,
-                block_interval_ms: config.block_interval_ms,
-                genesis_time_ms: now_ms(),
-            });
+            // Keys first: a start interrupted before the genesis is written makes new ones
+            // next time, and a genesis never exists without its keys.
+            let keys = DevnetKeys::generate();
+            keys.save(dir)?;
+            let g = devnet::genesis(
+                &DevnetOptions {
+                    shard_count: config.shard_count,
+                    block_interval_ms: config.block_interval_ms,
+                    genesis_time_ms: now_ms(),
+                },
+                &keys,
+            );
             g.validate()?;
             g.save(&genesis_path)?;
-            g
+            (g, keys)
         };
-        let finalizer = LocalValidators::new(devnet::validator_keys(), genesis.validators.clone())?;
+        let finalizer = LocalValidators::new(keys.validators, genesis.validators.clone())?;
         Self::open_with(
             dir,
             genesis,
@@ -197,16 +216,19 @@ impl Node {
                 ParallelExecutor::per_core()
             }),
             config.mempool_capacity,
+            Some(keys.faucet),
         )
     }
 
-    /// Opens with explicit parts (tests use other finalizers and executors).
+    /// Opens with explicit parts (tests and benchmarks use other finalizers and executors).
+    /// The faucet runs when genesis names one and `faucet_key` is its key.
     pub fn open_with(
         dir: &Path,
         genesis: Genesis,
         finalizer: Box<dyn Finalizer>,
         executor: Box<dyn Executor>,
         mempool_capacity: usize,
+        faucet_key: Option<SecretKey>,
     ) -> Result<Self, NodeError> {
         let store = Store::open(&dir.join("chain.redb"))?;
         let n = genesis.shard_count;
@@ -245,6 +267,16 @@ impl Node {
         } else {
             None
         };
+        // Block 1 names the genesis hash as its parent: a genesis that hashes otherwise is
+        // not the one this chain grew from (edited, or from an older joule).
+        let genesis_hash = genesis.hash();
+        if let Some(first) = store.block(1)? {
+            if first.header.parent_hash != genesis_hash {
+                return Err(NodeError::GenesisMismatch {
+                    path: dir.join("genesis.json"),
+                });
+            }
+        }
         let mut pending_receipts = vec![Vec::new(); usize::from(n)];
         if let Some(b) = &head {
             for (s, sh) in b.shards.iter().enumerate() {
@@ -276,14 +308,22 @@ impl Node {
             recent,
             total_txs: store.total_txs()?,
         };
-        let faucet = genesis
-            .faucet
-            .as_ref()
-            .map(|f| Mutex::new(Faucet::new(devnet::faucet_key(), f.amount)));
+        let faucet = match (&genesis.faucet, faucet_key) {
+            (Some(f), Some(key)) if Address::from_public_key(&key.public_key()) == f.address => {
+                Some(Mutex::new(Faucet::new(key, f.amount)))
+            }
+            (Some(_), Some(_)) => {
+                return Err(GenesisError::Invalid(
+                    "the faucet key does not match the genesis faucet's address".into(),
+                )
+                .into())
+            }
+            _ => None,
+        };
         let mempool = Mempool::new(genesis.min_fee, mempool_capacity);
         let (events, _) = broadcast::channel(64);
         let node = Self {
-            genesis_hash: genesis.hash(),
+            genesis_hash,
             genesis,
             store,
             chain: RwLock::new(chain),

@@ -1,9 +1,10 @@
-//! One account: balance and nonce verified against a shard state root, its history
-//! (paginated), and a CSV export of the whole history.
+//! One account: balance and nonce proven against a shard state root, its history as the node
+//! reports it (paginated, each row linking to its verified transaction page), and a CSV
+//! export of the whole history.
 
 use joule_light_client::api::{AccountResponse, BlockResponse};
 use joule_light_client::units::format_amount;
-use joule_light_client::{Address, Payload};
+use joule_light_client::{Address, Payload, ProvenAccount};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -11,8 +12,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api;
 use crate::live::{self, LightClient};
-use crate::model::{history_csv, short_hash, under, verify_account_state, Verdict};
-use crate::ui::{download_text, page_param, CopyButton, NotVerified, Pager};
+use crate::model::{history_csv, iso_utc, short_hash};
+use crate::now_ms;
+use crate::proofs::{check_fresh, prove_account};
+use crate::ui::{download_text, page_param, Claimed, CopyButton, NotVerified, Pager, VerifiedMark};
 
 /// Transactions per page.
 const PAGE: u32 = 25;
@@ -23,22 +26,27 @@ const EXPORT_PAGE: u32 = 100;
 /// Rows exported at most (a devnet faucet account can have a very long history).
 const EXPORT_MAX: u64 = 10_000;
 
+/// An account's state proven in this browser, current as the light client knows it: the
+/// account at `address`, proven from a block commit through its shard header to the state
+/// proof, in a block no older than [`check_fresh`] allows.
+pub type AccountVerdict = Result<ProvenAccount, String>;
+
 async fn load(
     lc: LightClient,
     address: String,
     page: u32,
-) -> Result<(AccountResponse, Verdict), String> {
+) -> Result<(Address, AccountResponse, AccountVerdict), String> {
     // Checked here too, so a typo gets a clear message without a round trip.
     let address = Address::parse(&address).map_err(|e| format!("not an address: {e}"))?;
-    verified_account_page(lc, address, page).await
+    let (answer, verdict) = verified_account_page(lc, address, page).await?;
+    Ok((address, answer, verdict))
 }
 
-/// An account's state from the node, verified in this browser (commit → shard header →
-/// state proof).
+/// An account's state from the node, proven in this browser.
 pub async fn verified_account(
     lc: LightClient,
     address: Address,
-) -> Result<(AccountResponse, Verdict), String> {
+) -> Result<(AccountResponse, AccountVerdict), String> {
     verified_account_page(lc, address, 0).await
 }
 
@@ -46,18 +54,21 @@ async fn verified_account_page(
     lc: LightClient,
     address: Address,
     page: u32,
-) -> Result<(AccountResponse, Verdict), String> {
-    let acc: AccountResponse =
+) -> Result<(AccountResponse, AccountVerdict), String> {
+    let answer: AccountResponse =
         api::get(&format!("/accounts/{address}?page={page}&limit={PAGE}")).await?;
-    let verdict = match &acc.proof {
+    let verdict = match &answer.proof {
         Some(p) => {
             let block: BlockResponse = api::get(&format!("/blocks/{}", p.at.height)).await?;
-            let trust = live::trusted(lc).await;
-            under(&trust, |t| verify_account_state(t, &block, &acc))
+            live::trusted(lc).await.and_then(|trust| {
+                let proven = prove_account(&trust, &block, &address, &answer)?;
+                check_fresh(&trust, &proven.at(), now_ms())?;
+                Ok(proven)
+            })
         }
-        None => Verdict::Failed("no block yet: nothing to verify against".into()),
+        None => Err("no block yet: nothing to verify against".into()),
     };
-    Ok((acc, verdict))
+    Ok((answer, verdict))
 }
 
 /// Every page of `address`'s history as CSV (at most [`EXPORT_MAX`] rows); the row count.
@@ -97,7 +108,7 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading account…"</p> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Ok((acc, verdict)) => view! { <AccountView acc=acc verdict=verdict/> }.into_any(),
+                Ok((address, answer, verdict)) => view! { <AccountView address=address answer=answer verdict=verdict/> }.into_any(),
             })}
         </Suspense>
     }
@@ -138,36 +149,55 @@ fn ExportButton(address: Address, total: u64) -> impl IntoView {
     }
 }
 
+/// The proven state: every value here comes from the light client's [`ProvenAccount`].
 #[component]
-fn AccountView(acc: AccountResponse, verdict: Verdict) -> impl IntoView {
-    let at = acc.proof.as_ref().map(|p| p.at.height);
-    let mark = match verdict {
-        Verdict::Verified => {
-            let what = if acc.exists {
-                "Balance and nonce"
-            } else {
-                "That no account exists here"
-            };
-            view! {
-                <p class="verified" id="account-verified">{format!(
-                    "✓ {what} verified in your browser against the state root of block #{}, whose commit you verified.",
-                    at.unwrap_or_default()
-                )}</p>
-            }
-            .into_any()
-        }
-        Verdict::Failed(reason) => view! { <NotVerified reason=reason/> }.into_any(),
+fn ProvenState(proven: ProvenAccount) -> impl IntoView {
+    let at = proven.at();
+    let covers = if proven.exists() {
+        format!(
+            "Balance and nonce verified in your browser: proven against the state root of shard {} in block #{} ({}), whose commit you verified.",
+            at.shard,
+            at.height,
+            iso_utc(at.timestamp_ms)
+        )
+    } else {
+        format!(
+            "That no account exists here verified in your browser: proven absent from the state root of shard {} in block #{} ({}), whose commit you verified.",
+            at.shard,
+            at.height,
+            iso_utc(at.timestamp_ms)
+        )
     };
-    let fields = vec![
-        ("Shard", acc.shard.to_string()),
-        (
-            "Balance",
-            format!("{} JOULE", format_amount(acc.account.balance)),
-        ),
-        ("Nonce", acc.account.nonce.to_string()),
-        ("Next nonce (with pending)", acc.next_nonce.to_string()),
-    ];
-    let history = acc
+    let nonce = if proven.exists() {
+        proven.nonce().to_string()
+    } else {
+        "— (no account yet)".to_owned()
+    };
+    view! {
+        <VerifiedMark id="account-verified" covers=covers/>
+        <table><tbody>
+            <tr><th>"Shard"</th><td class="mono" id="acc-shard">{at.shard}</td></tr>
+            <tr><th>"Balance"</th><td class="mono" id="acc-balance">{format!("{} JOULE", format_amount(proven.balance()))}</td></tr>
+            <tr><th>"Nonce"</th><td class="mono" id="acc-nonce">{nonce}</td></tr>
+        </tbody></table>
+    }
+}
+
+#[component]
+fn AccountView(
+    address: Address,
+    answer: AccountResponse,
+    verdict: AccountVerdict,
+) -> impl IntoView {
+    let state = match verdict {
+        Ok(proven) => view! { <ProvenState proven=proven/> }.into_any(),
+        Err(reason) => view! {
+            <NotVerified reason=reason/>
+            <p class="muted">"Balance and nonce are shown only once your browser has proven them."</p>
+        }
+        .into_any(),
+    };
+    let history = answer
         .transactions
         .items
         .iter()
@@ -176,45 +206,46 @@ fn AccountView(acc: AccountResponse, verdict: Verdict) -> impl IntoView {
                 Payload::Transfer { to, amount } => (to.to_string(), format_amount(*amount)),
                 _ => ("—".to_owned(), "—".to_owned()),
             };
-            let (id_href, id_text) = (format!("/transactions/{}", t.id), short_hash(&t.id));
+            let id = t.tx.id();
+            let (id_href, id_text) = (format!("/transactions/{id}"), short_hash(&id));
             let (block_href, block_text) =
                 (format!("/blocks/{}", t.height), format!("#{}", t.height));
             view! {
                 <tr>
                     <td class="mono"><A href=id_href>{id_text}</A></td>
                     <td><A href=block_href>{block_text}</A></td>
-                    <td class="mono hide-narrow">{t.sender.to_string()}</td>
+                    <td class="mono hide-narrow">{t.tx.tx.sender_address().to_string()}</td>
                     <td class="mono hide-narrow">{to}</td>
                     <td>{amount}</td>
                 </tr>
             }
         })
         .collect_view();
-    let empty = acc.transactions.items.is_empty();
-    let total = acc.transactions.total;
+    let empty = answer.transactions.items.is_empty();
+    let total = answer.transactions.total;
     let pages = total.div_ceil(u64::from(PAGE)).max(1);
-    let page = acc.transactions.page;
-    let address = acc.address;
+    let page = answer.transactions.page;
     view! {
         <h1>"Account"</h1>
-        {mark}
         <table><tbody>
             <tr><th>"Address"</th><td class="mono" id="acc-address">{address.to_string()}" "<CopyButton text=address.to_string() what="address"/></td></tr>
-            {fields.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td class="mono" id=format!("acc-{}", k.split(' ').next().unwrap_or(k).to_lowercase())>{v}</td></tr> }).collect_view()}
         </tbody></table>
+        {state}
         <h2>{format!("Transactions ({total})")}</h2>
-        <p><ExportButton address=address total=total/></p>
-        {if empty {
-            view! { <p class="muted">"No transactions yet."</p> }.into_any()
-        } else {
-            view! {
-                <p class="muted">{format!("Page {} of {pages}, newest first.", page + 1)}</p>
-                <table>
-                    <thead><tr><th>"Id"</th><th>"Block"</th><th class="hide-narrow">"From"</th><th class="hide-narrow">"To"</th><th>"Amount"</th></tr></thead>
-                    <tbody>{history}</tbody>
-                </table>
-                <Pager base=format!("/accounts/{address}") page=page pages=pages/>
-            }.into_any()
-        }}
+        <Claimed what="this account's history" note="Each row links to its transaction page, where its inclusion is verified; a node could leave rows out.">
+            <p><ExportButton address=address total=total/></p>
+            {if empty {
+                view! { <p class="muted">"No transactions yet."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="muted">{format!("Page {} of {pages}, newest first.", page + 1)}</p>
+                    <table>
+                        <thead><tr><th>"Id"</th><th>"Block"</th><th class="hide-narrow">"From"</th><th class="hide-narrow">"To"</th><th>"Amount"</th></tr></thead>
+                        <tbody>{history}</tbody>
+                    </table>
+                    <Pager base=format!("/accounts/{address}") page=page pages=pages/>
+                }.into_any()
+            }}
+        </Claimed>
     }
 }

@@ -1,16 +1,19 @@
-//! The dashboard: chain facts, the head verified in this browser, live throughput and
-//! execution metrics, the latest blocks, and the light client's status. Blocks arrive from
-//! the light client's stream (or its polling); the list is refetched only after a gap.
+//! The dashboard: the chain as this browser's light client proved it (chain id, shards,
+//! validators, the checkpoint it trusts, the head), live throughput and execution metrics and
+//! the latest blocks as the node lists them, and the light client's status. Blocks arrive
+//! from the light client's stream (or its polling); the list is refetched only after a gap.
 
-use joule_light_client::api::{BlockList, BlockResponse, BlockSummary, ChainInfo};
+use joule_light_client::api::{BlockList, BlockResponse, BlockSummary};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api;
 use crate::live::{LightClient, Source};
-use crate::model::{ago, short_hash, verify_block, Verdict};
+use crate::model::{ago, short_hash};
 use crate::now_ms;
+use crate::proofs::prove_block;
+use crate::trust_root::RootSource;
 use crate::ui::TpsChart;
 
 /// Blocks kept for the table and the chart (30 s of devnet blocks).
@@ -48,7 +51,14 @@ fn LightClientPanel() -> impl IntoView {
                     let start = if f.resumed {
                         "resumed from this browser's storage"
                     } else {
-                        "started from the checkpoint (block 1, signed by the genesis set)"
+                        "started from the checkpoint (the genesis it pins, then block 1, signed by the genesis set)"
+                    };
+                    let pinned = match lc.root.get().and_then(|r| match r {
+                        crate::trust_root::Root::Trusted { source, .. } => Some(source),
+                        _ => None,
+                    }) {
+                        Some(RootSource::BuiltIn) => "built into this app",
+                        _ => "pinned in this browser",
                     };
                     let failures = f.failures.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view();
                     let failed = !f.failures.is_empty();
@@ -66,6 +76,7 @@ fn LightClientPanel() -> impl IntoView {
                             short_hash(&f.trusted.validators.hash()),
                         )}</p>
                         <p class="muted" id="lc-start">{start}</p>
+                        <p class="muted">{format!("Trusted checkpoint {} ({pinned}).", f.checkpoint.fingerprint())}</p>
                         {failed.then(|| view! {
                             <p class="unverified" role="alert">"Headers that failed verification:"</p>
                             <ul id="lc-failures">{failures}</ul>
@@ -89,7 +100,6 @@ fn LightClientPanel() -> impl IntoView {
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let lc = expect_context::<LightClient>();
-    let chain = LocalResource::new(|| api::get::<ChainInfo>("/chain"));
     let blocks = RwSignal::new(Vec::<BlockSummary>::new());
     let list_error = RwSignal::new(None::<String>);
     let refetch = move || {
@@ -119,50 +129,59 @@ pub fn Dashboard() -> impl IntoView {
             _ => refetch(),
         }
     });
-    let chain_view = move || {
-        chain.get().map(|r| match r {
-            Ok(c) => view! { <ChainCards chain=c/> }.into_any(),
-            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-        })
-    };
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading the chain…"</p> }>
-            {chain_view}
-        </Transition>
+        <ChainCards/>
         <TpsChart blocks=blocks/>
         {move || list_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <h2>"Latest blocks"</h2>
+        <p class="claim-label">"As the node lists them; open one to verify it."</p>
         <BlockTable blocks=blocks/>
         <LightClientPanel/>
     }
 }
 
-/// Chain facts, the head with its verdict, and how the head's shard blocks were executed.
+/// Chain facts as the light client proved them (the genesis header its checkpoint pins, the
+/// validator set it verified), the head with its verdict, and how the node says it executed
+/// the head's shard blocks.
 #[component]
-fn ChainCards(chain: ChainInfo) -> impl IntoView {
+fn ChainCards() -> impl IntoView {
     let lc = expect_context::<LightClient>();
-    let checkpoint = short_hash(&chain.genesis_validators.hash());
+    let proven = move |f: fn(&crate::follow::Follower) -> String| {
+        move || {
+            lc.follower
+                .with(|fo| fo.as_ref().map_or_else(|| "…".to_owned(), f))
+        }
+    };
     let head = move || {
         let block = lc.latest.get();
         let Some(b) = block else {
             return view! { <div class="value" id="head-height">"…"</div><span class="muted">"waiting for a block"</span> }.into_any();
         };
         // The light client has usually just verified this very header: no need to check its
-        // commit twice. Otherwise (it refused it, or is behind) the page verifies it itself.
+        // commit twice. Otherwise (it refused it, or is behind) the page proves it itself.
         let verdict = lc.follower.with(|f| match f {
-            Some(f) if f.trusted.header.hash() == b.hash && b.header.hash() == b.hash => {
-                Some(Verdict::Verified)
-            }
-            Some(f) => Some(verify_block(&f.trust(), &b)),
-            None => lc.error.get().map(Verdict::Failed),
+            Some(f) if f.trusted.header == b.header => Some(Ok(f.trusted.header.height)),
+            Some(f) => Some(prove_block(&f.trust(), &b).map(|p| p.height())),
+            None => lc
+                .root
+                .get()
+                .and_then(|r| r.blocked_reason().map(str::to_owned))
+                .or_else(|| lc.error.get())
+                .map(Err),
         });
-        let mark = match verdict {
-            Some(Verdict::Verified) => view! { <span class="verified" title="validator signatures checked in this browser">"✓ commit verified in your browser"</span> }.into_any(),
-            Some(Verdict::Failed(reason)) => view! { <span class="unverified" role="alert">{format!("✗ not verified: {reason}")}</span> }.into_any(),
-            None => view! { <span class="muted">"verifying…"</span> }.into_any(),
-        };
-        view! { <div class="value" id="head-height">{format!("#{}", b.header.height)}</div>{mark} }
-            .into_any()
+        match verdict {
+            Some(Ok(height)) => view! {
+                <div class="value" id="head-height">{format!("#{height}")}</div>
+                <span class="verified" title="validator signatures checked in this browser">"✓ commit verified in your browser"</span>
+            }
+            .into_any(),
+            Some(Err(reason)) => view! {
+                <div class="value" id="head-height">"—"</div>
+                <span class="unverified" role="alert">{format!("✗ not verified: {reason}")}</span>
+            }
+            .into_any(),
+            None => view! { <div class="value" id="head-height">"…"</div><span class="muted">"verifying…"</span> }.into_any(),
+        }
     };
     let execution = move || {
         lc.latest.with(|b| {
@@ -187,13 +206,13 @@ fn ChainCards(chain: ChainInfo) -> impl IntoView {
         })
     };
     view! {
-        <section class="cards">
-            <div class="card"><div class="label">"Chain"</div><div class="value" id="chain-id">{chain.chain_id.clone()}</div></div>
+        <section class="cards" aria-label="The chain, as your light client proved it">
+            <div class="card"><div class="label">"Chain"</div><div class="value" id="chain-id">{proven(|f| f.genesis.chain_id.clone())}</div></div>
             <div class="card"><div class="label">"Head"</div>{head}</div>
-            <div class="card"><div class="label">"Shards"</div><div class="value">{chain.shard_count}</div></div>
-            <div class="card"><div class="label">"Validators"</div><div class="value">{chain.validators.validators().len()}</div>
-                <div class="muted mono" title="hash of the genesis validator set the light client starts from">{format!("checkpoint {checkpoint}")}</div></div>
-            <div class="card"><div class="label">"Head execution"</div>
+            <div class="card"><div class="label">"Shards"</div><div class="value" id="chain-shards">{proven(|f| f.genesis.shard_count.to_string())}</div></div>
+            <div class="card"><div class="label">"Validators"</div><div class="value" id="chain-validators">{proven(|f| f.trusted.validators.validators().len().to_string())}</div>
+                <div class="muted mono" id="chain-checkpoint" title="fingerprint of the checkpoint this browser trusts (chain id, genesis hash, genesis validator set)">{proven(|f| format!("checkpoint {}", f.checkpoint.fingerprint()))}</div></div>
+            <div class="card"><div class="label">"Head execution (node's report)"</div>
                 <div id="head-exec" title="reported by the node, not covered by the commit">{move || execution().unwrap_or_else(|| "—".into())}</div></div>
         </section>
     }

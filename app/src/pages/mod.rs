@@ -6,6 +6,7 @@ mod dashboard;
 mod not_found;
 mod shard_block;
 mod transaction;
+mod trust;
 mod wallet;
 
 pub use account::AccountPage;
@@ -14,4 +15,5 @@ pub use dashboard::Dashboard;
 pub use not_found::NotFound;
 pub use shard_block::ShardBlockPage;
 pub use transaction::TransactionPage;
+pub use trust::TrustGate;
 pub use wallet::WalletPage;

@@ -1,35 +1,38 @@
-//! One shard block: its header, how it was executed, its transactions (paginated) and its
-//! receipts in and out, verified in the browser.
+//! One shard block: its header, its transactions (paginated, each row proven) and its
+//! receipts in and out, verified in the browser; how the node says it executed it, labelled
+//! as its report.
 
 use joule_light_client::api::{BlockResponse, ShardBlockResponse};
 use joule_light_client::units::format_amount;
-use joule_light_client::Payload;
+use joule_light_client::{Payload, Receipt, ShardId};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api;
 use crate::live::{self, LightClient};
-use crate::model::{short_address, short_hash, under, verify_shard_block, Verdict};
-use crate::ui::{page_param, NotVerified, Pager};
+use crate::model::{short_address, short_hash};
+use crate::proofs::{prove_shard_page, ProvenShardPage};
+use crate::ui::{page_param, Claimed, NotVerified, Pager, VerifiedMark};
 
 /// Transactions per page.
 const PAGE: u32 = 25;
 
-async fn load(
-    lc: LightClient,
-    height: String,
-    shard: String,
-    page: u32,
-) -> Result<(BlockResponse, ShardBlockResponse, Verdict), String> {
+type Loaded = (BlockResponse, Result<ProvenShardPage, String>);
+
+async fn load(lc: LightClient, height: String, shard: String, page: u32) -> Result<Loaded, String> {
+    let shard: ShardId = shard
+        .parse()
+        .map_err(|_| format!("not a shard number: {shard:?}"))?;
     let block: BlockResponse = api::get(&format!("/blocks/{height}")).await?;
     let sb: ShardBlockResponse = api::get(&format!(
         "/blocks/{height}/shards/{shard}?page={page}&limit={PAGE}"
     ))
     .await?;
-    let trust = live::trusted(lc).await;
-    let verdict = under(&trust, |t| verify_shard_block(t, &block, &sb));
-    Ok((block, sb, verdict))
+    let verdict = live::trusted(lc)
+        .await
+        .and_then(|trust| prove_shard_page(&trust, &block, shard, page, PAGE, &sb));
+    Ok((block, verdict))
 }
 
 /// `/blocks/:height/shards/:shard?page=N`.
@@ -52,91 +55,89 @@ pub fn ShardBlockPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading shard block…"</p> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Ok((b, sb, verdict)) => view! { <ShardBlockView b=b sb=sb verdict=verdict/> }.into_any(),
+                Ok((b, Ok(proven))) => view! { <ShardBlockView answer=b proven=proven/> }.into_any(),
+                Ok((b, Err(reason))) => view! {
+                    <h1>{format!("Block #{}", b.header.height)}</h1>
+                    <NotVerified reason=reason/>
+                    <p class="muted">"The shard's header, transactions and receipts are shown once your browser has verified them."</p>
+                }.into_any(),
             })}
         </Suspense>
     }
 }
 
+fn receipts_view(list: &[Receipt]) -> impl IntoView {
+    list.iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td>{format!("{} → {}", r.source_shard, r.dest_shard)}</td>
+                    <td class="mono">{short_address(&r.to)}</td>
+                    <td>{format_amount(r.amount)}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+/// A proven shard block: everything but the execution report comes from [`ProvenShardPage`].
 #[component]
-fn ShardBlockView(b: BlockResponse, sb: ShardBlockResponse, verdict: Verdict) -> impl IntoView {
-    let h = b.header.height;
-    let s = sb.shard.shard;
-    let mark = match verdict {
-        Verdict::Verified => view! {
-            <p class="verified" id="shard-verified">"✓ Verified in your browser: block commit, this shard header's place in the block, and both receipt lists."</p>
-        }
-        .into_any(),
-        Verdict::Failed(reason) => view! { <NotVerified reason=reason/> }
-        .into_any(),
-    };
-    let metrics = b.metrics.iter().find(|m| m.shard == s).map(|m| {
-        let how = m.mode.label();
+fn ShardBlockView(answer: BlockResponse, proven: ProvenShardPage) -> impl IntoView {
+    let h = proven.block.height();
+    let header = proven.shard.header().clone();
+    let s = header.shard;
+    let covers = format!(
+        "Verified in your browser: block #{h}'s commit, this shard header's place in it, each transaction row on this page (its outcome's Merkle proof at its position), and both receipt lists."
+    );
+    let metrics = answer.metrics.iter().find(|m| m.shard == s).map(|m| {
         let reexec = m.incarnations.saturating_sub(u64::from(m.txs));
         format!(
-            "Executed {how} on {} thread(s) in {:.1} ms: {} transactions, {reexec} re-executions, {} validations (reported by the node).",
+            "Executed {} on {} thread(s) in {:.1} ms: {} transactions, {reexec} re-executions, {} validations.",
+            m.mode.label(),
             m.threads,
             m.exec_us as f64 / 1e3,
             m.txs,
             m.validations
         )
     });
-    let txs = sb
-        .transactions
-        .items
+    let txs = proven
+        .rows
         .iter()
         .map(|t| {
-            let (to, amount) = match &t.tx.tx.payload {
+            let (to, amount) = match &t.tx().tx.payload {
                 Payload::Transfer { to, amount } => (short_address(to), format_amount(*amount)),
                 _ => ("—".to_owned(), "—".to_owned()),
             };
-            let (href, text) = (format!("/transactions/{}", t.id), short_hash(&t.id));
+            let (href, text) = (format!("/transactions/{}", t.id()), short_hash(&t.id()));
             view! {
                 <tr>
-                    <td>{t.index}</td>
+                    <td>{t.index()}</td>
                     <td class="mono"><A href=href>{text}</A></td>
-                    <td class="mono hide-narrow">{short_address(&t.sender)}</td>
+                    <td class="mono hide-narrow">{short_address(&t.sender())}</td>
                     <td class="mono hide-narrow">{to}</td>
                     <td>{amount}</td>
-                    <td>{format!("{:?}", t.outcome.status)}</td>
+                    <td>{format!("{:?}", t.outcome().status)}</td>
                 </tr>
             }
         })
         .collect_view();
-    let receipts = |list: &[joule_light_client::Receipt]| {
-        list.iter()
-            .map(|r| {
-                view! {
-                    <tr>
-                        <td>{format!("{} → {}", r.source_shard, r.dest_shard)}</td>
-                        <td class="mono">{short_address(&r.to)}</td>
-                        <td>{format_amount(r.amount)}</td>
-                    </tr>
-                }
-            })
-            .collect_view()
-    };
     let (outgoing, incoming) = (
-        receipts(&sb.outgoing_receipts),
-        receipts(&sb.incoming_receipts),
+        receipts_view(proven.shard.outgoing()),
+        receipts_view(proven.shard.incoming()),
     );
-    let page = sb.transactions.page;
-    let pages = sb
-        .transactions
-        .total
-        .div_ceil(u64::from(PAGE.max(1)))
-        .max(1);
-    let block_href = format!("/blocks/{h}");
+    let (n_out, n_in) = (proven.shard.outgoing().len(), proven.shard.incoming().len());
+    let count = u64::from(header.tx_count);
+    let pages = count.div_ceil(u64::from(PAGE)).max(1);
+    let page = proven.page;
     view! {
         <h1>{format!("Block #{h}, shard {s}")}</h1>
-        {mark}
-        <p><A href=block_href>"← the whole block"</A></p>
-        {metrics.map(|m| view! { <p class="muted" id="shard-metrics">{m}</p> })}
+        <VerifiedMark id="shard-verified" covers=covers/>
+        <p><A href=format!("/blocks/{h}")>"← the whole block"</A></p>
         <table><tbody>
-            <tr><th>"Transactions"</th><td>{sb.shard.tx_count}</td></tr>
-            <tr><th>"Fees (burned)"</th><td>{format!("{} JOULE", format_amount(sb.shard.fees))}</td></tr>
-            <tr><th>"State root"</th><td class="mono">{sb.shard.state_root.to_hex()}</td></tr>
-            <tr><th>"Transaction root"</th><td class="mono">{sb.shard.tx_root.to_hex()}</td></tr>
+            <tr><th>"Transactions"</th><td>{header.tx_count}</td></tr>
+            <tr><th>"Fees (burned)"</th><td>{format!("{} JOULE", format_amount(header.fees))}</td></tr>
+            <tr><th>"State root"</th><td class="mono">{header.state_root.to_hex()}</td></tr>
+            <tr><th>"Transaction root"</th><td class="mono">{header.tx_root.to_hex()}</td></tr>
         </tbody></table>
         <h2>{format!("Transactions (page {} of {pages})", page + 1)}</h2>
         <table>
@@ -144,9 +145,14 @@ fn ShardBlockView(b: BlockResponse, sb: ShardBlockResponse, verdict: Verdict) ->
             <tbody>{txs}</tbody>
         </table>
         <Pager base=format!("/blocks/{h}/shards/{s}") page=page pages=pages/>
-        <h2>{format!("Receipts out ({})", sb.outgoing_receipts.len())}</h2>
+        <h2>{format!("Receipts out ({n_out})")}</h2>
         <table><thead><tr><th>"Shards"</th><th>"To"</th><th>"Amount"</th></tr></thead><tbody>{outgoing}</tbody></table>
-        <h2>{format!("Receipts in ({})", sb.incoming_receipts.len())}</h2>
+        <h2>{format!("Receipts in ({n_in})")}</h2>
         <table><thead><tr><th>"Shards"</th><th>"To"</th><th>"Amount"</th></tr></thead><tbody>{incoming}</tbody></table>
+        {metrics.map(|m| view! {
+            <Claimed what="how this shard block was executed" note="Execution details are not part of the commit.">
+                <p class="muted" id="shard-metrics">{m}</p>
+            </Claimed>
+        })}
     }
 }

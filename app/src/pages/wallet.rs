@@ -8,18 +8,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use joule_light_client::api::{
-    ChainInfo, FaucetRequest, FaucetResponse, SubmitRequest, SubmitResponse, TxResponse, TxState,
+    FaucetRequest, FaucetResponse, SubmitRequest, SubmitResponse, TxResponse, TxState,
 };
 use joule_light_client::units::{format_amount, parse_amount};
-use joule_light_client::{Address, Encode, Hash, Payload, Transaction};
+use joule_light_client::{Address, Encode, Hash, Payload, ProvenAt, Transaction};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use super::account::verified_account;
-use crate::live::LightClient;
-use crate::model::Verdict;
+use crate::live::{self, LightClient};
+use crate::model::iso_utc;
 use crate::ui::CopyButton;
+use crate::wallet::draft;
+use crate::wallet::pending::{self, Sent};
 use crate::wallet::session::{Unlocked, WalletSession};
 use crate::{api, now_ms};
 
@@ -207,8 +209,8 @@ fn AccountRow(index: u32, address: Address) -> impl IntoView {
             <td id=format!("balance-{index}")>
                 <Transition fallback=|| "…">
                     {move || state.get().map(|r| match r {
-                        Ok((acc, Verdict::Verified)) => format!("{} JOULE ✓", format_amount(acc.account.balance)),
-                        Ok((acc, Verdict::Failed(why))) => format!("{} JOULE (not verified: {why})", format_amount(acc.account.balance)),
+                        Ok((_, Ok(proven))) => format!("{} JOULE ✓", format_amount(proven.balance())),
+                        Ok((_, Err(why))) => format!("— (not verified: {why})"),
                         Err(e) => e,
                     })}
                 </Transition>
@@ -226,6 +228,49 @@ fn AccountRow(index: u32, address: Address) -> impl IntoView {
 struct Draft {
     from: u32,
     tx: Transaction,
+    /// Where the balance and nonce it was checked against were proven.
+    at: ProvenAt,
+    /// The proven balance.
+    balance: u64,
+    /// The chain's genesis hash (where the wallet keeps what it sent).
+    genesis: Hash,
+    /// The proven nonce (what the wallet's record of sent transactions is pruned to).
+    proven_nonce: u64,
+}
+
+/// The sending account's proven state and this wallet's pending transactions from it, after
+/// forgetting those the node reports dropped or does not know (which can only lower the
+/// nonce, never raise it).
+async fn proven_sender(
+    lc: LightClient,
+    sender: Address,
+) -> Result<
+    (
+        crate::proofs::Trust,
+        joule_light_client::ProvenAccount,
+        Vec<Sent>,
+    ),
+    String,
+> {
+    let trust = live::trusted(lc).await.map_err(|why| {
+        format!("Nothing will be signed: this browser cannot verify the chain ({why}).")
+    })?;
+    let (_, verdict) = verified_account(lc, sender).await?;
+    let account = verdict.map_err(|why| {
+        format!("Nothing will be signed: your account's state could not be proven ({why}).")
+    })?;
+    let genesis = trust.genesis.hash();
+    let sent = pending::load(&genesis);
+    for s in pending::pending(&sent, &sender, account.nonce()) {
+        match api::get_optional::<TxResponse>(&format!("/transactions/{}", s.id)).await? {
+            None => pending::forget(&genesis, &s.id),
+            Some(t) if matches!(t.state, TxState::Dropped { .. }) => {
+                pending::forget(&genesis, &s.id)
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((trust, account, pending::load(&genesis)))
 }
 
 #[component]
@@ -259,30 +304,44 @@ fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
         let sender = u_review.address(i);
         spawn_local(async move {
             let r = async {
-                let chain: ChainInfo = api::get("/chain").await?;
-                let (acc, verdict) = verified_account(lc, sender).await?;
-                if let Verdict::Failed(why) = verdict {
-                    return Err(format!("cannot verify your account's state: {why}"));
-                }
-                // The verified nonce, moved past this account's own pending transactions.
-                let nonce = acc.account.nonce.max(acc.next_nonce);
-                let tx = Transaction {
-                    chain_id: chain.chain_id,
-                    sender: sender_key,
-                    nonce,
-                    max_fee: chain.min_fee,
-                    payload: Payload::Transfer {
-                        to: recipient,
-                        amount: units,
-                    },
-                };
-                Ok(Draft { from: i, tx })
+                let (trust, account, sent) = proven_sender(lc, sender).await?;
+                let tx = draft::transfer(
+                    &trust,
+                    &account,
+                    sender_key,
+                    &sent,
+                    recipient,
+                    units,
+                    now_ms(),
+                )?;
+                Ok::<_, String>(Draft {
+                    from: i,
+                    tx,
+                    at: account.at(),
+                    balance: account.balance(),
+                    genesis: trust.genesis.hash(),
+                    proven_nonce: account.nonce(),
+                })
             }
             .await;
             match r {
                 Ok(d) => {
                     error.set(None);
                     draft.set(Some(d));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let u_max = u.clone();
+    let fill_max = move |_| {
+        session.touch(now_ms());
+        let sender = u_max.address(from.get_untracked());
+        spawn_local(async move {
+            match proven_sender(lc, sender).await {
+                Ok((trust, account, sent)) => {
+                    error.set(None);
+                    amount.set(format_amount(draft::max_amount(&trust, &account, &sent)));
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -296,6 +355,12 @@ fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
         };
         let stx = d.tx.clone().sign(&u_sign.key(d.from));
         let id = stx.id();
+        let record = Sent {
+            id,
+            from: stx.tx.sender_address(),
+            nonce: stx.tx.nonce,
+            spend: stx.tx.amount_out().saturating_add(stx.tx.max_fee),
+        };
         draft.set(None);
         status.set(Some("Submitting…".into()));
         spawn_local(async move {
@@ -309,6 +374,7 @@ fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
             match r {
                 Err(e) => status.set(Some(format!("Refused: {e}"))),
                 Ok(_) => {
+                    pending::record(&d.genesis, record, d.proven_nonce);
                     sent.set(Some(id));
                     for _ in 0..120 {
                         match api::get::<TxResponse>(&format!("/transactions/{id}")).await {
@@ -318,6 +384,7 @@ fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
                                     return;
                                 }
                                 TxState::Dropped { reason } => {
+                                    pending::forget(&d.genesis, &id);
                                     status.set(Some(format!("Dropped: {reason}")));
                                     return;
                                 }
@@ -342,18 +409,21 @@ fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
             <label for="send-to">"To (joule1… address)"</label>
             <input id="send-to" autocomplete="off" spellcheck="false" on:input=move |ev| to.set(event_target_value(&ev))/>
             <label for="send-amount">"Amount (JOULE)"</label>
-            <input id="send-amount" inputmode="decimal" on:input=move |ev| amount.set(event_target_value(&ev))/>
+            <input id="send-amount" inputmode="decimal" prop:value=move || amount.get() on:input=move |ev| amount.set(event_target_value(&ev))/>
+            <button id="send-max" type="button" on:click=fill_max>"Max"</button>
+            " "
             <button id="send-review" type="submit">"Review"</button>
             {move || error.get().map(|e| view! { <p class="error" role="alert" id="send-error">{e}</p> })}
         </form>
         {move || draft.get().map(|d| {
             let rows = vec![
-                ("Chain", d.tx.chain_id.clone()),
+                ("Chain", format!("{} (your trusted checkpoint)", d.tx.chain_id)),
                 ("From", Address::from_public_key(&d.tx.sender).to_string()),
                 ("To", match &d.tx.payload { Payload::Transfer { to, .. } => to.to_string(), _ => "—".into() }),
                 ("Amount", match &d.tx.payload { Payload::Transfer { amount, .. } => format!("{} JOULE", format_amount(*amount)), _ => "—".into() }),
-                ("Fee (at most)", format!("{} JOULE", format_amount(d.tx.max_fee))),
-                ("Nonce", d.tx.nonce.to_string()),
+                ("Fee (at most)", format!("{} JOULE (the chain's fee, proven from its genesis)", format_amount(d.tx.max_fee))),
+                ("Nonce", format!("{} (proven nonce and this wallet's pending transactions)", d.tx.nonce)),
+                ("Balance", format!("{} JOULE, proven at block #{} ({})", format_amount(d.balance), d.at.height, iso_utc(d.at.timestamp_ms))),
                 ("Transaction id", d.tx.id().to_hex()),
             ];
             view! {
@@ -364,7 +434,7 @@ fn SendForm(u: Arc<Unlocked>) -> impl IntoView {
                     </tbody></table>
                     <button id="send-confirm" on:click=sign_and_send.clone()>"Sign and send"</button>
                     " "
-                    <button on:click=move |_| draft.set(None)>"Cancel"</button>
+                    <button id="send-cancel" on:click=move |_| draft.set(None)>"Cancel"</button>
                 </section>
             }
         })}

@@ -60,7 +60,7 @@ pub fn TpsChart(#[prop(into)] blocks: Signal<Vec<BlockSummary>>) -> impl IntoVie
     };
     view! {
         <figure class="card chart" id="tps">
-            <figcaption><span class="label">"Throughput (live)"</span>" "<span id="tps-now">{summary}</span></figcaption>
+            <figcaption><span class="label">"Throughput (live, as the node lists its blocks)"</span>" "<span id="tps-now">{summary}</span></figcaption>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img"
                 aria-label="Transactions per second of each recent block">
                 {bars}

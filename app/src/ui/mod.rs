@@ -12,4 +12,4 @@ pub use copy::CopyButton;
 pub use download::download_text;
 pub use pager::{page_param, Pager};
 pub use theme::{apply_stored_theme, ThemeToggle};
-pub use verdict::NotVerified;
+pub use verdict::{Claimed, NotVerified, VerifiedMark};

@@ -134,6 +134,47 @@ fn state_tree_vector() {
     );
 }
 
+fn golden_genesis() -> GenesisHeader {
+    let set = ValidatorSet::new(vec![Validator {
+        public_key: key(9).public_key(),
+        power: 10,
+    }])
+    .unwrap();
+    let funded = Address::from_public_key(&key(1).public_key());
+    GenesisHeader {
+        chain_id: "joule-devnet".into(),
+        genesis_time_ms: 1_764_000_000_000,
+        shard_count: 4,
+        block_interval_ms: 500,
+        min_fee: 1_000,
+        max_txs_per_shard_block: 10_000,
+        validator_set_hash: set.hash(),
+        accounts_hash: genesis::accounts_hash([(&funded, 5_000u64)].into_iter()),
+        faucet: Some(genesis::GenesisFaucet {
+            address: funded,
+            amount: 7,
+        }),
+    }
+}
+
+#[test]
+fn genesis_and_checkpoint_vector() {
+    let g = golden_genesis();
+    assert_eq!(hex::encode(g.encode()), GOLDEN_GENESIS_BYTES);
+    assert_eq!(g.hash().to_hex(), GOLDEN_GENESIS_HASH);
+    assert_eq!(
+        codec::decode_exact::<GenesisHeader>(&g.encode()).unwrap(),
+        g
+    );
+    let cp = Checkpoint::of_genesis(&g);
+    assert_eq!(cp.fingerprint(), GOLDEN_CHECKPOINT_FINGERPRINT);
+    assert_eq!(cp.to_string().parse::<Checkpoint>(), Ok(cp));
+}
+
+const GOLDEN_GENESIS_BYTES: &str = "0c0000006a6f756c652d6465766e657400e897b69a0100000400f401000000000000e803000000000000102700008c1359b39035d7e2eace7d77465f8e7a0ab892fa4e166f54512ac374045e5fc08a3ee6c8d690e1650ddec05a5d89f47104025d288d8cfbe5083ddaf3e49aad0001ad6ed0e51366d992d9163d2ee66e563df447892f0700000000000000";
+const GOLDEN_GENESIS_HASH: &str =
+    "16d6eef3fc7541425c93df5998ad41150deee69b61d7b568bfffa9e62f2f7de7";
+const GOLDEN_CHECKPOINT_FINGERPRINT: &str = "EFDC-DF1D-5D2F-4077-98EF-AE72-9292-499E";
 const GOLDEN_STATE_LEAF: &str = "af8e8d862196cc2b2da2328507d348aa857bfdaa1486ab85179ae19c3a8f4c53";
 const GOLDEN_STATE_NODE: &str = "d4f71e917b0e22d3ee2cb3e750ff5129c2ed121fabdc2c8e432dc15d81600cd2";
 const GOLDEN_STATE_ROOT: &str = "9c3c2759d8bc2159939dfac76c90917bc340bff36fbe0c1a7b5439ff4578f500";

@@ -11,3 +11,4 @@ mod cost;
 mod fixtures;
 mod golden;
 mod inclusion;
+mod proven;

@@ -2,7 +2,10 @@
 
 use axum::extract::State;
 use axum::Json;
-use joule_light_client::api::{BlockList, BlockResponse, BlockSummary, Page, ShardBlockResponse};
+use joule_light_client::api::{
+    BlockList, BlockResponse, BlockSummary, Page, ShardBlockResponse, TxSummary,
+};
+use joule_light_client::receipt::outcomes_tree;
 use joule_light_client::{Hash, ShardId};
 use serde::Deserialize;
 
@@ -113,11 +116,19 @@ pub async fn shard_block(
             index,
         })
         .collect();
+    // Each row carries its outcome's proof, so a client can check every row it shows.
+    let tree = outcomes_tree(&outcomes);
     let items = node
         .store
         .txs_at(&positions)?
         .into_iter()
-        .map(tx_summary)
+        .map(|t| {
+            let proof = tree.proof(u64::from(t.index));
+            TxSummary {
+                proof,
+                ..tx_summary(t)
+            }
+        })
         .collect();
     Ok(Json(ShardBlockResponse {
         block_hash: at.block_hash,

@@ -18,10 +18,8 @@ pub async fn chain_info(State(node): State<AppState>) -> ApiResult<ChainInfo> {
     let chain = node.chain();
     let height = chain.height();
     Ok(Json(ChainInfo {
-        chain_id: g.chain_id.clone(),
-        shard_count: g.shard_count,
+        genesis: g.header(),
         genesis_hash: node.genesis_hash,
-        genesis_time_ms: g.genesis_time_ms,
         genesis_validators: g.validators.clone(),
         validators: node.finalizer().validators(height + 1),
         head_height: height,
@@ -29,9 +27,6 @@ pub async fn chain_info(State(node): State<AppState>) -> ApiResult<ChainInfo> {
             .head
             .as_ref()
             .map_or(node.genesis_hash, |b| b.header.hash()),
-        block_interval_ms: g.block_interval_ms,
-        min_fee: g.min_fee,
-        faucet_amount: g.faucet.as_ref().map(|f| f.amount),
         token: TokenInfo {
             symbol: TOKEN_SYMBOL.into(),
             decimals: TOKEN_DECIMALS,

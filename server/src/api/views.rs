@@ -97,5 +97,6 @@ pub fn tx_summary(t: StoredTx) -> TxSummary {
         shard: t.shard,
         index: t.index,
         timestamp_ms: t.timestamp_ms,
+        proof: None,
     }
 }

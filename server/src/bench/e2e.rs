@@ -107,11 +107,15 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
             Address(a)
         }))
         .collect();
-    let mut genesis = devnet::genesis(&devnet::DevnetOptions {
-        shard_count: opts.shards,
-        block_interval_ms: 1_000,
-        genesis_time_ms: 1,
-    });
+    let devnet_keys = devnet::DevnetKeys::generate();
+    let mut genesis = devnet::genesis(
+        &devnet::DevnetOptions {
+            shard_count: opts.shards,
+            block_interval_ms: 1_000,
+            genesis_time_ms: 1,
+        },
+        &devnet_keys,
+    );
     // Room for the whole block in any one shard.
     genesis.max_txs_per_shard_block = n as u32;
     genesis
@@ -123,11 +127,18 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
     genesis.validate().map_err(|e| e.to_string())?;
     let validators = genesis.validators.clone();
     let finalizer =
-        LocalValidators::new(devnet::validator_keys(), validators).map_err(|e| e.to_string())?;
+        LocalValidators::new(devnet_keys.validators, validators).map_err(|e| e.to_string())?;
     let executor = ParallelExecutor::pinned(opts.threads);
     let pool = executor.clone();
-    let node = Node::open_with(dir, genesis, Box::new(finalizer), Box::new(executor), n * 2)
-        .map_err(|e| e.to_string())?;
+    let node = Node::open_with(
+        dir,
+        genesis,
+        Box::new(finalizer),
+        Box::new(executor),
+        n * 2,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
 
     // Sign every block up front: signing is the client's cost, not the node's. The first
     // half is measured block by block, the second pipelined.

@@ -166,22 +166,24 @@ pub fn node_memory(accounts: usize) -> Result<NodeMemory, String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let open = || -> Result<(Node, f64), String> {
-        let mut genesis = devnet::genesis(&devnet::DevnetOptions {
-            shard_count: 4,
-            block_interval_ms: 500,
-            genesis_time_ms: 1,
-        });
+        let keys = devnet::DevnetKeys::generate();
+        let mut genesis = devnet::genesis(
+            &devnet::DevnetOptions {
+                shard_count: 4,
+                block_interval_ms: 500,
+                genesis_time_ms: 1,
+            },
+            &keys,
+        );
         genesis
             .accounts
             .extend((0..accounts as u64).map(|i| GenesisAccount {
                 address: filler_address(i),
                 balance: 1_000,
             }));
-        let finalizer = crate::consensus::LocalValidators::new(
-            devnet::validator_keys(),
-            genesis.validators.clone(),
-        )
-        .map_err(|e| e.to_string())?;
+        let finalizer =
+            crate::consensus::LocalValidators::new(keys.validators, genesis.validators.clone())
+                .map_err(|e| e.to_string())?;
         let t = Instant::now();
         let node = Node::open_with(
             &dir,
@@ -189,6 +191,7 @@ pub fn node_memory(accounts: usize) -> Result<NodeMemory, String> {
             Box::new(finalizer),
             Box::new(crate::chain::ParallelExecutor::per_core()),
             200_000,
+            None,
         )
         .map_err(|e| e.to_string())?;
         Ok((node, t.elapsed().as_secs_f64() * 1e3))

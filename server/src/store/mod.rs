@@ -667,15 +667,7 @@ mod tests {
         let path = dir.path().join("joule.redb");
         Store::open(&path)
             .unwrap()
-            .init_genesis(
-                &[],
-                &crate::devnet::genesis(&crate::devnet::DevnetOptions {
-                    shard_count: 1,
-                    block_interval_ms: 1000,
-                    genesis_time_ms: 0,
-                })
-                .validators,
-            )
+            .init_genesis(&[], &crate::devnet::DevnetKeys::generate().validator_set())
             .unwrap();
         let store = Store::open(&path).unwrap();
         assert_eq!(store.head_height().unwrap(), Some(0));
@@ -696,12 +688,7 @@ mod tests {
                 )
             })
             .collect();
-        let validators = crate::devnet::genesis(&crate::devnet::DevnetOptions {
-            shard_count: 1,
-            block_interval_ms: 1000,
-            genesis_time_ms: 0,
-        })
-        .validators;
+        let validators = crate::devnet::DevnetKeys::generate().validator_set();
         {
             let store = Store::open(&path).unwrap();
             store.init_genesis(&accounts, &validators).unwrap();
@@ -758,12 +745,7 @@ mod tests {
         use std::collections::BTreeMap;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("joule.redb")).unwrap();
-        let validators = crate::devnet::genesis(&crate::devnet::DevnetOptions {
-            shard_count: 1,
-            block_interval_ms: 1000,
-            genesis_time_ms: 0,
-        })
-        .validators;
+        let validators = crate::devnet::DevnetKeys::generate().validator_set();
         store.init_genesis(&[], &validators).unwrap();
         let mut model = BTreeMap::new();
         let mut most_runs = 0;

@@ -123,7 +123,7 @@ fn search_resolves_heights_hashes_and_addresses() {
     let node = TestNode::start();
     node.wait_until("block 2", |n| n.chain().head_height >= 2);
     let chain = node.chain();
-    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let id = node
         .submit(&transfer(&chain, &key, 0, address(&key), 3))
         .unwrap();
@@ -225,7 +225,7 @@ fn stream_sends_each_new_block() {
 fn lists_paginate_and_stats_count() {
     let node = TestNode::start();
     let chain = node.chain();
-    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let to = address(&SecretKey::from_seed(&[5; 32]));
     let ids: Vec<_> = (0..7)
         .map(|n| node.submit(&transfer(&chain, &key, n, to, 1)).unwrap())

@@ -44,7 +44,7 @@ fn sigkill_loses_no_committed_block() {
     let base = format!("http://127.0.0.1:{port}");
     let mut child = spawn(dir.path(), port);
     let chain = wait_up(&base);
-    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let stx = transfer(&chain, &key, 0, address(&key), 9);
     let body = joule_light_client::api::SubmitRequest {
         tx: hex::encode(joule_light_client::Encode::encode(&stx)),

@@ -226,16 +226,31 @@ fn dist() -> std::path::PathBuf {
     d
 }
 
+/// The checkpoint a user pins to trust `node`'s chain (what `joule node` prints at start).
+fn checkpoint(node: &TestNode) -> joule_light_client::Checkpoint {
+    joule_light_client::Checkpoint::of_genesis(&node.chain().genesis)
+}
+
+/// `path` on `base`, with the link's checkpoint for `node`'s chain (as the node prints it).
+fn trusted_url(base: &str, node: &TestNode, path: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{base}{path}{sep}checkpoint={}", checkpoint(node))
+}
+
 #[test]
 #[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
 fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     let node = node_with_app();
     let driver = Driver::start();
+    // First use: the node's checkpoint as a fingerprint to compare, and nothing verified
+    // until the user accepts it.
     driver.goto(&format!("{}/", node.base));
-    assert_eq!(
-        driver.wait_text("#chain-id", |t| !t.is_empty()),
-        "joule-devnet"
-    );
+    let fingerprint = driver.wait_text("#trust-ask .fingerprint", |t| !t.is_empty());
+    assert_eq!(fingerprint, checkpoint(&node).fingerprint());
+    driver.assert_absent(".verified");
+    driver.click("#trust-accept");
+    assert_eq!(driver.wait_text("#chain-id", |t| t != "…"), "joule-devnet");
+    driver.wait_text("#chain-checkpoint", |t| t.contains(&fingerprint));
     let head = driver.wait_text("#head-height", |t| t.starts_with('#'));
     let height: u64 = head.trim_start_matches('#').parse().unwrap();
     assert!(height >= 1, "{head}");
@@ -321,8 +336,8 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
 
     // A cross-shard transfer: its page says what it did, in words, with the inclusion verified.
     let chain = node.chain();
-    let (_, from) = super::support::devnet_key_where(chain.shard_count, |s| s == 0);
-    let (_, to) = super::support::devnet_key_where(chain.shard_count, |s| s == 1);
+    let (_, from) = super::support::devnet_key_where(chain.genesis.shard_count, |s| s == 0);
+    let (_, to) = super::support::devnet_key_where(chain.genesis.shard_count, |s| s == 1);
     let stx = super::support::transfer(
         &chain,
         &from,
@@ -380,27 +395,89 @@ fn forged_answers_show_the_failure_and_never_the_verified_mark() {
     let funded = joule_light_client::Address::from_public_key(
         &joule_server::devnet::account_key(3).public_key(),
     );
+    let nobody = joule_light_client::Address([7; 20]);
+    // A cross-shard transfer, for the transaction, receipt and shard-block forgeries.
+    let chain = node.chain();
+    let (_, from) = super::support::devnet_key_where(chain.genesis.shard_count, |s| s == 0);
+    let (_, to) = super::support::devnet_key_where(chain.genesis.shard_count, |s| s == 1);
+    let stx = super::support::transfer(&chain, &from, 0, super::support::address(&to), 7);
+    let id = node.submit(&stx).unwrap();
+    let at = node.wait_included(&id).inclusion.expect("included").at;
+    node.wait_until("the receipt credited", |n| {
+        n.get::<joule_light_client::api::TxResponse>(&format!("/transactions/{id}"))
+            .receipt
+            .is_some_and(|r| r.applied.is_some())
+    });
+    let shard_page = format!("/blocks/{}/shards/{}", at.height, at.shard_header.shard);
 
-    // A node that inflates balances: the account page names the proof failure.
-    let lying = proxy::start(node.base.clone(), Forgery::InflateBalances).base;
-    driver.goto(&format!("{lying}/accounts/{funded}"));
-    let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
-    assert!(alert.contains("account proof"), "{alert}");
-    driver.assert_absent("#account-verified");
-    driver.assert_absent(".verified");
+    // One site whose lies change between page loads (the browser keeps its trust per site).
+    let lying = proxy::start(node.base.clone(), Forgery::None);
+    driver.goto(&trusted_url(&lying.base, &node, "/"));
+    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+    let refused = |forgery: Forgery, path: &str, why: &str| {
+        lying.set_forgery(forgery);
+        driver.goto(&format!("{}{path}", lying.base));
+        let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
+        assert!(alert.contains(why), "{forgery:?} on {path}: {alert}");
+        driver.assert_absent(".verified");
+    };
+    // Fields beside a proof: a balance the proof contradicts, a balance for an address the
+    // proof shows empty, another sender, a shard block row.
+    refused(
+        Forgery::InflateBalances,
+        &format!("/accounts/{funded}"),
+        "balance",
+    );
+    refused(
+        Forgery::FakeAbsentBalance,
+        &format!("/accounts/{nobody}"),
+        "balance",
+    );
+    let source = driver.cmd("GET", "/source", None);
+    assert!(!source.as_str().unwrap_or_default().contains("999 JOULE"));
+    refused(
+        Forgery::ForgeSender,
+        &format!("/transactions/{id}"),
+        "sender",
+    );
+    refused(Forgery::ForgeShardRow, &shard_page, "transaction #0");
+    // A receipt with another amount: the inclusion is proven, the receipt refused, and the
+    // forged amount is nowhere under a mark.
+    lying.set_forgery(Forgery::InflateReceipts);
+    driver.goto(&format!("{}/transactions/{id}", lying.base));
+    driver.wait_text("#tx-verified", |t| t.contains("Inclusion verified"));
+    let receipt = driver.wait_text("#tx-receipt", |t| t.contains("Not verified"));
+    assert!(receipt.contains("receipt's amount"), "{receipt}");
+    let marks = driver.script(
+        "return [...document.querySelectorAll('.verified')].map(e => e.textContent).join(' | ')",
+    );
+    assert!(
+        !marks
+            .as_str()
+            .unwrap_or_default()
+            .contains("1000.000000007"),
+        "{marks}"
+    );
+    // Honest again: the same receipt verifies, credit and all.
+    lying.set_forgery(Forgery::None);
+    driver.goto(&format!("{}/transactions/{id}", lying.base));
+    driver.wait_text("#tx-receipt", |t| t.contains("credited by shard 1"));
 
-    // A node that serves commits with too few signatures: block page and dashboard refuse them.
-    let lying = proxy::start(node.base.clone(), Forgery::StripSignatures).base;
-    driver.goto(&format!("{lying}/blocks/1"));
-    let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
-    assert!(alert.contains("insufficient voting power"), "{alert}");
-    driver.assert_absent(".verified");
-    driver.goto(&format!("{lying}/accounts/{funded}"));
-    let alert = driver.wait_text("p.unverified", |t| t.contains("Not verified"));
-    assert!(alert.contains("insufficient voting power"), "{alert}");
-    driver.assert_absent(".verified");
-    // The light client refuses the checkpoint and never reports a verified head.
-    driver.goto(&format!("{lying}/"));
+    // A node that serves commits with too few signatures: block page and account refuse them.
+    refused(
+        Forgery::StripSignatures,
+        "/blocks/1",
+        "insufficient voting power",
+    );
+    refused(
+        Forgery::StripSignatures,
+        &format!("/accounts/{funded}"),
+        "insufficient voting power",
+    );
+    // A new site (empty storage) that forges from the start: the light client refuses the
+    // checkpoint and never reports a verified head.
+    let forging = proxy::start(node.base.clone(), Forgery::StripSignatures).base;
+    driver.goto(&trusted_url(&forging, &node, "/"));
     let alert = driver.wait_text("#light-client p.error", |t| t.contains("checkpoint"));
     assert!(alert.contains("insufficient voting power"), "{alert}");
     driver.assert_absent("#lc-head");
@@ -408,13 +485,54 @@ fn forged_answers_show_the_failure_and_never_the_verified_mark() {
     // A node whose answers are honest but whose block stream lies: the light client keeps
     // its verified head, names each refused block, and the dashboard's head is not marked.
     let lying = proxy::start(node.base.clone(), Forgery::StripStreamedSignatures).base;
-    driver.goto(&format!("{lying}/"));
+    driver.goto(&trusted_url(&lying, &node, "/"));
     driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
     let failure = driver.wait_text("#lc-failures", |t| !t.is_empty());
     assert!(failure.contains("insufficient voting power"), "{failure}");
     driver.wait_text("#head-height + .unverified", |t| {
         t.contains("insufficient voting power")
     });
+}
+
+#[test]
+#[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
+fn a_changed_checkpoint_gets_the_warning_and_no_marks() {
+    use super::proxy::{self, Forgery};
+    let (a, b) = (node_with_app(), node_with_app());
+    let site = proxy::start(a.base.clone(), Forgery::None);
+    let driver = Driver::start();
+    driver.goto(&trusted_url(&site.base, &a, "/"));
+    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+
+    // The same site now serves another devnet: a full-page warning, both fingerprints, and
+    // no verified mark on any page.
+    site.set_upstream(b.base.clone());
+    for path in ["/", "/blocks/1"] {
+        driver.goto(&format!("{}{path}", site.base));
+        driver.wait_text("#trust-mismatch h1", |t| t.contains("another chain"));
+        assert!(driver
+            .wait_text("#trust-pinned", |t| !t.is_empty())
+            .contains(&checkpoint(&a).fingerprint()));
+        assert!(driver
+            .wait_text("#trust-presented", |t| !t.is_empty())
+            .contains(&checkpoint(&b).fingerprint()));
+        driver.assert_absent(".verified");
+    }
+    // A link naming the new chain asks too, and the user may keep the chain they trust.
+    driver.goto(&trusted_url(&site.base, &b, "/"));
+    driver.wait_text("#trust-mismatch h1", |t| t.contains("This link"));
+    driver.click("#trust-keep");
+    driver.wait_text("#trust-mismatch h1", |t| t.contains("This node presents"));
+    driver.assert_absent(".verified");
+
+    // Switching is deliberate, and then the new chain verifies.
+    driver.click("#trust-switch");
+    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+    driver.wait_text("#chain-checkpoint", |t| {
+        t.contains(&checkpoint(&b).fingerprint())
+    });
+    driver.goto(&format!("{}/blocks/1", site.base));
+    driver.wait_text("p.verified", |t| t.contains("Commit verified"));
 }
 
 #[test]
@@ -431,7 +549,7 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     let password = "correct horse battery";
 
     // Create: the recovery phrase is shown once.
-    driver.goto(&format!("{}/wallet", proxy.base));
+    driver.goto(&trusted_url(&proxy.base, &node, "/wallet"));
     driver.fill("#wallet-password", password);
     driver.fill("#wallet-confirm", password);
     driver.click("#wallet-create");
@@ -455,7 +573,7 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     driver.click("#faucet-0");
     driver.wait_text("#balance-0", |t| t == "1000 JOULE ✓");
     driver.screenshot("wallet");
-    let shards = node.chain().shard_count;
+    let shards = node.chain().genesis.shard_count;
     let (_, to_key) = super::support::devnet_key_where(shards, |s| s != me.shard(shards));
     let to = super::support::address(&to_key);
     driver.fill("#send-to", &to.to_string());
@@ -465,6 +583,34 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     assert!(preview.contains(&to.to_string()), "{preview}");
     driver.click("#send-confirm");
     driver.wait_text("#send-status", |t| t == "Included in a block.");
+
+    // A node that says the next nonce is 5 higher: the wallet signs with the proven nonce
+    // (one transaction sent, so 1) and says where each field comes from.
+    proxy.set_forgery(Forgery::SkipNonces);
+    driver.fill("#send-amount", "1");
+    driver.click("#send-review");
+    let preview = driver.wait_text("#send-preview", |t| t.contains("proven nonce"));
+    assert!(preview.contains("1 (proven nonce"), "{preview}");
+    assert!(
+        preview.contains("joule-devnet (your trusted checkpoint)"),
+        "{preview}"
+    );
+    driver.click("#send-cancel");
+    driver.assert_absent("#send-preview");
+    // A node whose account answer contradicts its proof: nothing is signed.
+    proxy.set_forgery(Forgery::InflateBalances);
+    driver.click("#send-review");
+    driver.wait_text("#send-error", |t| t.contains("Nothing will be signed"));
+    driver.assert_absent("#send-preview");
+    // More than the proven balance: refused before anything is signed, in JOULE.
+    proxy.set_forgery(Forgery::None);
+    driver.fill("#send-amount", "18446744073.709551615");
+    driver.click("#send-review");
+    driver.wait_text("#send-error", |t| {
+        t.contains("more than this account can send")
+    });
+    driver.assert_absent("#send-preview");
+
     driver.click("#sent-link");
     driver.wait_text("#tx-verified", |t| t.contains("Inclusion verified"));
     driver.wait_text("#tx-summary", |t| t.contains("sent 2.5 JOULE to"));
@@ -532,12 +678,19 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
 fn app_load_measurement() {
     let base = std::env::var("JOULE_NODE_URL")
         .expect("JOULE_NODE_URL names the node to measure (`make bench-app` sets it)");
+    // Measured as a user who follows the link the node prints (the checkpoint in the URL).
+    let chain: joule_light_client::api::ChainInfo = ureq::get(&format!("{base}/api/v1/chain"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let checkpoint = joule_light_client::Checkpoint::of_genesis(&chain.genesis);
     let driver = Driver::start();
     let load = |clear: bool| -> f64 {
         if clear {
             driver.script("localStorage.clear()");
         }
-        driver.goto(&format!("{base}/"));
+        driver.goto(&format!("{base}/?checkpoint={checkpoint}"));
         driver.wait_text("#lc-cold", |t| !t.is_empty());
         let ms = driver.script("return document.querySelector('#lc-cold').dataset.ms");
         ms.as_str()

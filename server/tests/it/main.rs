@@ -2,6 +2,7 @@
 
 mod api;
 mod crash;
+mod devnet;
 mod e2e;
 mod proxy;
 mod rejections;

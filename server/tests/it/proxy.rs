@@ -9,33 +9,66 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 /// How the proxy lies.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forgery {
     /// Forward faithfully.
     None,
     /// Every account gains one JOULE (the proof no longer matches).
     InflateBalances,
+    /// An address with no account is said to hold 999 JOULE (its proof shows it absent).
+    FakeAbsentBalance,
+    /// Every account's next nonce is 5 higher (a wallet trusting it would sign a
+    /// transaction that parks forever).
+    SkipNonces,
+    /// A transaction's sender is said to be someone else.
+    ForgeSender,
+    /// A cross-shard receipt carries 1,000 JOULE more.
+    InflateReceipts,
+    /// A shard block's first transaction row is said to have failed.
+    ForgeShardRow,
     /// Every block keeps only its first commit signature (too little voting power).
     StripSignatures,
     /// Like `StripSignatures`, but only for blocks on the stream (`GET /stream`).
     StripStreamedSignatures,
 }
 
+/// What a lie adds to an account: one JOULE, in the smallest unit.
+const JOULE: u64 = 1_000_000_000;
+
 impl Forgery {
     fn apply(self, path: &str, json: &mut Value) {
+        let is = |prefix: &str| path.starts_with(prefix);
         match self {
-            Forgery::InflateBalances if path.starts_with("/api/v1/accounts/") => {
+            Forgery::InflateBalances if is("/api/v1/accounts/") => {
                 let b = json["account"]["balance"].as_u64().unwrap_or(0);
-                json["account"]["balance"] = Value::from(b + 1_000_000_000);
+                json["account"]["balance"] = Value::from(b + JOULE);
             }
-            Forgery::StripSignatures
-                if path.starts_with("/api/v1/blocks") || path.starts_with("/api/v1/stream") =>
+            Forgery::FakeAbsentBalance
+                if is("/api/v1/accounts/") && json["exists"] == Value::Bool(false) =>
             {
+                json["account"]["balance"] = Value::from(999 * JOULE);
+            }
+            Forgery::SkipNonces if is("/api/v1/accounts/") => {
+                let n = json["next_nonce"].as_u64().unwrap_or(0);
+                json["next_nonce"] = Value::from(n + 5);
+            }
+            Forgery::ForgeSender if is("/api/v1/transactions/") => {
+                json["sender"] = Value::from(joule_light_client::Address([7; 20]).to_string());
+            }
+            Forgery::InflateReceipts if is("/api/v1/transactions/") => {
+                if let Some(amount) = json["receipt"]["receipt"]["amount"].as_u64() {
+                    json["receipt"]["receipt"]["amount"] = Value::from(amount + 1_000 * JOULE);
+                }
+            }
+            Forgery::ForgeShardRow if is("/api/v1/blocks/") && path.contains("/shards/") => {
+                if let Some(row) = json["transactions"]["items"].get_mut(0) {
+                    row["outcome"]["status"] = Value::from("insufficient_balance");
+                }
+            }
+            Forgery::StripSignatures if is("/api/v1/blocks") || is("/api/v1/stream") => {
                 strip_signatures(json)
             }
-            Forgery::StripStreamedSignatures if path.starts_with("/api/v1/stream") => {
-                strip_signatures(json)
-            }
+            Forgery::StripStreamedSignatures if is("/api/v1/stream") => strip_signatures(json),
             _ => {}
         }
     }
@@ -54,12 +87,32 @@ fn strip_signatures(json: &mut Value) {
     }
 }
 
+/// What the proxy forwards to and how it lies; tests change both while it runs (a browser
+/// keeps its storage per origin, so the same proxy is the same site to it).
+struct Config {
+    upstream: String,
+    forgery: Forgery,
+}
+
 /// A running proxy.
 pub struct Proxy {
     /// Its base URL.
     pub base: String,
     /// Every request seen: request line, then the body.
     pub log: Arc<Mutex<Vec<String>>>,
+    config: Arc<Mutex<Config>>,
+}
+
+impl Proxy {
+    /// Lies this way from the next request on.
+    pub fn set_forgery(&self, forgery: Forgery) {
+        self.config.lock().unwrap().forgery = forgery;
+    }
+
+    /// Forwards to another node from the next request on.
+    pub fn set_upstream(&self, upstream: String) {
+        self.config.lock().unwrap().upstream = upstream;
+    }
 }
 
 /// Starts the proxy in front of `upstream`. It runs until the process ends (each test binary
@@ -68,17 +121,21 @@ pub fn start(upstream: String, forgery: Forgery) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
-    let shared = log.clone();
+    let config = Arc::new(Mutex::new(Config { upstream, forgery }));
+    let (shared_log, shared_config) = (log.clone(), config.clone());
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
-            let upstream = upstream.clone();
-            let log = shared.clone();
+            let (log, config) = (shared_log.clone(), shared_config.clone());
             std::thread::spawn(move || {
+                let (upstream, forgery) = {
+                    let c = config.lock().unwrap();
+                    (c.upstream.clone(), c.forgery)
+                };
                 let _ = serve(conn, &upstream, forgery, &log);
             });
         }
     });
-    Proxy { base, log }
+    Proxy { base, log, config }
 }
 
 fn serve(

@@ -21,7 +21,7 @@ fn expect(node: &TestNode, stx: &joule_light_client::SignedTransaction, status: 
 fn each_rejection_reason_has_its_error() {
     let node = TestNode::start();
     let chain = node.chain();
-    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let to = address(&SecretKey::from_seed(&[42; 32]));
 
     // bad signature: a valid transaction with one signature bit flipped.
@@ -36,7 +36,7 @@ fn each_rejection_reason_has_its_error() {
 
     // wrong chain id.
     let mut other = chain.clone();
-    other.chain_id = "joule-mainnet".into();
+    other.genesis.chain_id = "joule-mainnet".into();
     expect(
         &node,
         &transfer(&other, &key, 0, to, 1),
@@ -46,7 +46,7 @@ fn each_rejection_reason_has_its_error() {
 
     // fee below the minimum.
     let mut cheap = chain.clone();
-    cheap.min_fee = chain.min_fee - 1;
+    cheap.genesis.min_fee = chain.genesis.min_fee - 1;
     expect(&node, &transfer(&cheap, &key, 0, to, 1), 422, "fee_too_low");
 
     // insufficient balance: an unfunded key, and a funded one asking for more than it has.
@@ -107,7 +107,7 @@ fn each_rejection_reason_has_its_error() {
 fn sender_queue_is_bounded() {
     let node = TestNode::start();
     let chain = node.chain();
-    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let to = address(&SecretKey::from_seed(&[42; 32]));
     // Nonces 1..=64 leave a gap at 0, so none is included while we fill the queue.
     for nonce in 1..=MAX_NONCE_AHEAD {
@@ -122,7 +122,7 @@ fn batch_gives_each_transaction_its_own_verdict() {
     use joule_light_client::api::{BatchSubmitRequest, BatchSubmitResponse};
     let node = TestNode::start();
     let chain = node.chain();
-    let (_, a) = devnet_key_where(chain.shard_count, |_| true);
+    let (_, a) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let b = joule_server::devnet::account_key(200);
     let to = address(&SecretKey::from_seed(&[42; 32]));
     let mut forged = transfer(&chain, &b, 0, to, 5);

@@ -184,10 +184,10 @@ pub fn transfer(
     amount: u64,
 ) -> SignedTransaction {
     Transaction {
-        chain_id: chain.chain_id.clone(),
+        chain_id: chain.genesis.chain_id.clone(),
         sender: key.public_key(),
         nonce,
-        max_fee: chain.min_fee,
+        max_fee: chain.genesis.min_fee,
         payload: Payload::Transfer { to, amount },
     }
     .sign(key)

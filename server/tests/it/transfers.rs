@@ -17,13 +17,15 @@ fn verified_chain_to(node: &TestNode, height: u64) -> TrustedState {
         first.header.parent_hash, chain.genesis_hash,
         "block 1 builds on genesis"
     );
-    let trusted = TrustedState::from_checkpoint(
-        &chain.chain_id,
-        first.header,
-        &first.commit,
-        chain.genesis_validators,
-    )
-    .expect("block 1 verifies under the genesis validators");
+    // The checkpoint a user would pin: the genesis header proves the chain's parameters,
+    // and block 1 must follow it under the genesis validators.
+    let checkpoint = joule_light_client::Checkpoint::of_genesis(&chain.genesis);
+    checkpoint
+        .verify_genesis(&chain.genesis, &chain.genesis_validators)
+        .expect("the node's genesis is the one it names");
+    let trusted = checkpoint
+        .verify_first_block(first.header, &first.commit, chain.genesis_validators)
+        .expect("block 1 verifies under the genesis validators");
     let headers = (2..=height).map(|h| {
         let b = node.block(h);
         SignedHeader {
@@ -39,7 +41,7 @@ fn verified_chain_to(node: &TestNode, height: u64) -> TrustedState {
 fn same_and_cross_shard_transfers_verify_with_the_light_client() {
     let node = TestNode::start();
     let chain = node.chain();
-    let n = chain.shard_count;
+    let n = chain.genesis.shard_count;
     let (_, alice) = devnet_key_where(n, |s| s == 0);
     // Fresh recipients: one on alice's shard, one on another shard.
     let fresh = |shard: u16| {
@@ -162,7 +164,7 @@ fn same_and_cross_shard_transfers_verify_with_the_light_client() {
 fn total_supply_is_conserved_with_fees_burned() {
     let node = TestNode::start();
     let chain = node.chain();
-    let n = chain.shard_count;
+    let n = chain.genesis.shard_count;
     let mut ids = Vec::new();
     for shard in 0..n {
         let (_, key) = devnet_key_where(n, |s| s == shard);
@@ -185,14 +187,14 @@ fn total_supply_is_conserved_with_fees_burned() {
     let genesis_supply = u128::from(n.genesis.total_supply());
     let in_state = n.chain().supply_in_state();
     assert_eq!(in_state + n.burned(), genesis_supply);
-    assert_eq!(n.burned(), 20 * u128::from(chain.min_fee));
+    assert_eq!(n.burned(), 20 * u128::from(chain.genesis.min_fee));
 }
 
 #[test]
 fn restart_resumes_at_the_same_head_and_state_root() {
     let mut node = TestNode::start();
     let chain = node.chain();
-    let (_, key) = devnet_key_where(chain.shard_count, |_| true);
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let id = node
         .submit(&transfer(&chain, &key, 0, address(&key), 1))
         .unwrap();

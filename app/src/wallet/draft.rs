@@ -1,0 +1,66 @@
+//! Building a transfer to sign from proven values only: the chain id and fee from the genesis
+//! the user's checkpoint pins, the nonce from the proven account state plus this wallet's own
+//! pending transactions, and the balance check against that proven state, which must be
+//! current. What cannot be proven is not signed.
+
+use joule_light_client::units::format_amount;
+use joule_light_client::{Address, Payload, ProvenAccount, PublicKey, Transaction};
+
+use super::pending::{plan, Sent};
+use crate::proofs::{check_fresh, Trust};
+
+/// The most `account` can send now: its proven balance less the fee and what its pending
+/// transactions will spend.
+pub fn max_amount(trust: &Trust, account: &ProvenAccount, sent: &[Sent]) -> u64 {
+    let pending = plan(sent, &account.address(), account.nonce());
+    account
+        .balance()
+        .saturating_sub(pending.spend)
+        .saturating_sub(trust.genesis.min_fee)
+}
+
+/// The transfer of `amount` to `to` that `sender` (whose proven account is `account`) signs.
+pub fn transfer(
+    trust: &Trust,
+    account: &ProvenAccount,
+    sender: PublicKey,
+    sent: &[Sent],
+    to: Address,
+    amount: u64,
+    now_ms: u64,
+) -> Result<Transaction, String> {
+    if account.address() != Address::from_public_key(&sender) {
+        return Err("the proven account is not the sending account".into());
+    }
+    check_fresh(trust, &account.at(), now_ms)
+        .map_err(|e| format!("your account's proven state is {e}"))?;
+    let fee = trust.genesis.min_fee;
+    let pending = plan(sent, &account.address(), account.nonce());
+    let needed = u128::from(amount) + u128::from(fee) + u128::from(pending.spend);
+    if needed > u128::from(account.balance()) {
+        let held = if pending.count > 0 {
+            format!(
+                ", less {} JOULE held for your {} pending transaction(s)",
+                format_amount(pending.spend),
+                pending.count
+            )
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "Amount: {} JOULE plus the {} JOULE fee is more than this account can send: {} JOULE (proven at block #{}){held}. At most {} JOULE.",
+            format_amount(amount),
+            format_amount(fee),
+            format_amount(account.balance()),
+            account.at().height,
+            format_amount(max_amount(trust, account, sent)),
+        ));
+    }
+    Ok(Transaction {
+        chain_id: trust.genesis.chain_id.clone(),
+        sender,
+        nonce: pending.next_nonce,
+        max_fee: fee,
+        payload: Payload::Transfer { to, amount },
+    })
+}
