@@ -209,9 +209,14 @@ fn AccountRow(index: u32, address: Address) -> impl IntoView {
             <td id=format!("balance-{index}")>
                 <Transition fallback=|| "…">
                     {move || state.get().map(|r| match r {
-                        Ok((_, Ok(proven))) => format!("{} JOULE ✓", format_amount(proven.balance())),
-                        Ok((_, Err(why))) => format!("— (not verified: {why})"),
-                        Err(e) => e,
+                        Ok((_, Ok(proven))) => view! {
+                            <span title=format!("proven in your browser against the state root of block #{}", proven.at().height)>
+                                {format!("{} JOULE ✓", format_amount(proven.balance()))}
+                            </span>
+                        }
+                        .into_any(),
+                        Ok((_, Err(why))) => format!("— (not verified: {why})").into_any(),
+                        Err(e) => e.into_any(),
                     })}
                 </Transition>
             </td>

@@ -248,6 +248,7 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     let fingerprint = driver.wait_text("#trust-ask .fingerprint", |t| !t.is_empty());
     assert_eq!(fingerprint, checkpoint(&node).fingerprint());
     driver.assert_absent(".verified");
+    driver.screenshot("trust");
     driver.click("#trust-accept");
     assert_eq!(driver.wait_text("#chain-id", |t| t != "…"), "joule-devnet");
     driver.wait_text("#chain-checkpoint", |t| t.contains(&fingerprint));
@@ -518,6 +519,7 @@ fn a_changed_checkpoint_gets_the_warning_and_no_marks() {
             .contains(&checkpoint(&b).fingerprint()));
         driver.assert_absent(".verified");
     }
+    driver.screenshot("trust-warning");
     // A link naming the new chain asks too, and the user may keep the chain they trust.
     driver.goto(&trusted_url(&site.base, &b, "/"));
     driver.wait_text("#trust-mismatch h1", |t| t.contains("This link"));
