@@ -23,19 +23,9 @@ use crate::smt::StateProof;
 use crate::state::Account;
 use crate::transaction::{Payload, SignedTransaction};
 use crate::validator::{Validator, ValidatorSet};
-use crate::verify::{verify_incoming_receipt, verify_outgoing_receipt, verify_transaction};
-
-fn mismatch(what: &'static str, expected: u64, got: u64) -> Result<()> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(VerifyError::Mismatch {
-            what,
-            expected,
-            got,
-        })
-    }
-}
+use crate::verify::{
+    check as mismatch, verify_incoming_receipt, verify_outgoing_receipt, verify_transaction,
+};
 
 fn contradicts(what: &'static str, claimed: impl ToString, proven: impl ToString) -> VerifyError {
     VerifyError::Contradicts {

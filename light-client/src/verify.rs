@@ -177,7 +177,8 @@ pub fn verify_header_chain(
     Ok(state)
 }
 
-fn check(what: &'static str, expected: u64, got: u64) -> Result<()> {
+/// Fails with [`VerifyError::Mismatch`] unless `expected == got`.
+pub(crate) fn check(what: &'static str, expected: u64, got: u64) -> Result<()> {
     if expected == got {
         Ok(())
     } else {

@@ -198,6 +198,25 @@ impl Chain {
         Address::from_public_key(&self.alice.public_key())
     }
 
+    /// Alice's transfer of `amount` to Bob, drafted by the wallet from `proven` with `sent`
+    /// pending, a second after block 1.
+    fn send(
+        &self,
+        proven: &joule_light_client::ProvenAccount,
+        sent: &[Sent],
+        amount: u64,
+    ) -> Result<Transaction, String> {
+        draft::transfer(
+            &self.trust,
+            proven,
+            self.alice.public_key(),
+            sent,
+            self.bob,
+            amount,
+            T1 + 1_000,
+        )
+    }
+
     /// `/accounts/{address}` as an honest node answers it at block 1.
     fn account(&self, address: Address) -> AccountResponse {
         let state = self
@@ -547,16 +566,7 @@ fn wallet_nonce_ignores_the_nodes_next_nonce() {
     let mut answer = c.account(c.alice());
     answer.next_nonce = 99; // the node would have the wallet sign a transaction that parks
     let proven = prove_account(&c.trust, &c.b1, &c.alice(), &answer).unwrap();
-    let tx = draft::transfer(
-        &c.trust,
-        &proven,
-        c.alice.public_key(),
-        &[],
-        c.bob,
-        10,
-        T1 + 1_000,
-    )
-    .unwrap();
+    let tx = c.send(&proven, &[], 10).unwrap();
     assert_eq!(tx.nonce, 2, "the proven nonce");
     assert_eq!(tx.chain_id, CHAIN, "the trusted chain id");
     assert_eq!(tx.max_fee, c.trust.genesis.min_fee, "the proven fee");
@@ -568,16 +578,7 @@ fn wallet_nonce_ignores_the_nodes_next_nonce() {
         nonce: 2,
         spend: 990_000,
     }];
-    let tx = draft::transfer(
-        &c.trust,
-        &proven,
-        c.alice.public_key(),
-        &sent,
-        c.bob,
-        10,
-        T1 + 1_000,
-    )
-    .unwrap();
+    let tx = c.send(&proven, &sent, 10).unwrap();
     assert_eq!(tx.nonce, 3);
     assert_eq!(draft::max_amount(&c.trust, &proven, &sent), 9_000);
 }
@@ -586,28 +587,10 @@ fn wallet_nonce_ignores_the_nodes_next_nonce() {
 fn wallet_refuses_what_cannot_succeed() {
     let c = chain();
     let proven = prove_account(&c.trust, &c.b1, &c.alice(), &c.account(c.alice())).unwrap();
-    let why = draft::transfer(
-        &c.trust,
-        &proven,
-        c.alice.public_key(),
-        &[],
-        c.bob,
-        u64::MAX,
-        T1 + 1_000,
-    )
-    .unwrap_err();
+    let why = c.send(&proven, &[], u64::MAX).unwrap_err();
     assert!(why.contains("more than this account can send"), "{why}");
     assert_eq!(draft::max_amount(&c.trust, &proven, &[]), 999_000);
-    assert!(draft::transfer(
-        &c.trust,
-        &proven,
-        c.alice.public_key(),
-        &[],
-        c.bob,
-        999_000,
-        T1 + 1_000
-    )
-    .is_ok());
+    assert!(c.send(&proven, &[], 999_000).is_ok());
 }
 
 #[test]
@@ -615,16 +598,7 @@ fn wallet_refuses_a_stale_state() {
     let mut c = chain();
     let proven = prove_account(&c.trust, &c.b1, &c.alice(), &c.account(c.alice())).unwrap();
     c.trust.head_height = 100;
-    let why = draft::transfer(
-        &c.trust,
-        &proven,
-        c.alice.public_key(),
-        &[],
-        c.bob,
-        10,
-        T1 + 1_000,
-    )
-    .unwrap_err();
+    let why = c.send(&proven, &[], 10).unwrap_err();
     assert!(why.contains("out of date"), "{why}");
 }
 
