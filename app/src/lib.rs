@@ -10,6 +10,7 @@ pub mod pages;
 pub mod proofs;
 pub mod search;
 pub mod storage;
+pub mod stream;
 pub mod trust_root;
 pub mod ui;
 pub mod wallet;

@@ -1,6 +1,7 @@
 //! The light client at work for the whole session: every block the node streams (Server-Sent
-//! Events on `/api/v1/stream`) is verified as it arrives; while the stream is quiet (not yet
-//! open, broken, or behind a proxy that buffers it), the follower polls the node instead.
+//! Events on `/api/v1/stream`, see [`crate::stream`]) is verified as it arrives; while the
+//! stream is quiet (not yet open, broken, or behind a proxy that buffers it), the follower
+//! polls the node instead. A hidden tab neither streams nor polls; it catches up when shown.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -9,9 +10,6 @@ use std::time::Duration;
 use joule_light_client::api::BlockResponse;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{EventSource, MessageEvent};
 
 use crate::follow::{self, Follower};
 use crate::now_ms;
@@ -106,7 +104,7 @@ pub fn start() -> LightClient {
         move || {
             let started = lc.follower.with_untracked(Option::is_some);
             let quiet = now_ms().saturating_sub(last_event.get()) > QUIET_MS;
-            if started && !quiet {
+            if (started && !quiet) || crate::stream::hidden() {
                 return;
             }
             if lc.busy.get_untracked() {
@@ -192,28 +190,22 @@ impl LightClient {
     }
 }
 
-/// Subscribes to the node's block stream. The browser reconnects a dropped stream by itself.
+/// Verifies each block the node streams, while the page is shown; catches up with a step
+/// when it is shown again.
 fn open_stream(lc: LightClient, last_event: Rc<Cell<u64>>) {
-    let Ok(stream) = EventSource::new("/api/v1/stream") else {
-        return; // polling covers it
-    };
-    let on_block = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        last_event.set(now_ms());
-        lc.source.set(Source::Stream);
-        let Some(text) = ev.data().as_string() else {
-            return;
-        };
-        match serde_json::from_str::<BlockResponse>(&text) {
-            Ok(block) => lc.on_block(block),
-            Err(e) => lc.error.set(Some(format!(
-                "the node streamed a block this app cannot read: {e}"
-            ))),
-        }
-    });
-    let _ = stream.add_event_listener_with_callback("block", on_block.as_ref().unchecked_ref());
-    // Both live as long as the page: the stream is opened once per session.
-    on_block.forget();
-    std::mem::forget(stream);
+    crate::stream::follow(
+        move |text| {
+            last_event.set(now_ms());
+            lc.source.set(Source::Stream);
+            match serde_json::from_str::<BlockResponse>(&text) {
+                Ok(block) => lc.on_block(block),
+                Err(e) => lc.error.set(Some(format!(
+                    "the node streamed a block this app cannot read: {e}"
+                ))),
+            }
+        },
+        move || spawn_local(lc.step()),
+    );
 }
 
 /// The light client's trust once its checkpoint has verified; what every page verifies

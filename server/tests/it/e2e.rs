@@ -103,7 +103,12 @@ impl Driver {
 
     /// Text of the first element matching `css`, once it exists and `ok` accepts it.
     fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait_text_within(css, ok, Duration::from_secs(20))
+    }
+
+    /// Like [`Driver::wait_text`], failing after `bound`.
+    fn wait_text_within(&self, css: &str, ok: impl Fn(&str) -> bool, bound: Duration) -> String {
+        let deadline = Instant::now() + bound;
         let mut last = String::new();
         loop {
             if let Some(id) = self.find(css) {
@@ -668,6 +673,41 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
             assert_eq!(stx.tx.sender_address(), me);
         }
     }
+}
+
+#[test]
+#[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
+fn many_tabs_and_back_forward_never_stall_a_page() {
+    // Chromium opens at most six connections per host: a tab that kept a block stream open
+    // in the background, or in the back/forward cache, starved the next page's requests.
+    let node = node_with_app();
+    let driver = Driver::start();
+    let bound = Duration::from_secs(5);
+    driver.goto(&trusted_url(&node.base, &node, "/"));
+    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+    for i in 1..=8u64 {
+        let tab = driver.cmd("POST", "/window/new", Some(json!({ "type": "tab" })));
+        let handle = tab["handle"].as_str().expect("a new tab").to_owned();
+        driver.cmd("POST", "/window", Some(json!({ "handle": handle })));
+        driver.goto(&format!("{}/blocks/{i}", node.base));
+        driver.wait_text_within("p.verified", |t| t.contains("Commit verified"), bound);
+    }
+    // Back and forward through pages the cache may keep: each shows its mark again.
+    let funded = joule_light_client::Address::from_public_key(
+        &joule_server::devnet::account_key(3).public_key(),
+    );
+    driver.goto(&format!("{}/accounts/{funded}", node.base));
+    driver.wait_text_within("#account-verified", |t| t.contains("verified"), bound);
+    driver.goto(&format!("{}/", node.base));
+    driver.wait_text_within("#lc-head", |t| t.starts_with("✓ verified head #"), bound);
+    for _ in 0..3 {
+        driver.cmd("POST", "/back", Some(json!({})));
+        driver.wait_text_within("#account-verified", |t| t.contains("verified"), bound);
+        driver.cmd("POST", "/forward", Some(json!({})));
+        driver.wait_text_within("#lc-head", |t| t.starts_with("✓ verified head #"), bound);
+    }
+    driver.cmd("POST", "/refresh", Some(json!({})));
+    driver.wait_text_within("#lc-head", |t| t.starts_with("✓ verified head #"), bound);
 }
 
 /// `make bench-app`: the app loaded in Chromium from a release node (`JOULE_NODE_URL`), timed by
