@@ -21,9 +21,9 @@ setup:
 setup-app:
 	./scripts/setup.sh app
 
-## The browser app, built into dist/ (served by the node).
+## The browser app, built into dist/ (served by the node); wasm-opt comes from .tools/.
 app: setup-app
-	trunk build --release
+	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" trunk build --release
 	@ls -l dist/*.wasm | awk '{ printf "app wasm: %d bytes", $$5 }'; gzip -c dist/*.wasm | wc -c | awk '{ printf " (%d gzip)\n", $$1 }'
 
 test-native:

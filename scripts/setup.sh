@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need on a fresh machine that has only Rust:
-# the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), and Chromium
-# with chromedriver. Idempotent: each step checks first, so a second run installs nothing.
-# No wasm-opt: Debian's binaryen 108 breaks wasm-bindgen 0.2.130 output (WebAssembly.Table.set
-# fails at load), so index.html sets data-wasm-opt="0". `setup.sh app` skips the browser (enough for `make run`).
+# the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), wasm-opt, and
+# Chromium with chromedriver. Idempotent: each step checks first, so a second run installs
+# nothing. `setup.sh app` skips the browser (enough for `make run`).
+# wasm-opt is binaryen 132 from the npm registry, in .tools/ (Debian's binaryen 108 breaks
+# wasm-bindgen 0.2.130 output: WebAssembly.Table.set fails at load); it keeps the app within
+# its 500 KB gzip budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +44,16 @@ WB_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSION" ]]; then
   log "installing wasm-bindgen-cli $WB_VERSION"
   cargo install wasm-bindgen-cli --version "=$WB_VERSION" --force
+fi
+
+BINARYEN_VERSION=132
+if [[ "$(.tools/node_modules/.bin/wasm-opt --version 2>/dev/null || true)" != "wasm-opt version $BINARYEN_VERSION"* ]]; then
+  if ! command -v npm >/dev/null; then
+    log "installing npm (for wasm-opt)"
+    apt_install nodejs npm
+  fi
+  log "installing wasm-opt (binaryen $BINARYEN_VERSION from npm) into .tools/"
+  npm install --silent --no-fund --no-audit --prefix .tools "binaryen@$BINARYEN_VERSION"
 fi
 
 if [[ $want_browser -eq 1 ]] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then

@@ -50,7 +50,7 @@ pub struct LightClient {
     /// Where headers come from now.
     pub source: RwSignal<Source>,
     /// Milliseconds from navigation start to the first verified head of this page load.
-    pub first_verified_ms: RwSignal<Option<f64>>,
+    pub first_verified_ms: RwSignal<Option<u64>>,
     /// Whether a step is running (one at a time: two would race to start the follower).
     busy: RwSignal<bool>,
 }
@@ -80,8 +80,8 @@ impl LightClient {
     }
 }
 
-fn since_navigation_ms() -> Option<f64> {
-    Some(web_sys::window()?.performance()?.now())
+fn since_navigation_ms() -> Option<u64> {
+    Some(web_sys::window()?.performance()?.now().round() as u64)
 }
 
 /// Starts the light client: a first step right away (trust root, checkpoint, then the

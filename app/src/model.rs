@@ -48,6 +48,14 @@ pub fn iso_utc(ms: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}.{milli:03}Z")
 }
 
+/// A block time in the user's time zone and locale (the browser's), for people; pair it with
+/// [`iso_utc`] on hover. Only in the browser: it asks the JavaScript clock.
+pub fn local_time(ms: u64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
+
 /// One CSV field, quoted when it holds a separator, a quote or a line break (RFC 4180).
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -84,7 +92,7 @@ pub fn history_csv(account: &Address, items: &[TxSummary]) -> String {
             to,
             amount,
             format_amount(t.outcome.fee),
-            format!("{:?}", t.outcome.status),
+            t.outcome.status.label().to_owned(),
         ];
         let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
         out.push_str(&row.join(","));

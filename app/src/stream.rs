@@ -62,7 +62,6 @@ fn close() {
 /// `on_shown` runs when the page is shown again after being hidden or cached (to catch up).
 pub fn follow(on_data: impl Fn(String) + 'static, on_shown: impl Fn() + 'static) {
     let on_data: OnData = Rc::new(on_data);
-    let on_shown = Rc::new(on_shown);
     open(&on_data);
     let Some(window) = web_sys::window() else {
         return;
@@ -73,11 +72,11 @@ pub fn follow(on_data: impl Fn(String) + 'static, on_shown: impl Fn() + 'static)
         // Registered once per page load, for its whole life.
         f.forget();
     };
-    let (data, shown) = (on_data.clone(), on_shown.clone());
+    let on_shown = Rc::new(on_shown);
     let show = move || {
-        open(&data);
+        open(&on_data);
         if !hidden() {
-            shown();
+            on_shown();
         }
     };
     let show_again = show.clone();

@@ -27,6 +27,14 @@ pub enum ExecStatus {
 }
 
 impl ExecStatus {
+    /// In words, for people (and CSV: the names are stable).
+    pub fn label(self) -> &'static str {
+        match self {
+            ExecStatus::Success => "Success",
+            ExecStatus::InsufficientBalance => "InsufficientBalance",
+        }
+    }
+
     /// The status's one-byte code.
     pub fn code(self) -> u8 {
         match self {

@@ -87,8 +87,8 @@ fn LightClientPanel() -> impl IntoView {
             }}
             <p class="muted" id="lc-source">{source}</p>
             {move || lc.first_verified_ms.get().map(|ms| view! {
-                <p class="muted" id="lc-cold" data-ms=format!("{ms:.0}")>
-                    {format!("Verified head reached {ms:.0} ms after this page started loading.")}
+                <p class="muted" id="lc-cold" data-ms=ms.to_string()>
+                    {format!("Verified head reached {ms} ms after this page started loading.")}
                 </p>
             })}
             {move || lc.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}

@@ -23,7 +23,7 @@ type Loaded = (BlockResponse, Result<ProvenShardPage, String>);
 async fn load(lc: LightClient, height: String, shard: String, page: u32) -> Result<Loaded, String> {
     let shard: ShardId = shard
         .parse()
-        .map_err(|_| format!("not a shard number: {shard:?}"))?;
+        .map_err(|_| format!("not a shard number: \"{shard}\""))?;
     let block: BlockResponse = api::get(&format!("/blocks/{height}")).await?;
     let sb: ShardBlockResponse = api::get(&format!(
         "/blocks/{height}/shards/{shard}?page={page}&limit={PAGE}"
@@ -92,10 +92,11 @@ fn ShardBlockView(answer: BlockResponse, proven: ProvenShardPage) -> impl IntoVi
     let metrics = answer.metrics.iter().find(|m| m.shard == s).map(|m| {
         let reexec = m.incarnations.saturating_sub(u64::from(m.txs));
         format!(
-            "Executed {} on {} thread(s) in {:.1} ms: {} transactions, {reexec} re-executions, {} validations.",
+            "Executed {} on {} thread(s) in {}.{} ms: {} transactions, {reexec} re-executions, {} validations.",
             m.mode.label(),
             m.threads,
-            m.exec_us as f64 / 1e3,
+            m.exec_us / 1000,
+            m.exec_us % 1000 / 100,
             m.txs,
             m.validations
         )
@@ -116,7 +117,7 @@ fn ShardBlockView(answer: BlockResponse, proven: ProvenShardPage) -> impl IntoVi
                     <td class="mono hide-narrow">{short_address(&t.sender())}</td>
                     <td class="mono hide-narrow">{to}</td>
                     <td>{amount}</td>
-                    <td>{format!("{:?}", t.outcome().status)}</td>
+                    <td>{t.outcome().status.label()}</td>
                 </tr>
             }
         })

@@ -153,7 +153,7 @@ fn ProvenView(tx: ProvenTx, receipt: Option<ReceiptVerdict>) -> impl IntoView {
     let at = tx.at();
     let status = match tx.outcome().status {
         ExecStatus::Success => "Included: succeeded".to_owned(),
-        other => format!("Included: failed ({other:?}); the fee was charged"),
+        other => format!("Included: failed ({}); the fee was charged", other.label()),
     };
     let mut rows = signed_fields(tx.tx());
     rows.push((

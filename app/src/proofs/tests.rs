@@ -205,7 +205,7 @@ impl Chain {
         proven: &joule_light_client::ProvenAccount,
         sent: &[Sent],
         amount: u64,
-    ) -> Result<Transaction, String> {
+    ) -> Result<Transaction, draft::DraftError> {
         draft::transfer(
             &self.trust,
             proven,
@@ -575,8 +575,12 @@ fn wallet_nonce_ignores_the_nodes_next_nonce() {
     let sent = [Sent {
         id: Hash([1; 32]),
         from: c.alice(),
+        to: c.bob,
+        amount: 989_000,
         nonce: 2,
         spend: 990_000,
+        sent_ms: 0,
+        dropped: None,
     }];
     let tx = c.send(&proven, &sent, 10).unwrap();
     assert_eq!(tx.nonce, 3);
@@ -587,7 +591,7 @@ fn wallet_nonce_ignores_the_nodes_next_nonce() {
 fn wallet_refuses_what_cannot_succeed() {
     let c = chain();
     let proven = prove_account(&c.trust, &c.b1, &c.alice(), &c.account(c.alice())).unwrap();
-    let why = c.send(&proven, &[], u64::MAX).unwrap_err();
+    let why = c.send(&proven, &[], u64::MAX).unwrap_err().to_string();
     assert!(why.contains("more than this account can send"), "{why}");
     assert_eq!(draft::max_amount(&c.trust, &proven, &[]), 999_000);
     assert!(c.send(&proven, &[], 999_000).is_ok());
@@ -598,7 +602,7 @@ fn wallet_refuses_a_stale_state() {
     let mut c = chain();
     let proven = prove_account(&c.trust, &c.b1, &c.alice(), &c.account(c.alice())).unwrap();
     c.trust.head_height = 100;
-    let why = c.send(&proven, &[], 10).unwrap_err();
+    let why = c.send(&proven, &[], 10).unwrap_err().to_string();
     assert!(why.contains("out of date"), "{why}");
 }
 

@@ -4,20 +4,21 @@
 use joule_light_client::api::BlockSummary;
 use leptos::prelude::*;
 
-/// Chart size in SVG units (it scales to the card's width).
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 120.0;
+/// Chart size in SVG units (it scales to the card's width). Integers throughout: formatting
+/// floats would add ten kilobytes of formatting code to the app.
+const WIDTH: u64 = 6000;
+const HEIGHT: u64 = 1200;
 
-/// Transactions per second of each block, oldest first, from blocks listed newest first:
-/// a block's transactions over the time since its parent. The oldest block (no parent in the
-/// list) and blocks with a clock going backwards are left out.
-pub fn tps_series(newest_first: &[BlockSummary]) -> Vec<(u64, f64)> {
-    let mut series: Vec<(u64, f64)> = newest_first
+/// Transactions per second of each block (rounded), oldest first, from blocks listed newest
+/// first: a block's transactions over the time since its parent. The oldest block (no parent
+/// in the list) and blocks with a clock going backwards are left out.
+pub fn tps_series(newest_first: &[BlockSummary]) -> Vec<(u64, u64)> {
+    let mut series: Vec<(u64, u64)> = newest_first
         .windows(2)
         .filter(|w| w[0].height == w[1].height + 1 && w[0].timestamp_ms > w[1].timestamp_ms)
         .map(|w| {
-            let secs = (w[0].timestamp_ms - w[1].timestamp_ms) as f64 / 1e3;
-            (w[0].height, w[0].tx_count as f64 / secs)
+            let ms = w[0].timestamp_ms - w[1].timestamp_ms;
+            (w[0].height, (w[0].tx_count * 1000 + ms / 2) / ms)
         })
         .collect();
     series.reverse();
@@ -30,10 +31,10 @@ pub fn TpsChart(#[prop(into)] blocks: Signal<Vec<BlockSummary>>) -> impl IntoVie
     let series = Memo::new(move |_| blocks.with(|b| tps_series(b)));
     let summary = move || {
         series.with(|s| {
-            let peak = s.iter().map(|p| p.1).fold(0.0, f64::max);
+            let peak = s.iter().map(|p| p.1).max().unwrap_or(0);
             match s.last() {
                 Some(&(h, now)) => format!(
-                    "{now:.0} tx/s in block #{h}; peak {peak:.0} tx/s over the last {} blocks",
+                    "{now} tx/s in block #{h}; peak {peak} tx/s over the last {} blocks",
                     s.len()
                 ),
                 None => "waiting for blocks…".to_owned(),
@@ -42,16 +43,16 @@ pub fn TpsChart(#[prop(into)] blocks: Signal<Vec<BlockSummary>>) -> impl IntoVie
     };
     let bars = move || {
         series.with(|s| {
-            let peak = s.iter().map(|p| p.1).fold(1.0, f64::max);
-            let slot = WIDTH / s.len().max(1) as f64;
+            let peak = s.iter().map(|p| p.1).max().unwrap_or(0).max(1);
+            let slot = WIDTH / (s.len() as u64).max(1);
             s.iter()
                 .enumerate()
                 .map(|(i, &(h, tps))| {
-                    let bar = (tps / peak * (HEIGHT - 4.0)).max(1.0);
+                    let bar = (tps * (HEIGHT - 40) / peak).max(10);
                     view! {
-                        <rect x=format!("{:.1}", i as f64 * slot + 1.0) y=format!("{:.1}", HEIGHT - bar)
-                            width=format!("{:.1}", (slot - 2.0).max(1.0)) height=format!("{bar:.1}")>
-                            <title>{format!("block #{h}: {tps:.0} tx/s")}</title>
+                        <rect x=(i as u64 * slot + 10).to_string() y=(HEIGHT - bar).to_string()
+                            width=slot.saturating_sub(20).max(10).to_string() height=bar.to_string()>
+                            <title>{format!("block #{h}: {tps} tx/s")}</title>
                         </rect>
                     }
                 })
@@ -95,7 +96,7 @@ mod tests {
             summary(3, 2_000, 7),
             summary(1, 1_000, 0), // gap: block 3's parent is not listed
         ];
-        assert_eq!(tps_series(&blocks), vec![(4, 2_000.0), (5, 200.0)]);
+        assert_eq!(tps_series(&blocks), vec![(4, 2_000), (5, 200)]);
         assert!(tps_series(&blocks[..1]).is_empty());
         // A clock that went backwards gives no rate rather than a negative one.
         assert!(tps_series(&[summary(2, 10, 5), summary(1, 20, 0)]).is_empty());

@@ -4,7 +4,12 @@ use wasm_bindgen::JsCast;
 
 /// Offers `text` as a download named `file_name`, of MIME type `mime`.
 pub fn download_text(file_name: &str, mime: &str, text: &str) -> Result<(), String> {
-    let fail = |e: wasm_bindgen::JsValue| format!("cannot save the file: {e:?}");
+    let fail = |e: wasm_bindgen::JsValue| {
+        format!(
+            "cannot save the file: {}",
+            e.as_string().unwrap_or_default()
+        )
+    };
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("cannot save the file: no document")?;

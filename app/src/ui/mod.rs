@@ -4,6 +4,7 @@ mod chart;
 mod copy;
 mod download;
 mod pager;
+mod qr;
 mod theme;
 mod verdict;
 
@@ -11,5 +12,6 @@ pub use chart::{tps_series, TpsChart};
 pub use copy::CopyButton;
 pub use download::download_text;
 pub use pager::{page_param, Pager};
+pub use qr::{qr_path, QrCode};
 pub use theme::{apply_stored_theme, ThemeToggle};
 pub use verdict::{Claimed, NotVerified, VerifiedMark};

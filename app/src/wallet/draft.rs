@@ -9,6 +9,17 @@ use joule_light_client::{Address, Payload, ProvenAccount, PublicKey, Transaction
 use super::pending::{plan, Sent};
 use crate::proofs::{check_fresh, Trust};
 
+/// Why a transfer was not drafted: nothing is signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DraftError {
+    /// The amount is more than the account can send (said in JOULE, with the most it can).
+    #[error("{0}")]
+    Amount(String),
+    /// The proven state cannot be signed against (another account's, or out of date).
+    #[error("{0}")]
+    State(String),
+}
+
 /// The most `account` can send now: its proven balance less the fee and what its pending
 /// transactions will spend.
 pub fn max_amount(trust: &Trust, account: &ProvenAccount, sent: &[Sent]) -> u64 {
@@ -28,12 +39,17 @@ pub fn transfer(
     to: Address,
     amount: u64,
     now_ms: u64,
-) -> Result<Transaction, String> {
+) -> Result<Transaction, DraftError> {
     if account.address() != Address::from_public_key(&sender) {
-        return Err("the proven account is not the sending account".into());
+        return Err(DraftError::State(
+            "the proven account is not the sending account".into(),
+        ));
     }
-    check_fresh(trust, &account.at(), now_ms)
-        .map_err(|e| format!("your account's proven state is {e}"))?;
+    check_fresh(trust, &account.at(), now_ms).map_err(|e| {
+        DraftError::State(format!(
+            "Nothing will be signed: your account's proven state is {e}."
+        ))
+    })?;
     let fee = trust.genesis.min_fee;
     let pending = plan(sent, &account.address(), account.nonce());
     let needed = u128::from(amount) + u128::from(fee) + u128::from(pending.spend);
@@ -47,14 +63,14 @@ pub fn transfer(
         } else {
             String::new()
         };
-        return Err(format!(
-            "Amount: {} JOULE plus the {} JOULE fee is more than this account can send: {} JOULE (proven at block #{}){held}. At most {} JOULE.",
+        return Err(DraftError::Amount(format!(
+            "{} JOULE plus the {} JOULE fee is more than this account can send: {} JOULE (proven at block #{}){held}. At most {} JOULE.",
             format_amount(amount),
             format_amount(fee),
             format_amount(account.balance()),
             account.at().height,
             format_amount(max_amount(trust, account, sent)),
-        ));
+        )));
     }
     Ok(Transaction {
         chain_id: trust.genesis.chain_id.clone(),

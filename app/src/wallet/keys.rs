@@ -2,8 +2,9 @@
 //! SLIP-0010 hardened derivation along `m/44'/7777'/i'/0'/0'` for account `i`. (7777 is Joule's
 //! coin type here; it is not a registered SLIP-44 number.)
 
-use bip39::{Language, Mnemonic};
 use hmac::{Hmac, Mac};
+
+use super::bip39;
 use joule_light_client::{Address, SecretKey};
 use sha2::Sha512;
 use zeroize::Zeroizing;
@@ -28,16 +29,13 @@ pub enum KeysError {
 pub fn generate_mnemonic() -> Result<Zeroizing<String>, KeysError> {
     let mut entropy = Zeroizing::new([0u8; 32]);
     getrandom::getrandom(entropy.as_mut()).map_err(|e| KeysError::Randomness(e.to_string()))?;
-    let m = Mnemonic::from_entropy_in(Language::English, entropy.as_ref())
-        .map_err(|e| KeysError::Mnemonic(e.to_string()))?;
-    Ok(Zeroizing::new(m.to_string()))
+    bip39::phrase_of(entropy.as_ref()).map_err(|e| KeysError::Mnemonic(e.to_string()))
 }
 
 /// Checks a typed phrase (extra spaces and letter case forgiven) and returns it normalised.
 ///
 /// English BIP-39 words are plain ASCII, which is already in the NFKD form BIP-39 hashes, so
-/// the crate's Unicode tables (hundreds of KB of wasm) are not needed: non-ASCII input is
-/// refused instead.
+/// no Unicode tables are needed: non-ASCII input is refused instead.
 pub fn parse_mnemonic(phrase: &str) -> Result<Zeroizing<String>, KeysError> {
     if !phrase.is_ascii() {
         return Err(KeysError::Mnemonic(
@@ -51,16 +49,13 @@ pub fn parse_mnemonic(phrase: &str) -> Result<Zeroizing<String>, KeysError> {
             .collect::<Vec<_>>()
             .join(" "),
     );
-    let m = Mnemonic::parse_in_normalized(Language::English, normal.as_str())
-        .map_err(|e| KeysError::Mnemonic(e.to_string()))?;
-    Ok(Zeroizing::new(m.to_string()))
+    bip39::check(&normal).map_err(|e| KeysError::Mnemonic(e.to_string()))?;
+    Ok(normal)
 }
 
 /// The 64-byte BIP-39 seed of a (valid) mnemonic, without a passphrase.
 pub fn seed(mnemonic: &str) -> Result<Zeroizing<[u8; 64]>, KeysError> {
-    let m = Mnemonic::parse_in_normalized(Language::English, &parse_mnemonic(mnemonic)?)
-        .map_err(|e| KeysError::Mnemonic(e.to_string()))?;
-    Ok(Zeroizing::new(m.to_seed_normalized("")))
+    bip39::seed(&parse_mnemonic(mnemonic)?, "").map_err(|e| KeysError::Mnemonic(e.to_string()))
 }
 
 /// SLIP-0010 ed25519: the private key and chain code at a path of hardened indices.
@@ -136,9 +131,8 @@ mod tests {
     fn bip39_vector_and_parsing() {
         // BIP-39 English vector: zero entropy, passphrase "TREZOR".
         let phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-        let m = Mnemonic::parse_in_normalized(Language::English, phrase).unwrap();
         assert_eq!(
-            hex::encode(m.to_seed_normalized("TREZOR")),
+            hex::encode(bip39::seed(phrase, "TREZOR").unwrap().as_ref()),
             "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04"
         );
         let messy = "  Abandon abandon ABANDON abandon abandon abandon\nabandon abandon abandon abandon abandon about ";

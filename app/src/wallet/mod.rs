@@ -3,6 +3,8 @@
 //! and building and signing transfers. Nothing here sends
 //! anything anywhere: keys never leave the browser.
 
+pub mod backup;
+pub mod bip39;
 pub mod draft;
 pub mod keys;
 pub mod pending;

@@ -1,14 +1,18 @@
-//! The wallet's own transactions not yet seen in a proven account state, kept in browser
-//! storage per chain: the next nonce is the proven nonce plus those, and the balance they
-//! will spend is held back — never more because a node says so. A node can only make the
-//! wallet forget one (by reporting it dropped), which at worst gets the next transaction
-//! refused as a duplicate nonce, never parked behind a gap.
+//! The transactions this wallet sent, kept in browser storage per chain (the newest
+//! [`KEPT`]): its activity list, and what is still pending — those not yet in the proven
+//! account state. The next nonce is the proven nonce plus the pending ones, and the balance
+//! they will spend is held back — never more because a node says so. A node can only make the
+//! wallet stop counting one (by reporting it dropped or unknown), which at worst gets the next
+//! transaction refused as a duplicate nonce, never parked behind a gap.
 
 use joule_light_client::{Address, Hash};
 use serde::{Deserialize, Serialize};
 
 /// Where sent transactions are kept.
-const STORAGE_KEY: &str = "joule.wallet.sent.v1";
+const STORAGE_KEY: &str = "joule.wallet.sent.v2";
+
+/// Sent transactions kept, newest first.
+pub const KEPT: usize = 100;
 
 /// A transaction this wallet signed and the node accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,10 +21,18 @@ pub struct Sent {
     pub id: Hash,
     /// The sending account.
     pub from: Address,
+    /// The recipient.
+    pub to: Address,
+    /// Tokens sent.
+    pub amount: u64,
     /// Its nonce.
     pub nonce: u64,
-    /// Amount plus fee: what it takes from the balance.
+    /// Amount plus the most fee: what it takes from the balance.
     pub spend: u64,
+    /// When it was sent (ms since the epoch, this browser's clock).
+    pub sent_ms: u64,
+    /// Why the node says it was dropped, if it does (then it is not pending).
+    pub dropped: Option<String>,
 }
 
 /// What storage holds: the chain (its genesis hash) and what was sent on it.
@@ -46,7 +58,7 @@ pub struct Plan {
 pub fn plan(sent: &[Sent], from: &Address, proven_nonce: u64) -> Plan {
     let mut mine: Vec<&Sent> = sent
         .iter()
-        .filter(|s| s.from == *from && s.nonce >= proven_nonce)
+        .filter(|s| s.from == *from && s.nonce >= proven_nonce && s.dropped.is_none())
         .collect();
     mine.sort_by_key(|s| s.nonce);
     let mut p = Plan {
@@ -69,7 +81,11 @@ pub fn plan(sent: &[Sent], from: &Address, proven_nonce: u64) -> Plan {
 pub fn pending<'a>(sent: &'a [Sent], from: &Address, proven_nonce: u64) -> Vec<&'a Sent> {
     let count = plan(sent, from, proven_nonce).count as u64;
     sent.iter()
-        .filter(|s| s.from == *from && (proven_nonce..proven_nonce + count).contains(&s.nonce))
+        .filter(|s| {
+            s.from == *from
+                && s.dropped.is_none()
+                && (proven_nonce..proven_nonce + count).contains(&s.nonce)
+        })
         .collect()
 }
 
@@ -92,18 +108,21 @@ fn save(genesis: &Hash, sent: Vec<Sent>) {
     }
 }
 
-/// Records a sent transaction, dropping those of `from` the proven nonce has passed.
-pub fn record(genesis: &Hash, s: Sent, proven_nonce: u64) {
+/// Records a sent transaction (the newest first; the oldest beyond [`KEPT`] are let go).
+pub fn record(genesis: &Hash, s: Sent) {
     let mut sent = load(genesis);
-    sent.retain(|o| !(o.from == s.from && o.nonce < proven_nonce) && o.id != s.id);
-    sent.push(s);
+    sent.retain(|o| o.id != s.id);
+    sent.insert(0, s);
+    sent.truncate(KEPT);
     save(genesis, sent);
 }
 
-/// Forgets a transaction (the node reports it dropped, or does not know it).
-pub fn forget(genesis: &Hash, id: &Hash) {
+/// Notes that the node reports `id` dropped (or does not know it): no longer pending.
+pub fn mark_dropped(genesis: &Hash, id: &Hash, reason: &str) {
     let mut sent = load(genesis);
-    sent.retain(|s| s.id != *id);
+    for s in sent.iter_mut().filter(|s| s.id == *id) {
+        s.dropped = Some(reason.to_owned());
+    }
     save(genesis, sent);
 }
 
@@ -118,8 +137,12 @@ mod tests {
         Sent {
             id: Hash([nonce as u8; 32]),
             from: Address([from; 20]),
+            to: Address([9; 20]),
+            amount: 9,
             nonce,
             spend: 10,
+            sent_ms: 0,
+            dropped: None,
         }
     }
 
@@ -149,5 +172,8 @@ mod tests {
         let list = [sent(1, 4), sent(1, 6)];
         assert_eq!(plan(&list, &me, 4).next_nonce, 5);
         assert_eq!(plan(&list, &me, 5).next_nonce, 5);
+        let mut dropped = sent(1, 5);
+        dropped.dropped = Some("nonce too high".into());
+        assert_eq!(plan(&[sent(1, 4), dropped], &me, 4).next_nonce, 5);
     }
 }

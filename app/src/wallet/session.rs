@@ -77,6 +77,8 @@ pub struct WalletSession {
     pub exists: RwSignal<bool>,
     /// Last wallet activity (ms since the epoch).
     pub last_activity: RwSignal<u64>,
+    /// What a task running for the wallet (finding an imported phrase's accounts) says.
+    pub note: RwSignal<Option<String>>,
 }
 
 impl WalletSession {
@@ -86,6 +88,7 @@ impl WalletSession {
             unlocked: RwSignal::new(None),
             exists: RwSignal::new(load().is_some()),
             last_activity: RwSignal::new(0),
+            note: RwSignal::new(None),
         }
     }
 
@@ -106,6 +109,7 @@ impl WalletSession {
     /// Drops the seed.
     pub fn lock(&self) {
         self.unlocked.set(None);
+        self.note.set(None);
     }
 
     /// Creates a wallet with a fresh phrase, sealed under `password`; shows the phrase once.
@@ -149,6 +153,9 @@ impl WalletSession {
 
     /// Unlocks with `password`.
     pub fn unlock(&self, password: &str, now_ms: u64) -> Result<(), String> {
+        if password.is_empty() {
+            return Err("Enter your password.".to_owned());
+        }
         let stored = load().ok_or("no wallet in this browser")?;
         let secret = vault::open(&stored.vault, password).map_err(|e| match e {
             VaultError::WrongPassword => "Wrong password.".to_owned(),
@@ -179,8 +186,18 @@ impl WalletSession {
 
     /// Derives one more account.
     pub fn add_account(&self, now_ms: u64) -> Result<(), String> {
+        let count = self
+            .unlocked
+            .with_untracked(|u| u.as_ref().map_or(1, |u| u.accounts));
+        self.set_accounts(count + 1)?;
+        self.touch(now_ms);
+        Ok(())
+    }
+
+    /// Shows accounts `0..count` (at least those shown already).
+    pub fn set_accounts(&self, count: u32) -> Result<(), String> {
         let mut stored = load().ok_or("no wallet in this browser")?;
-        stored.accounts += 1;
+        stored.accounts = stored.accounts.max(count);
         save(&stored)?;
         self.unlocked.update(|u| {
             if let Some(u) = u {
@@ -191,7 +208,6 @@ impl WalletSession {
                 });
             }
         });
-        self.touch(now_ms);
         Ok(())
     }
 }

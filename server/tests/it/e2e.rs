@@ -158,7 +158,13 @@ impl Driver {
             Some(json!({ "using": "css selector", "value": css })),
         );
         let n = found.as_array().map_or(0, Vec::len);
-        assert_eq!(n, 0, "{css} must not be on the page");
+        if n > 0 {
+            let source = self.cmd("GET", "/source", None);
+            panic!(
+                "{css} must not be on the page; page:\n{}",
+                source.as_str().unwrap_or_default()
+            );
+        }
     }
 
     fn click(&self, css: &str) {
@@ -562,13 +568,33 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     driver.click("#wallet-create");
     let phrase = driver.wait_text("#mnemonic", |t| t.split_whitespace().count() == 24);
     let words: Vec<&str> = phrase.split_whitespace().collect();
+    // The wallet opens only once some of the words are typed back: a wrong one is named.
     driver.click("#backup-done");
-    driver.assert_absent("#mnemonic");
+    driver.element("#backup-check");
+    let asked = driver.script(
+        "return [...document.querySelectorAll('#backup-check input')].map(i => Number(i.dataset.word))",
+    );
+    let asked: Vec<usize> = serde_json::from_value(asked).unwrap();
+    assert_eq!(asked.len(), 3);
+    for &p in &asked {
+        driver.fill(&format!("#backup-word-{p}"), "zoo");
+    }
+    driver.click("#backup-confirm");
+    driver.wait_text("#backup-error", |t| {
+        t.contains(&format!("Word #{}", asked[0]))
+    });
+    for &p in &asked {
+        driver.fill(&format!("#backup-word-{p}"), words[p - 1]);
+    }
+    driver.click("#backup-confirm");
     let me = driver.wait_text("tbody tr td.mono a", |t| t.starts_with("joule1"));
+    driver.assert_absent("#mnemonic");
     let me = Address::parse(&me).unwrap();
 
-    // Lock, a wrong password, then the right one.
+    // Lock; an empty password, a wrong one, then the right one.
     driver.click("#lock");
+    driver.click("#unlock");
+    driver.wait_text("#unlock-error", |t| t.contains("Enter your password"));
     driver.fill("#unlock-password", "not my password");
     driver.click("#unlock");
     driver.wait_text("#unlock-error", |t| t.contains("Wrong password"));
@@ -579,6 +605,13 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     // Faucet, then a cross-shard transfer signed in the page.
     driver.click("#faucet-0");
     driver.wait_text("#balance-0", |t| t == "1000 JOULE ✓");
+    driver.wait_text("#send-from option", |t| t.contains("1000 JOULE"));
+    // Receiving: the address to give, with a QR code of it.
+    driver.click("#receive-0");
+    assert!(driver
+        .wait_text("#receive", |t| !t.is_empty())
+        .contains(&me.to_string()));
+    driver.element("#receive svg.qr path");
     driver.screenshot("wallet");
     let shards = node.chain().genesis.shard_count;
     let (_, to_key) = super::support::devnet_key_where(shards, |s| s != me.shard(shards));
@@ -590,6 +623,10 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     assert!(preview.contains(&to.to_string()), "{preview}");
     driver.click("#send-confirm");
     driver.wait_text("#send-status", |t| t == "Included in a block.");
+    // The activity list follows it until the other shard credits it.
+    driver.wait_text("#activity .activity-state", |t| {
+        t.contains("credited by shard")
+    });
 
     // A node that says the next nonce is 5 higher: the wallet signs with the proven nonce
     // (one transaction sent, so 1) and says where each field comes from.
@@ -613,9 +650,32 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
     proxy.set_forgery(Forgery::None);
     driver.fill("#send-amount", "18446744073.709551615");
     driver.click("#send-review");
-    driver.wait_text("#send-error", |t| {
+    let error = driver.wait_text("#send-amount-error", |t| {
         t.contains("more than this account can send")
     });
+    assert!(error.contains("At most 997.499998 JOULE"), "{error}");
+    driver.assert_absent("#send-preview");
+    // "Max" fills what it can send; Review opens the preview with the focus on it, and
+    // Escape cancels it.
+    driver.click("#send-max");
+    let filled = || driver.script("return document.querySelector('#send-amount').value");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while filled() != "997.499998" {
+        assert!(Instant::now() < deadline, "Max filled {:?}", filled());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    driver.click("#send-review");
+    driver.wait_text("#send-preview", |t| t.contains("997.499998 JOULE"));
+    assert_eq!(
+        driver.script("return document.activeElement.id"),
+        "send-preview"
+    );
+    let preview = driver.element("#send-preview");
+    driver.cmd(
+        "POST",
+        &format!("/element/{preview}/value"),
+        Some(json!({ "text": "\u{E00C}" })),
+    );
     driver.assert_absent("#send-preview");
 
     driver.click("#sent-link");
@@ -673,6 +733,33 @@ fn wallet_creates_funds_and_sends_and_no_secret_leaves_the_browser() {
             assert_eq!(stx.tx.sender_address(), me);
         }
     }
+
+    // Importing the phrase finds the accounts it used: account 2 is funded (from outside the
+    // browser), account 1 is not; the import lists 0 to 2.
+    driver.click("#nav-wallet");
+    driver.fill("#unlock-password", password);
+    driver.click("#unlock");
+    driver.click("#add-account");
+    driver.click("#add-account");
+    let third = driver.wait_text("tbody tr:nth-child(3) td.mono a", |t| {
+        t.starts_with("joule1")
+    });
+    let third = Address::parse(&third).unwrap();
+    let chain = node.chain();
+    let (_, funder) = super::support::devnet_key_where(chain.genesis.shard_count, |_| true);
+    let id = node
+        .submit(&super::support::transfer(&chain, &funder, 0, third, 5))
+        .unwrap();
+    node.wait_included(&id);
+    driver.script("localStorage.removeItem('joule.wallet.v1')");
+    driver.goto(&format!("{}/wallet", proxy.base));
+    driver.fill("#wallet-password", password);
+    driver.fill("#wallet-confirm", password);
+    driver.fill("#wallet-phrase", &phrase);
+    driver.click("#wallet-import");
+    driver.wait_text("#wallet-note", |t| t.contains("Found 3 account(s)"));
+    let rows = driver.script("return document.querySelectorAll('table.accounts tbody tr').length");
+    assert_eq!(rows, 3);
 }
 
 #[test]
