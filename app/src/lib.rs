@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 >
                     <Routes fallback=|| view! { <pages::NotFound/> }>
                         <Route path=path!("/") view=pages::Dashboard/>
+                        <Route path=path!("/blocks") view=pages::BlockListPage/>
                         <Route path=path!("/blocks/:height") view=pages::BlockPage/>
                         <Route path=path!("/blocks/:height/shards/:shard") view=pages::ShardBlockPage/>
                         <Route path=path!("/accounts/:address") view=pages::AccountPage/>

@@ -223,6 +223,17 @@ pub fn prove_shard_page(
 ) -> Result<ProvenShardPage, String> {
     let proven_block =
         prove_block(trust, block).map_err(|e| format!("block #{}: {e}", block.header.height))?;
+    prove_shard_rows(proven_block, shard, page, limit, answer)
+}
+
+/// Like [`prove_shard_page`], in a block already proven.
+pub fn prove_shard_rows(
+    proven_block: ProvenBlock,
+    shard: ShardId,
+    page: u32,
+    limit: u32,
+    answer: &ShardBlockResponse,
+) -> Result<ProvenShardPage, String> {
     if answer.block_hash != proven_block.hash() {
         return Err("the shard block names another block than the one verified".into());
     }

@@ -5,7 +5,7 @@ use joule_light_client::api::SearchResult;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api;
 
@@ -36,6 +36,13 @@ pub fn SearchBox() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
+    // An error is about the query that caused it: it goes when the page changes.
+    let location = use_location();
+    // (A memo's `track()` does not make it recompute, so its value is read instead.)
+    Effect::new(move |_| {
+        let _path = location.pathname.get();
+        error.set(None);
+    });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let q = query.get_untracked().trim().to_owned();
@@ -60,8 +67,9 @@ pub fn SearchBox() -> impl IntoView {
         <form class="search" role="search" on:submit=on_submit>
             <label for="search" class="visually-hidden">"Search by height, hash or address"</label>
             <input id="search" type="search" placeholder="Height, hash or address"
+                aria-describedby="search-error"
                 prop:value=move || query.get()
-                on:input=move |ev| query.set(event_target_value(&ev))/>
+                on:input=move |ev| { error.set(None); query.set(event_target_value(&ev)) }/>
             <button type="submit">"Search"</button>
             {move || error.get().map(|e| view! { <p class="error" id="search-error" role="alert">{e}</p> })}
         </form>

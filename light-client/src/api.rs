@@ -381,6 +381,22 @@ pub struct Stats {
     pub recent: Vec<StatsPoint>,
     /// Transactions waiting in the mempool.
     pub mempool_size: u64,
+    /// Accounts that exist, over all shards.
+    #[serde(default)]
+    pub accounts: u64,
+    /// Tokens in existence: the genesis supply less the fees burned since.
+    #[serde(default)]
+    pub supply: u64,
+    /// Fees burned since genesis.
+    #[serde(default)]
+    pub burned: u64,
+}
+
+/// `GET /transactions?limit=`: the latest included transactions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxList {
+    /// The transactions.
+    pub transactions: Vec<TxSummary>,
 }
 
 /// `POST /transactions`.

@@ -7,15 +7,17 @@ use joule_light_client::units::format_amount;
 use joule_light_client::{Address, Payload, ProvenAccount};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api;
 use crate::live::{self, LightClient};
-use crate::model::{history_csv, iso_utc, short_hash};
+use crate::model::{ago, history_csv, iso_utc};
 use crate::now_ms;
 use crate::proofs::{check_fresh, prove_account};
-use crate::ui::{download_text, page_param, Claimed, CopyButton, NotVerified, Pager, VerifiedMark};
+use crate::ui::{
+    download_text, loaded, page_param, AccountLink, BlockLink, Claimed, CopyButton, NotVerified,
+    Pager, TxLink, VerifiedMark,
+};
 
 /// Transactions per page.
 const PAGE: u32 = 25;
@@ -100,17 +102,19 @@ pub fn AccountPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let lc = expect_context::<LightClient>();
-    let data = LocalResource::new(move || {
+    let data = loaded(move || {
         let page = page_param(query);
-        load(lc, params.read().get("address").unwrap_or_default(), page)
+        Box::pin(load(
+            lc,
+            params.read().get("address").unwrap_or_default(),
+            page,
+        ))
     });
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading account…"</p> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 Ok((address, answer, verdict)) => view! { <AccountView address=address answer=answer verdict=verdict/> }.into_any(),
-            })}
-        </Suspense>
+            }).unwrap_or_else(|| view! { <p class="muted">"Loading account…"</p> }.into_any())}
     }
 }
 
@@ -197,26 +201,31 @@ fn AccountView(
         }
         .into_any(),
     };
+    let now = crate::now_ms();
     let history = answer
         .transactions
         .items
         .iter()
         .map(|t| {
+            let sender = t.tx.tx.sender_address();
             let (to, amount) = match &t.tx.tx.payload {
-                Payload::Transfer { to, amount } => (to.to_string(), format_amount(*amount)),
-                _ => ("—".to_owned(), "—".to_owned()),
+                Payload::Transfer { to, amount } => (*to, *amount),
+                _ => (sender, 0),
             };
-            let id = t.tx.id();
-            let (id_href, id_text) = (format!("/transactions/{id}"), short_hash(&id));
-            let (block_href, block_text) =
-                (format!("/blocks/{}", t.height), format!("#{}", t.height));
+            let (direction, other, sign) = match (sender == address, to == address) {
+                (true, true) => ("Self", address, ""),
+                (true, false) => ("Out", to, "−"),
+                _ => ("In", sender, "+"),
+            };
             view! {
                 <tr>
-                    <td class="mono"><A href=id_href>{id_text}</A></td>
-                    <td><A href=block_href>{block_text}</A></td>
-                    <td class="mono hide-narrow">{t.tx.tx.sender_address().to_string()}</td>
-                    <td class="mono hide-narrow">{to}</td>
-                    <td>{amount}</td>
+                    <td class="hide-narrow" title=iso_utc(t.timestamp_ms)>{ago(now, t.timestamp_ms)}</td>
+                    <td><TxLink id=t.tx.id()/></td>
+                    <td class="hide-narrow"><BlockLink height=t.height/></td>
+                    <td><span class=format!("dir dir-{}", direction.to_ascii_lowercase())>{direction}</span></td>
+                    <td><AccountLink address=other/></td>
+                    <td class="num">{format!("{sign}{} JOULE", format_amount(amount))}</td>
+                    <td>{t.outcome.status.label()}</td>
                 </tr>
             }
         })
@@ -238,9 +247,9 @@ fn AccountView(
                 view! { <p class="muted">"No transactions yet."</p> }.into_any()
             } else {
                 view! {
-                    <p class="muted">{format!("Page {} of {pages}, newest first.", page + 1)}</p>
-                    <table>
-                        <thead><tr><th>"Id"</th><th>"Block"</th><th class="hide-narrow">"From"</th><th class="hide-narrow">"To"</th><th>"Amount"</th></tr></thead>
+                    <p class="muted">"Newest first."</p>
+                    <table id="history">
+                        <thead><tr><th class="hide-narrow">"Age"</th><th>"Id"</th><th class="hide-narrow">"Block"</th><th>"Direction"</th><th>"Counterparty"</th><th>"Amount"</th><th>"Status"</th></tr></thead>
                         <tbody>{history}</tbody>
                     </table>
                     <Pager base=format!("/accounts/{address}") page=page pages=pages/>

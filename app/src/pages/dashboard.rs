@@ -3,18 +3,20 @@
 //! the latest blocks as the node lists them, and the light client's status. Blocks arrive
 //! from the light client's stream (or its polling); the list is refetched only after a gap.
 
-use joule_light_client::api::{BlockList, BlockResponse, BlockSummary};
+use joule_light_client::api::{BlockList, BlockResponse, BlockSummary, Stats, TxList};
+use joule_light_client::units::format_amount;
+use joule_light_client::Payload;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api;
 use crate::live::{LightClient, Source};
-use crate::model::{ago, short_hash};
+use crate::model::{ago, iso_utc, short_hash};
 use crate::now_ms;
 use crate::proofs::prove_block;
 use crate::trust_root::RootSource;
-use crate::ui::TpsChart;
+use crate::ui::{loaded, AccountLink, TpsChart, TxLink};
 
 /// Blocks kept for the table and the chart (30 s of devnet blocks).
 const HISTORY: usize = 60;
@@ -129,15 +131,107 @@ pub fn Dashboard() -> impl IntoView {
             _ => refetch(),
         }
     });
+    // Totals and the latest transactions, asked again every few seconds while the tab shows.
+    let tick = RwSignal::new(0u32);
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            if !crate::stream::hidden() {
+                tick.update(|t| *t += 1);
+            }
+        },
+        std::time::Duration::from_secs(3),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let stats = loaded(move || {
+        tick.track();
+        Box::pin(api::get::<Stats>("/stats"))
+    });
+    let latest_txs = loaded(move || {
+        tick.track();
+        Box::pin(async { api::get::<TxList>(&format!("/transactions?limit={ROWS}")).await })
+    });
     view! {
+        <h1 class="page-title">"Explorer"</h1>
         <ChainCards/>
+        <Totals stats=stats/>
         <TpsChart blocks=blocks/>
         {move || list_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        <h2>"Latest blocks"</h2>
-        <p class="claim-label">"As the node lists them; open one to verify it."</p>
-        <BlockTable blocks=blocks/>
+        <div class="columns">
+            <section>
+                <h2>"Latest blocks"</h2>
+                <p class="claim-label">"As the node lists them; open one to verify it. "<A href="/blocks">"All blocks →"</A></p>
+                <BlockTable blocks=blocks/>
+            </section>
+            <section>
+                <h2>"Latest transactions"</h2>
+                <p class="claim-label">"As the node lists them; open one to verify it."</p>
+                    {move || latest_txs.get().map(|r| match r {
+                        Ok(list) => view! { <TxTable list=list/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    })}
+            </section>
+        </div>
         <LightClientPanel/>
     }
+}
+
+/// Totals over the whole chain, as the node reports them (not covered by any proof).
+#[component]
+fn Totals(stats: ReadSignal<Option<Result<Stats, String>>, LocalStorage>) -> impl IntoView {
+    let card = |label: &'static str,
+                id: &'static str,
+                value: Box<dyn Fn(&Stats) -> String + Send + Sync>| {
+        view! {
+            <div class="card"><div class="label">{label}</div>
+                <div class="value small" id=id>{move || stats.get().and_then(Result::ok).map_or("…".to_owned(), |s| value(&s))}</div></div>
+        }
+    };
+    view! {
+        <section class="cards" aria-label="Totals, as the node reports them">
+            {card("Transactions", "total-txs", Box::new(|s| s.total_transactions.to_string()))}
+            {card("Accounts", "total-accounts", Box::new(|s| s.accounts.to_string()))}
+            {card("Supply (JOULE)", "total-supply", Box::new(|s| format_amount(s.supply)))}
+            {card("Fees burned (JOULE)", "total-burned", Box::new(|s| format_amount(s.burned)))}
+            {card("Waiting in the mempool", "total-pending", Box::new(|s| s.mempool_size.to_string()))}
+        </section>
+        <p class="claim-label">"Totals as the node reports them."</p>
+    }
+}
+
+/// The latest transactions, as the node lists them.
+#[component]
+fn TxTable(list: TxList) -> impl IntoView {
+    if list.transactions.is_empty() {
+        return view! { <p class="muted">"No transactions yet."</p> }.into_any();
+    }
+    let now = now_ms();
+    let rows = list
+        .transactions
+        .into_iter()
+        .map(|t| {
+            let (to, amount) = match &t.tx.tx.payload {
+                Payload::Transfer { to, amount } => (*to, format_amount(*amount)),
+                _ => (t.tx.tx.sender_address(), "—".to_owned()),
+            };
+            view! {
+                <tr>
+                    <td><TxLink id=t.tx.id()/></td>
+                    <td class="hide-narrow"><AccountLink address=t.tx.tx.sender_address()/></td>
+                    <td><AccountLink address=to/></td>
+                    <td>{amount}</td>
+                    <td class="muted" title=iso_utc(t.timestamp_ms)>{ago(now, t.timestamp_ms)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table id="latest-txs">
+            <thead><tr><th>"Id"</th><th class="hide-narrow">"From"</th><th>"To"</th><th>"JOULE"</th><th>"Age"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 /// Chain facts as the light client proved them (the genesis header its checkpoint pins, the
@@ -184,26 +278,8 @@ fn ChainCards() -> impl IntoView {
         }
     };
     let execution = move || {
-        lc.latest.with(|b| {
-            let b = b.as_ref()?;
-            let txs: u64 = b.metrics.iter().map(|m| u64::from(m.txs)).sum();
-            let reexec: u64 = b
-                .metrics
-                .iter()
-                .map(|m| m.incarnations.saturating_sub(u64::from(m.txs)))
-                .sum();
-            let threads = b.metrics.iter().map(|m| m.threads).max().unwrap_or(1);
-            let parallel = b.metrics.iter().filter(|m| m.mode.is_parallel()).count();
-            let plural =
-                |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-            Some(format!(
-                "{}; parallel on {parallel} of {} shards, up to {}; {}",
-                plural(txs, "tx", "txs"),
-                b.metrics.len(),
-                plural(u64::from(threads), "thread", "threads"),
-                plural(reexec, "re-execution", "re-executions"),
-            ))
-        })
+        lc.latest
+            .with(|b| b.as_ref().map(|b| execution_words(&b.metrics)))
     };
     view! {
         <section class="cards" aria-label="The chain, as your light client proved it">
@@ -218,14 +294,56 @@ fn ChainCards() -> impl IntoView {
     }
 }
 
-/// The newest [`ROWS`] blocks.
+/// How the node says it executed a block's shard blocks, in plain words.
+pub fn execution_words(metrics: &[joule_light_client::api::ShardExecMetrics]) -> String {
+    let txs: u64 = metrics.iter().map(|m| u64::from(m.txs)).sum();
+    if txs == 0 {
+        return "no transactions".to_owned();
+    }
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let parallel = metrics.iter().filter(|m| m.mode.is_parallel()).count() as u64;
+    let threads = metrics.iter().map(|m| m.threads).max().unwrap_or(1);
+    let reexec: u64 = metrics
+        .iter()
+        .map(|m| m.incarnations.saturating_sub(u64::from(m.txs)))
+        .sum();
+    let how = match parallel {
+        0 => "each shard ran them in order".to_owned(),
+        p if p == metrics.len() as u64 => format!(
+            "every shard ran them in parallel, on up to {}",
+            plural(u64::from(threads), "thread", "threads")
+        ),
+        p => format!(
+            "{p} of {} shards ran them in parallel (up to {}), the others in order",
+            metrics.len(),
+            plural(u64::from(threads), "thread", "threads")
+        ),
+    };
+    let redo = match reexec {
+        0 => String::new(),
+        r => format!(
+            "; {} after conflicts",
+            plural(r, "re-execution", "re-executions")
+        ),
+    };
+    format!(
+        "{}: {how}{redo}",
+        plural(txs, "transaction", "transactions")
+    )
+}
+
+/// The first `rows` of `blocks` (newest first), as the node lists them.
 #[component]
-fn BlockTable(blocks: RwSignal<Vec<BlockSummary>>) -> impl IntoView {
+pub fn BlockTable(
+    #[prop(into)] blocks: Signal<Vec<BlockSummary>>,
+    #[prop(default = ROWS)] rows: usize,
+) -> impl IntoView {
+    let limit = rows;
     let rows = move || {
         let now = now_ms();
         blocks.with(|b| {
             b.iter()
-                .take(ROWS)
+                .take(limit)
                 .cloned()
                 .map(|b| {
                     let counts = b
@@ -240,7 +358,7 @@ fn BlockTable(blocks: RwSignal<Vec<BlockSummary>>) -> impl IntoView {
                             <td class="mono hide-narrow">{short_hash(&b.hash)}</td>
                             <td>{b.tx_count}</td>
                             <td class="hide-narrow">{counts}</td>
-                            <td class="muted">{ago(now, b.timestamp_ms)}</td>
+                            <td class="muted" title=iso_utc(b.timestamp_ms)>{ago(now, b.timestamp_ms)}</td>
                         </tr>
                     }
                 })

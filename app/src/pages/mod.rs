@@ -2,6 +2,7 @@
 
 mod account;
 mod block;
+mod blocks;
 mod dashboard;
 mod not_found;
 mod shard_block;
@@ -11,6 +12,7 @@ mod wallet;
 
 pub use account::AccountPage;
 pub use block::BlockPage;
+pub use blocks::BlockListPage;
 pub use dashboard::Dashboard;
 pub use not_found::NotFound;
 pub use shard_block::ShardBlockPage;

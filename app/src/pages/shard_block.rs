@@ -11,9 +11,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api;
 use crate::live::{self, LightClient};
-use crate::model::{short_address, short_hash};
 use crate::proofs::{prove_shard_page, ProvenShardPage};
-use crate::ui::{page_param, Claimed, NotVerified, Pager, VerifiedMark};
+use crate::ui::{
+    loaded, page_param, AccountLink, Claimed, NotVerified, Pager, TxLink, VerifiedMark,
+};
 
 /// Transactions per page.
 const PAGE: u32 = 25;
@@ -41,18 +42,17 @@ pub fn ShardBlockPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let lc = expect_context::<LightClient>();
-    let data = LocalResource::new(move || {
+    let data = loaded(move || {
         let p = params.read();
         let page = page_param(query);
-        load(
+        Box::pin(load(
             lc,
             p.get("height").unwrap_or_default(),
             p.get("shard").unwrap_or_default(),
             page,
-        )
+        ))
     });
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading shard block…"</p> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 Ok((b, Ok(proven))) => view! { <ShardBlockView answer=b proven=proven/> }.into_any(),
@@ -61,8 +61,7 @@ pub fn ShardBlockPage() -> impl IntoView {
                     <NotVerified reason=reason/>
                     <p class="muted">"The shard's header, transactions and receipts are shown once your browser has verified them."</p>
                 }.into_any(),
-            })}
-        </Suspense>
+            }).unwrap_or_else(|| view! { <p class="muted">"Loading shard block…"</p> }.into_any())}
     }
 }
 
@@ -72,7 +71,7 @@ fn receipts_view(list: &[Receipt]) -> impl IntoView {
             view! {
                 <tr>
                     <td>{format!("{} → {}", r.source_shard, r.dest_shard)}</td>
-                    <td class="mono">{short_address(&r.to)}</td>
+                    <td><AccountLink address=r.to/></td>
                     <td>{format_amount(r.amount)}</td>
                 </tr>
             }
@@ -106,16 +105,15 @@ fn ShardBlockView(answer: BlockResponse, proven: ProvenShardPage) -> impl IntoVi
         .iter()
         .map(|t| {
             let (to, amount) = match &t.tx().tx.payload {
-                Payload::Transfer { to, amount } => (short_address(to), format_amount(*amount)),
-                _ => ("—".to_owned(), "—".to_owned()),
+                Payload::Transfer { to, amount } => (*to, format_amount(*amount)),
+                _ => (t.sender(), "—".to_owned()),
             };
-            let (href, text) = (format!("/transactions/{}", t.id()), short_hash(&t.id()));
             view! {
                 <tr>
                     <td>{t.index()}</td>
-                    <td class="mono"><A href=href>{text}</A></td>
-                    <td class="mono hide-narrow">{short_address(&t.sender())}</td>
-                    <td class="mono hide-narrow">{to}</td>
+                    <td><TxLink id=t.id()/></td>
+                    <td class="hide-narrow"><AccountLink address=t.sender()/></td>
+                    <td><AccountLink address=to/></td>
                     <td>{amount}</td>
                     <td>{t.outcome().status.label()}</td>
                 </tr>
@@ -142,14 +140,14 @@ fn ShardBlockView(answer: BlockResponse, proven: ProvenShardPage) -> impl IntoVi
         </tbody></table>
         <h2>{format!("Transactions (page {} of {pages})", page + 1)}</h2>
         <table>
-            <thead><tr><th>"#"</th><th>"Id"</th><th class="hide-narrow">"From"</th><th class="hide-narrow">"To"</th><th>"Amount"</th><th>"Outcome"</th></tr></thead>
+            <thead><tr><th>"#"</th><th>"Id"</th><th class="hide-narrow">"From"</th><th>"To"</th><th>"Amount (JOULE)"</th><th>"Outcome"</th></tr></thead>
             <tbody>{txs}</tbody>
         </table>
         <Pager base=format!("/blocks/{h}/shards/{s}") page=page pages=pages/>
         <h2>{format!("Receipts out ({n_out})")}</h2>
-        <table><thead><tr><th>"Shards"</th><th>"To"</th><th>"Amount"</th></tr></thead><tbody>{outgoing}</tbody></table>
+        <table><thead><tr><th>"Shards"</th><th>"To"</th><th>"Amount (JOULE)"</th></tr></thead><tbody>{outgoing}</tbody></table>
         <h2>{format!("Receipts in ({n_in})")}</h2>
-        <table><thead><tr><th>"Shards"</th><th>"To"</th><th>"Amount"</th></tr></thead><tbody>{incoming}</tbody></table>
+        <table><thead><tr><th>"Shards"</th><th>"To"</th><th>"Amount (JOULE)"</th></tr></thead><tbody>{incoming}</tbody></table>
         {metrics.map(|m| view! {
             <Claimed what="how this shard block was executed" note="Execution details are not part of the commit.">
                 <p class="muted" id="shard-metrics">{m}</p>

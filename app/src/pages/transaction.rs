@@ -2,6 +2,8 @@
 //! cross-shard receipt, all proven in the browser; where the node says a transaction stands
 //! when it is not in a block yet.
 
+use std::time::Duration;
+
 use joule_light_client::api::{BlockResponse, TxResponse, TxState};
 use joule_light_client::units::format_amount;
 use joule_light_client::{ExecStatus, Hash, Payload, ProvenCredit, ProvenReceipt, ProvenTx};
@@ -13,7 +15,7 @@ use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{describe_tx, iso_utc};
 use crate::proofs::{prove_credit, prove_receipt, prove_tx, Trust};
-use crate::ui::{Claimed, CopyButton, NotVerified, VerifiedMark};
+use crate::ui::{loaded, Claimed, CopyButton, NotVerified, VerifiedMark};
 
 /// A cross-shard receipt, as far as it is proven.
 #[derive(Debug, Clone)]
@@ -105,44 +107,87 @@ async fn receipt_verdict(
 pub fn TransactionPage() -> impl IntoView {
     let params = use_params_map();
     let lc = expect_context::<LightClient>();
-    let data = LocalResource::new(move || load(lc, params.read().get("id").unwrap_or_default()));
+    let tick = RwSignal::new(0u32);
+    let data = loaded(move || {
+        tick.track();
+        Box::pin(load(lc, params.read().get("id").unwrap_or_default()))
+    });
+    // While it waits for a block, or its receipt for its credit, the page asks again: the
+    // credit appears (proven) without reopening the page.
+    let moving = move || {
+        data.with_untracked(|r| match r {
+            Some(Ok((answer, None))) => answer.state == TxState::Pending,
+            Some(Ok((_, Some(Ok((_, receipt)))))) => {
+                matches!(receipt, Some(ReceiptVerdict::Emitted(_)))
+            }
+            _ => false,
+        })
+    };
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            if moving() {
+                tick.update(|t| *t += 1);
+            }
+        },
+        Duration::from_secs(2),
+    ) {
+        on_cleanup(move || h.clear());
+    }
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading transaction…"</p> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 Ok((answer, verdict)) => view! { <TxView answer=answer verdict=verdict/> }.into_any(),
-            })}
-        </Suspense>
+            }).unwrap_or_else(|| view! { <p class="muted">"Loading transaction…"</p> }.into_any())}
     }
 }
 
-/// Rows of a table: (label, value, whether it gets a copy button).
-fn rows_view(rows: Vec<(&'static str, String, bool)>) -> impl IntoView {
+/// How a row's value is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// As text.
+    Plain,
+    /// With a copy button.
+    Copy,
+    /// An address: a link to its account page, with a copy button.
+    Account,
+}
+
+/// Rows of a table: (label, value, how it is shown).
+fn rows_view(rows: Vec<(&'static str, String, Kind)>) -> impl IntoView {
     view! {
         <table><tbody>
-            {rows.into_iter().map(|(k, v, copy)| {
-                let button = copy.then(|| view! { " "<CopyButton text=v.clone() what=k.to_lowercase()/> });
-                view! { <tr><th>{k}</th><td class="mono">{v}{button}</td></tr> }
+            {rows.into_iter().map(|(k, v, kind)| {
+                let button = (kind != Kind::Plain).then(|| view! { " "<CopyButton text=v.clone() what=k.to_ascii_lowercase()/> });
+                let value = if kind == Kind::Account {
+                    view! { <A href=format!("/accounts/{v}")>{v}</A> }.into_any()
+                } else {
+                    v.into_any()
+                };
+                view! { <tr><th>{k}</th><td class="mono">{value}{button}</td></tr> }
             }).collect_view()}
         </tbody></table>
     }
 }
 
 /// What the signed bytes say (they hash to the id asked for, so these are its fields).
-fn signed_fields(tx: &joule_light_client::SignedTransaction) -> Vec<(&'static str, String, bool)> {
+fn signed_fields(tx: &joule_light_client::SignedTransaction) -> Vec<(&'static str, String, Kind)> {
     let mut rows = vec![
-        ("Id", tx.id().to_hex(), true),
-        ("From", tx.tx.sender_address().to_string(), true),
+        ("Id", tx.id().to_hex(), Kind::Copy),
+        ("From", tx.tx.sender_address().to_string(), Kind::Account),
     ];
     if let Payload::Transfer { to, amount } = &tx.tx.payload {
-        rows.push(("To", to.to_string(), true));
-        rows.push(("Amount", format!("{} JOULE", format_amount(*amount)), false));
+        rows.push(("To", to.to_string(), Kind::Account));
+        rows.push((
+            "Amount",
+            format!("{} JOULE", format_amount(*amount)),
+            Kind::Plain,
+        ));
     }
-    rows.push(("Nonce", tx.tx.nonce.to_string(), false));
+    rows.push(("Nonce", tx.tx.nonce.to_string(), Kind::Plain));
     rows.push((
         "Max fee",
         format!("{} JOULE", format_amount(tx.tx.max_fee)),
-        false,
+        Kind::Plain,
     ));
     rows
 }
@@ -159,11 +204,11 @@ fn ProvenView(tx: ProvenTx, receipt: Option<ReceiptVerdict>) -> impl IntoView {
     rows.push((
         "Fee paid",
         format!("{} JOULE", format_amount(tx.outcome().fee)),
-        false,
+        Kind::Plain,
     ));
-    rows.push(("Time", iso_utc(at.timestamp_ms), false));
-    rows.push(("Shard", at.shard.to_string(), false));
-    rows.push(("Position", tx.index().to_string(), false));
+    rows.push(("Time (UTC)", iso_utc(at.timestamp_ms), Kind::Plain));
+    rows.push(("Shard", at.shard.to_string(), Kind::Plain));
+    rows.push(("Position", tx.index().to_string(), Kind::Plain));
     let covers = format!(
         "Inclusion verified in your browser: the id recomputed from the signed bytes, block #{}'s commit, shard {}'s header and the outcome's Merkle proof. What follows, down to the receipt, is what was proven.",
         at.height, at.shard

@@ -62,10 +62,14 @@ pub fn TpsChart(#[prop(into)] blocks: Signal<Vec<BlockSummary>>) -> impl IntoVie
     view! {
         <figure class="card chart" id="tps">
             <figcaption><span class="label">"Throughput (live, as the node lists its blocks)"</span>" "<span id="tps-now">{summary}</span></figcaption>
+            <div class="chart-axis y" aria-hidden="true">{move || series.with(|s| format!("{} tx/s", s.iter().map(|p| p.1).max().unwrap_or(0)))}</div>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img"
                 aria-label="Transactions per second of each recent block">
                 {bars}
             </svg>
+            <div class="chart-axis x" aria-hidden="true">
+                <span>{move || series.with(|s| format!("← {} blocks ago", s.len()))}</span><span>"latest →"</span>
+            </div>
         </figure>
     }
 }

@@ -3,6 +3,8 @@
 mod chart;
 mod copy;
 mod download;
+mod links;
+mod loaded;
 mod pager;
 mod qr;
 mod theme;
@@ -11,6 +13,8 @@ mod verdict;
 pub use chart::{tps_series, TpsChart};
 pub use copy::CopyButton;
 pub use download::download_text;
+pub use links::{AccountLink, BlockLink, TxLink};
+pub use loaded::{loaded, Loading};
 pub use pager::{page_param, Pager};
 pub use qr::{qr_path, QrCode};
 pub use theme::{apply_stored_theme, ThemeToggle};

@@ -45,7 +45,7 @@ pub fn parse_mnemonic(phrase: &str) -> Result<Zeroizing<String>, KeysError> {
     let normal = Zeroizing::new(
         phrase
             .split_whitespace()
-            .map(str::to_lowercase)
+            .map(str::to_ascii_lowercase)
             .collect::<Vec<_>>()
             .join(" "),
     );

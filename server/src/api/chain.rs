@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use joule_light_client::api::{ChainInfo, SearchResult, Stats, TokenInfo};
 use joule_light_client::units::{TOKEN_DECIMALS, TOKEN_SYMBOL};
-use joule_light_client::{Address, AddressError, Hash};
+use joule_light_client::{Address, Hash};
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiQuery, ApiResult};
@@ -46,6 +46,8 @@ pub async fn stats(State(node): State<AppState>) -> ApiResult<Stats> {
         }
         _ => 0.0,
     };
+    let burned =
+        u64::try_from(*node.burned.lock().unwrap_or_else(|p| p.into_inner())).unwrap_or(u64::MAX);
     Ok(Json(Stats {
         head_height: chain.height(),
         total_transactions: chain.total_txs,
@@ -53,6 +55,9 @@ pub async fn stats(State(node): State<AppState>) -> ApiResult<Stats> {
         window_blocks: recent.len() as u64,
         recent,
         mempool_size: node.mempool_len() as u64,
+        accounts: chain.shards.iter().map(|s| s.len() as u64).sum(),
+        supply: node.genesis.total_supply().saturating_sub(burned),
+        burned,
     }))
 }
 
@@ -111,18 +116,27 @@ pub async fn search(
             "no block or transaction with hash {hash}"
         )));
     }
-    match Address::parse(q) {
-        Ok(address) => Ok(Json(SearchResult::Account { address })),
-        Err(AddressError::Malformed(_)) if !q.to_ascii_lowercase().starts_with("joule1") => {
-            Err(ApiError::bad_request(
-                "invalid_query",
-                format!(
-                    "{q:?} is not a block height, a 64-character hex hash or a joule1… address"
-                ),
-            ))
-        }
-        Err(e) => Err(ApiError::bad_request("invalid_address", e.to_string())),
+    // Only what looks like an address is read as one: bech32 reads anything with a "1" in
+    // it as prefix and data, so a hex string would otherwise be told its checksum is wrong.
+    if q.to_ascii_lowercase().starts_with("joule1") {
+        return match Address::parse(q) {
+            Ok(address) => Ok(Json(SearchResult::Account { address })),
+            Err(e) => Err(ApiError::bad_request("invalid_address", e.to_string())),
+        };
     }
+    if !hexlike.is_empty() && hexlike.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!(
+                "a block or transaction hash has 64 hex digits; this has {}",
+                hexlike.len()
+            ),
+        ));
+    }
+    Err(ApiError::bad_request(
+        "invalid_query",
+        format!("{q:?} is not a block height, a 64-digit hex hash or a joule1… address"),
+    ))
 }
 
 /// `GET /openapi.json`.

@@ -68,7 +68,10 @@ pub fn v1() -> Router<AppState> {
         .route("/blocks", get(blocks::list))
         .route("/blocks/{id}", get(blocks::get_block))
         .route("/blocks/{id}/shards/{shard}", get(blocks::shard_block))
-        .route("/transactions", post(transactions::submit))
+        .route(
+            "/transactions",
+            post(transactions::submit).get(transactions::latest),
+        )
         .route("/transactions/batch", post(transactions::submit_batch))
         .route("/transactions/{id}", get(transactions::get_tx))
         .route("/accounts/{address}", get(accounts::get_account))

@@ -5,14 +5,15 @@ use axum::http::StatusCode;
 use axum::Json;
 use joule_light_client::api::{
     BatchItem, BatchSubmitRequest, BatchSubmitResponse, FaucetRequest, FaucetResponse,
-    SubmitRequest, SubmitResponse, TxResponse, TxState,
+    SubmitRequest, SubmitResponse, TxList, TxResponse, TxState,
 };
 use joule_light_client::{Address, Hash, SignedTransaction};
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiResult};
-use super::views::{receipt_view, tx_inclusion};
-use super::{AppState, MAX_BATCH};
+use super::views::{receipt_view, tx_inclusion, tx_summary};
+use super::{AppState, MAX_BATCH, MAX_PAGE_LIMIT};
 use crate::node::Node;
+use crate::store::TxPos;
 
 fn submit_hex(node: &Node, hex_tx: &str) -> Result<Hash, ApiError> {
     Ok(node.admit(decode_hex(hex_tx)?)?)
@@ -151,4 +152,53 @@ pub async fn faucet(
         .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
     let (id, amount) = node.faucet(to)?;
     Ok((StatusCode::ACCEPTED, Json(FaucetResponse { id, amount })))
+}
+
+/// Blocks looked through for the latest transactions, at most.
+const LATEST_SCAN: u64 = 200;
+
+/// `?limit=`.
+#[derive(Debug, serde::Deserialize)]
+pub struct LatestQuery {
+    limit: Option<u32>,
+}
+
+/// `GET /transactions?limit=`: the latest included transactions, newest first (from the
+/// latest [`LATEST_SCAN`] blocks; in a block, the last shard's last transaction first).
+pub async fn latest(
+    State(node): State<AppState>,
+    super::error::ApiQuery(q): super::error::ApiQuery<LatestQuery>,
+) -> ApiResult<TxList> {
+    let limit = q.limit.unwrap_or(10).clamp(1, MAX_PAGE_LIMIT) as usize;
+    let head = node.chain().height();
+    let shards = node.genesis.shard_count;
+    let mut positions = Vec::with_capacity(limit);
+    'scan: for height in (head.saturating_sub(LATEST_SCAN - 1).max(1)..=head).rev() {
+        let Some(block) = node.store.block(height)? else {
+            continue;
+        };
+        for shard in (0..shards).rev() {
+            let count = block
+                .shards
+                .get(usize::from(shard))
+                .map_or(0, |s| s.tx_count);
+            for index in (0..count).rev() {
+                positions.push(TxPos {
+                    height,
+                    shard,
+                    index,
+                });
+                if positions.len() == limit {
+                    break 'scan;
+                }
+            }
+        }
+    }
+    let transactions = node
+        .store
+        .txs_at(&positions)?
+        .into_iter()
+        .map(tx_summary)
+        .collect();
+    Ok(Json(TxList { transactions }))
 }

@@ -160,6 +160,14 @@ fn search_resolves_heights_hashes_and_addresses() {
     assert!(e.message.contains("checksum"), "{}", e.message);
     assert_eq!(node.get_err("/search?q=hello").1.code, "invalid_query");
     assert_eq!(node.get_err("/search?q=99999999").0, 404);
+    // A hex string that is not a whole hash is told so, not that a checksum is wrong.
+    let (s, e) = node.get_err("/search?q=deadbeef1234");
+    assert_eq!((s, e.code.as_str()), (400, "invalid_query"));
+    assert!(
+        e.message.contains("64 hex digits; this has 12"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -263,6 +271,22 @@ fn lists_paginate_and_stats_count() {
     let stats: Stats = node.get("/stats");
     assert!(stats.total_transactions >= 7);
     assert!(stats.tps > 0.0);
+    // 256 funded accounts, the faucet and this test's recipients; the fees of every
+    // transaction so far burned.
+    assert!(stats.accounts > 256, "{}", stats.accounts);
+    assert_eq!(
+        stats.burned,
+        stats.total_transactions * node.chain().genesis.min_fee
+    );
+    assert_eq!(
+        stats.supply + stats.burned,
+        node.node().genesis.total_supply()
+    );
+    // The latest transactions, newest first: this test's last one leads.
+    let latest: joule_light_client::api::TxList = node.get("/transactions?limit=3");
+    assert_eq!(latest.transactions.len(), 3);
+    assert_eq!(latest.transactions[0].id, ids[6]);
+    assert!(latest.transactions[0].height >= latest.transactions[2].height);
 }
 
 #[test]

@@ -296,6 +296,9 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
         std::thread::sleep(Duration::from_millis(20));
     }
     driver.wait_text("#tps-now", |t| !t.contains("peak 0 tx/s"));
+    // Totals and the latest transactions, as the node reports them.
+    driver.wait_text("#total-txs", |t| t.parse::<u64>().is_ok_and(|n| n >= 40));
+    driver.element("#latest-txs tbody tr td a[href^='/transactions/']");
     let cold = driver.script("return document.querySelector('#lc-cold').dataset.ms");
     println!("cold load to a verified head: {cold} ms (fresh browser profile)");
     driver.screenshot("dashboard");
@@ -326,6 +329,10 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     driver.wait_text("h1", |t| t == "Block #1");
     driver.goto(&format!("{}/no/such/page", node.base));
     driver.wait_text("h1", |t| t == "Page not found");
+    // Every block, newest first, a page at a time.
+    driver.goto(&format!("{}/blocks", node.base));
+    driver.wait_text("h1", |t| t == "Blocks");
+    driver.element("#latest-blocks tbody tr td a[href^='/blocks/']");
 
     // An account's balance, verified in the browser down from a block commit; an unused
     // address proven absent; a malformed one refused with a reason.
@@ -358,10 +365,14 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
         12_500_000_000,
     );
     let id = node.submit(&stx).unwrap();
-    let included = node.wait_included(&id);
-    let at = included.inclusion.expect("included").at;
+    // Opened at once: the page follows it into a block and its receipt to the credit,
+    // proving each, without being reopened.
     driver.goto(&format!("{}/transactions/{id}", node.base));
     driver.wait_text("#tx-verified", |t| t.contains("Inclusion verified"));
+    driver.wait_text("#tx-receipt", |t| t.contains("credited by shard 1"));
+    let at = node.wait_included(&id).inclusion.expect("included").at;
+    let from_address = super::support::address(&from);
+    driver.element(&format!("td a[href='/accounts/{from_address}']"));
     let summary = driver.wait_text("#tx-summary", |t| !t.is_empty());
     assert!(summary.contains("sent 12.5 JOULE to"), "{summary}");
     driver.wait_text("#tx-status", |t| t == "Included: succeeded");
@@ -376,6 +387,9 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     ));
     driver.wait_text("#account-verified", |t| t.contains("verified"));
     driver.element("button.copy[aria-label='Copy address']");
+    driver.wait_text("#history", |t| {
+        t.contains("Out") && t.contains("12.5 JOULE")
+    });
     driver.click("#export-csv");
     driver.wait_text("#export-note", |t| t.contains("Saved 1 transaction as CSV"));
 
@@ -388,6 +402,9 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
         t.contains("Verified in your browser")
     });
     driver.wait_text("#shard-metrics", |t| t.contains("Executed Block-STM"));
+    // The block page lists it among the block's transactions, proven.
+    driver.goto(&format!("{}/blocks/{}", node.base, at.height));
+    driver.element(&format!("#block-txs a[href='/transactions/{id}']"));
 
     // Search: a height, a transaction id, then something that is neither.
     driver.submit_text("#search", "1");
@@ -396,6 +413,10 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     driver.wait_text("#tx-summary", |t| t.contains("sent 12.5 JOULE"));
     driver.submit_text("#search", "not-a-thing");
     driver.wait_text("#search-error", |t| !t.is_empty());
+    // The error belongs to that query: it is gone on the next page.
+    driver.click("a.brand");
+    driver.wait_text("h1", |t| t == "Explorer");
+    driver.assert_absent("#search-error");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use leptos_router::components::A;
 use super::Balances;
 use crate::live::LightClient;
 use crate::pages::account::verified_account;
-use crate::ui::{CopyButton, QrCode};
+use crate::ui::{loaded, CopyButton, QrCode};
 use crate::wallet::session::WalletSession;
 use crate::{api, now_ms};
 
@@ -29,9 +29,9 @@ pub fn AccountRow(index: u32, address: Address) -> impl IntoView {
     {
         on_cleanup(move || h.clear());
     }
-    let state = LocalResource::new(move || {
+    let state = loaded(move || {
         tick.track();
-        verified_account(lc, address)
+        Box::pin(verified_account(lc, address))
     });
     let balances = expect_context::<Balances>();
     Effect::new(move |_| {
@@ -68,7 +68,6 @@ pub fn AccountRow(index: u32, address: Address) -> impl IntoView {
             <td>{index}</td>
             <td class="mono"><A href=href>{address.to_string()}</A>" "<CopyButton text=address.to_string() what="address"/></td>
             <td id=format!("balance-{index}")>
-                <Transition fallback=|| "…">
                     {move || state.get().map(|r| match r {
                         Ok((_, Ok(proven))) => view! {
                             <span title=format!("proven in your browser against the state root of block #{}", proven.at().height)>
@@ -78,8 +77,7 @@ pub fn AccountRow(index: u32, address: Address) -> impl IntoView {
                         .into_any(),
                         Ok((_, Err(why))) => format!("— (not verified: {why})").into_any(),
                         Err(e) => e.into_any(),
-                    })}
-                </Transition>
+                    }).unwrap_or_else(|| "…".into_any())}
             </td>
             <td>
                 <button id=format!("receive-{index}") on:click=move |_| receiving.update(|r| *r = !*r)>"Receive"</button>

@@ -15,7 +15,7 @@ use crate::api;
 use crate::live::LightClient;
 use crate::model::{ago, iso_utc, local_time, short_address, short_hash};
 use crate::now_ms;
-use crate::ui::Claimed;
+use crate::ui::{loaded, Claimed};
 use crate::wallet::pending::{self, Sent};
 
 /// Transactions listed.
@@ -92,11 +92,11 @@ pub fn Activity(addresses: Vec<Address>) -> impl IntoView {
     ) {
         on_cleanup(move || h.clear());
     }
-    let rows = LocalResource::new(move || {
+    let rows = loaded(move || {
         tick.track();
         let genesis: Option<Hash> = lc.follower.with(|f| f.as_ref().map(|f| f.genesis.hash()));
         let addresses = addresses.clone();
-        async move {
+        Box::pin(async move {
             let Some(genesis) = genesis else {
                 return Vec::new();
             };
@@ -122,7 +122,7 @@ pub fn Activity(addresses: Vec<Address>) -> impl IntoView {
                 rows.push((standing(&s, &answer), settled(&s, &answer), s));
             }
             rows
-        }
+        })
     });
     Effect::new(move |_| {
         if let Some(r) = rows.get() {
@@ -163,7 +163,7 @@ pub fn Activity(addresses: Vec<Address>) -> impl IntoView {
     view! {
         <h2>"Activity"</h2>
         <Claimed what="where each transaction stands" note="Open one to see its inclusion and receipt proven in your browser.">
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>{list}</Transition>
+            {move || list().unwrap_or_else(|| view! { <p class="muted">"Loading…"</p> }.into_any())}
         </Claimed>
     }
 }
