@@ -4,16 +4,17 @@
 
 use joule_light_client::api::{BlockResponse, ExecMode, ShardBlockResponse};
 use joule_light_client::units::format_amount;
-use joule_light_client::{Payload, ProvenBlock, ProvenTx};
+use joule_light_client::{ProvenBlock, ProvenTx};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use super::rows::proven_tx_row;
 use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{iso_utc, local_time, short_hash};
 use crate::proofs::{prove_block, prove_shard_rows};
-use crate::ui::{loaded, AccountLink, CopyButton, NotVerified, TxLink, VerifiedMark};
+use crate::ui::{loaded, CopyButton, NotVerified, VerifiedMark};
 
 /// Transactions listed per shard on the block page (the shard block page pages through all).
 const PER_SHARD: u32 = 10;
@@ -122,22 +123,7 @@ fn BlockView(answer: BlockResponse, proven: ProvenBlock, rows: Vec<ProvenTx>) ->
         .collect_view();
     let txs = rows
         .iter()
-        .map(|t| {
-            let (to, amount) = match &t.tx().tx.payload {
-                Payload::Transfer { to, amount } => (*to, format_amount(*amount)),
-                _ => (t.sender(), "—".to_owned()),
-            };
-            view! {
-                <tr>
-                    <td>{format!("{}·{}", t.at().shard, t.index())}</td>
-                    <td><TxLink id=t.id()/></td>
-                    <td class="hide-narrow"><AccountLink address=t.sender()/></td>
-                    <td><AccountLink address=to/></td>
-                    <td>{amount}</td>
-                    <td>{t.outcome().status.label()}</td>
-                </tr>
-            }
-        })
+        .map(|t| proven_tx_row(t, format!("{}·{}", t.at().shard, t.index())))
         .collect_view();
     let signer_rows = signers
         .iter()

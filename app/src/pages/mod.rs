@@ -5,6 +5,7 @@ mod block;
 mod blocks;
 mod dashboard;
 mod not_found;
+mod rows;
 mod shard_block;
 mod transaction;
 mod trust;

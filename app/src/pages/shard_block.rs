@@ -4,17 +4,16 @@
 
 use joule_light_client::api::{BlockResponse, ShardBlockResponse};
 use joule_light_client::units::format_amount;
-use joule_light_client::{Payload, Receipt, ShardId};
+use joule_light_client::{Receipt, ShardId};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::rows::proven_tx_row;
 use crate::api;
 use crate::live::{self, LightClient};
 use crate::proofs::{prove_shard_page, ProvenShardPage};
-use crate::ui::{
-    loaded, page_param, AccountLink, Claimed, NotVerified, Pager, TxLink, VerifiedMark,
-};
+use crate::ui::{loaded, page_param, AccountLink, Claimed, NotVerified, Pager, VerifiedMark};
 
 /// Transactions per page.
 const PAGE: u32 = 25;
@@ -103,22 +102,7 @@ fn ShardBlockView(answer: BlockResponse, proven: ProvenShardPage) -> impl IntoVi
     let txs = proven
         .rows
         .iter()
-        .map(|t| {
-            let (to, amount) = match &t.tx().tx.payload {
-                Payload::Transfer { to, amount } => (*to, format_amount(*amount)),
-                _ => (t.sender(), "—".to_owned()),
-            };
-            view! {
-                <tr>
-                    <td>{t.index()}</td>
-                    <td><TxLink id=t.id()/></td>
-                    <td class="hide-narrow"><AccountLink address=t.sender()/></td>
-                    <td><AccountLink address=to/></td>
-                    <td>{amount}</td>
-                    <td>{t.outcome().status.label()}</td>
-                </tr>
-            }
-        })
+        .map(|t| proven_tx_row(t, t.index().to_string()))
         .collect_view();
     let (outgoing, incoming) = (
         receipts_view(proven.shard.outgoing()),
