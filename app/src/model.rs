@@ -103,7 +103,11 @@ pub fn history_csv(account: &Address, items: &[TxSummary]) -> String {
 
 /// First 8 and last 6 hex digits of a hash.
 pub fn short_hash(h: &Hash) -> String {
-    let s = h.to_hex();
+    short_hex(&h.to_hex())
+}
+
+/// First 8 and last 6 digits of a hex string (a hash, a key) of at least 14 digits.
+pub fn short_hex(s: &str) -> String {
     format!("{}…{}", &s[..8], &s[s.len() - 6..])
 }
 

@@ -12,7 +12,7 @@ use leptos_router::hooks::use_params_map;
 use super::rows::proven_tx_row;
 use crate::api;
 use crate::live::{self, LightClient};
-use crate::model::{iso_utc, local_time, short_hash};
+use crate::model::{iso_utc, local_time, short_hash, short_hex};
 use crate::proofs::{prove_block, prove_shard_rows};
 use crate::ui::{loaded, CopyButton, NotVerified, VerifiedMark};
 
@@ -141,7 +141,7 @@ fn BlockView(answer: BlockResponse, proven: ProvenBlock, rows: Vec<ProvenTx>) ->
                 None => view! { <span title="block 1 names the genesis hash as its parent">{h.parent_hash.to_hex()}" (genesis)"</span> }.into_any(),
             }}</td></tr>
             <tr><th>"Time"</th><td title=format!("{} UTC", iso_utc(h.timestamp_ms))>{local_time(h.timestamp_ms)}</td></tr>
-            <tr><th>"Proposer"</th><td><a href="#signers">{position}</a>" "<span class="mono muted">{short_key(&h.proposer)}</span></td></tr>
+            <tr><th>"Proposer"</th><td><a href="#signers">{position}</a>" "<span class="mono muted">{short_hex(&h.proposer.to_hex())}</span></td></tr>
             <tr><th>"Shards root"</th><td class="mono">{h.shards_root.to_hex()}</td></tr>
             <tr><th>"Validator set"</th><td class="mono">{h.validator_set_hash.to_hex()}</td></tr>
             <tr><th>"Next validator set"</th><td class="mono">{h.next_validator_set_hash.to_hex()}</td></tr>
@@ -166,10 +166,4 @@ fn BlockView(answer: BlockResponse, proven: ProvenBlock, rows: Vec<ProvenTx>) ->
         <h2 id="signers">"Commit signers"</h2>
         <table><thead><tr><th>"#"</th><th>"Validator"</th><th>"Power (your trusted set)"</th></tr></thead><tbody>{signer_rows}</tbody></table>
     }
-}
-
-/// A validator key's first and last hex digits.
-fn short_key(key: &joule_light_client::PublicKey) -> String {
-    let s = key.to_hex();
-    format!("{}…{}", &s[..8], &s[s.len() - 6..])
 }

@@ -39,7 +39,7 @@ pub fn BlockListPage() -> impl IntoView {
                             <A href="/blocks">"« Newest"</A>" "
                             {newer.map(|n| view! { <A href=format!("/blocks?before={n}")>"← Newer"</A>" " })}
                             {older.map(|o| view! { <A href=format!("/blocks?before={o}")>"Older →"</A>" " })}
-                            <A href="/blocks?before=26">"Oldest »"</A>
+                            <A href=format!("/blocks?before={}", PAGE + 1)>"Oldest »"</A>
                         </nav>
                     }
                     .into_any()
