@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need on a fresh machine that has only Rust:
 # the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), wasm-opt, and
-# Chromium with chromedriver. Idempotent: each step checks first, so a second run installs
+# Chromium with chromedriver (and axe-core for its accessibility checks). Idempotent: each step checks first, so a second run installs
 # nothing. `setup.sh app` skips the browser (enough for `make run`).
 # wasm-opt is binaryen 132 from the npm registry, in .tools/ (Debian's binaryen 108 breaks
 # wasm-bindgen 0.2.130 output: WebAssembly.Table.set fails at load); it keeps the app within
@@ -59,6 +59,14 @@ fi
 if [[ $want_browser -eq 1 ]] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
   log "installing chromium and chromedriver"
   apt_install chromium chromium-driver
+fi
+
+# axe-core: the accessibility checks the browser tests run on each page.
+AXE_VERSION=4.11.0
+if [[ $want_browser -eq 1 ]] && ! grep -qs "\"version\": \"$AXE_VERSION\"" .tools/node_modules/axe-core/package.json; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "installing axe-core $AXE_VERSION (from npm) into .tools/"
+  npm install --silent --no-fund --no-audit --prefix .tools "axe-core@$AXE_VERSION"
 fi
 
 # trunk and cargo --offline need every crate already downloaded.

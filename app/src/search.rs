@@ -1,13 +1,16 @@
-//! The search box in the header: a height, a block or transaction hash, or an address goes to
-//! its page; anything else says why not.
+//! The search box in the header: a height, a block or transaction hash (or its first digits),
+//! or an address goes to its page; a prefix several share lists them; anything else says why
+//! not.
 
 use joule_light_client::api::SearchResult;
+use joule_light_client::Hash;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api;
+use crate::model::short_hash;
 
 /// Percent-encodes a query value (everything but unreserved characters).
 pub fn encode_query(q: &str) -> String {
@@ -27,7 +30,30 @@ pub fn route_of(result: &SearchResult) -> String {
         SearchResult::Block { height, .. } => format!("/blocks/{height}"),
         SearchResult::Transaction { id } => format!("/transactions/{id}"),
         SearchResult::Account { address } => format!("/accounts/{address}"),
+        // Listed for the user to pick; the route is only a fallback.
+        SearchResult::Several {
+            blocks,
+            transactions,
+        } => match (blocks.first(), transactions.first()) {
+            (Some(height), _) => format!("/blocks/{height}"),
+            (None, Some(id)) => format!("/transactions/{id}"),
+            (None, None) => "/".into(),
+        },
     }
+}
+
+/// The links a prefix several hashes share offers: (route, label).
+fn matches_of(blocks: &[u64], transactions: &[Hash]) -> Vec<(String, String)> {
+    let blocks = blocks
+        .iter()
+        .map(|h| (format!("/blocks/{h}"), format!("Block #{h}")));
+    let txs = transactions.iter().map(|id| {
+        (
+            format!("/transactions/{id}"),
+            format!("Transaction {}", short_hash(id)),
+        )
+    });
+    blocks.chain(txs).collect()
 }
 
 /// The header's search form.
@@ -35,6 +61,7 @@ pub fn route_of(result: &SearchResult) -> String {
 pub fn SearchBox() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let several = RwSignal::new(Vec::<(String, String)>::new());
     let navigate = use_navigate();
     // An error is about the query that caused it: it goes when the page changes.
     let location = use_location();
@@ -42,6 +69,7 @@ pub fn SearchBox() -> impl IntoView {
     Effect::new(move |_| {
         let _path = location.pathname.get();
         error.set(None);
+        several.set(Vec::new());
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -54,12 +82,22 @@ pub fn SearchBox() -> impl IntoView {
         spawn_local(async move {
             let path = format!("/search?q={}", encode_query(&q));
             match api::get::<SearchResult>(&path).await {
+                Ok(SearchResult::Several {
+                    blocks,
+                    transactions,
+                }) => {
+                    error.set(None);
+                    several.set(matches_of(&blocks, &transactions));
+                }
                 Ok(r) => {
                     error.set(None);
                     query.set(String::new());
                     navigate(&route_of(&r), Default::default());
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    several.set(Vec::new());
+                    error.set(Some(e));
+                }
             }
         });
     };
@@ -69,16 +107,33 @@ pub fn SearchBox() -> impl IntoView {
             <input id="search" type="search" placeholder="Height, hash or address"
                 aria-describedby="search-error"
                 prop:value=move || query.get()
-                on:input=move |ev| { error.set(None); query.set(event_target_value(&ev)) }/>
+                on:input=move |ev| {
+                    error.set(None);
+                    several.set(Vec::new());
+                    query.set(event_target_value(&ev))
+                }/>
             <button type="submit">"Search"</button>
             {move || error.get().map(|e| view! { <p class="error" id="search-error" role="alert">{e}</p> })}
+            {move || {
+                let matches = several.get();
+                (!matches.is_empty()).then(move || view! {
+                    <div id="search-matches" role="status">
+                        <p>{format!("{} hashes start with that:", matches.len())}</p>
+                        <ul>
+                            {matches.into_iter().map(|(href, label)| view! {
+                                <li><a href=href>{label}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                })
+            }}
         </form>
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use joule_light_client::{Address, Hash};
+    use joule_light_client::Address;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -104,5 +159,13 @@ mod tests {
             route_of(&SearchResult::Account { address }),
             format!("/accounts/{address}")
         );
+        let several = SearchResult::Several {
+            blocks: vec![],
+            transactions: vec![id],
+        };
+        assert_eq!(route_of(&several), format!("/transactions/{id}"));
+        let listed = matches_of(&[3], &[id]);
+        assert_eq!(listed[0], ("/blocks/3".to_owned(), "Block #3".to_owned()));
+        assert!(listed[1].1.starts_with("Transaction 0101"));
     }
 }

@@ -353,6 +353,14 @@ pub enum SearchResult {
         /// Its address.
         address: Address,
     },
+    /// A hash prefix that several blocks or transactions share: the first few of them, for
+    /// the user to pick.
+    Several {
+        /// Heights of the blocks whose hash starts so.
+        blocks: Vec<u64>,
+        /// Ids of the transactions whose id starts so.
+        transactions: Vec<Hash>,
+    },
 }
 
 /// One point of the throughput series.

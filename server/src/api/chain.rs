@@ -61,6 +61,50 @@ pub async fn stats(State(node): State<AppState>) -> ApiResult<Stats> {
     }))
 }
 
+/// The fewest hex digits searched as the start of a hash: 24 bits, about one chance in 16
+/// million that a given transaction shares it.
+const MIN_PREFIX: usize = 6;
+
+/// The most matches a prefix search lists.
+const MAX_MATCHES: usize = 10;
+
+/// Blocks and included transactions whose hash starts with `hex` (6 to 63 lowercase hex
+/// digits): one goes straight to its page, several are listed, none is a 404.
+fn by_prefix(node: &AppState, hex: &str) -> ApiResult<SearchResult> {
+    // Whole bytes are looked up in the store; an odd last digit is checked on the results.
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("checked hex"))
+        .collect();
+    // An odd digit filters: fetch enough that the filter still leaves a full list.
+    let fetch = if hex.len() % 2 == 1 {
+        16 * MAX_MATCHES
+    } else {
+        MAX_MATCHES
+    };
+    let starts = |h: &Hash| h.to_hex().starts_with(hex);
+    let mut blocks: Vec<(Hash, u64)> = node.store.blocks_with_prefix(&bytes, fetch)?;
+    blocks.retain(|(hash, _)| starts(hash));
+    blocks.truncate(MAX_MATCHES);
+    let mut ids: Vec<Hash> = node.store.tx_ids_with_prefix(&bytes, fetch)?;
+    ids.retain(|id| starts(id));
+    ids.sort_unstable();
+    ids.truncate(MAX_MATCHES - blocks.len());
+    match (blocks.as_slice(), ids.as_slice()) {
+        ([], []) => Err(ApiError::not_found(format!(
+            "no block or included transaction has a hash starting with {hex}"
+        ))),
+        ([(hash, height)], []) => Ok(Json(SearchResult::Block {
+            height: *height,
+            hash: *hash,
+        })),
+        ([], [id]) => Ok(Json(SearchResult::Transaction { id: *id })),
+        _ => Ok(Json(SearchResult::Several {
+            blocks: blocks.into_iter().map(|(_, height)| height).collect(),
+            transactions: ids,
+        })),
+    }
+}
+
 /// `?q=`.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -79,27 +123,37 @@ pub async fn search(
             "type a block height, a hash or a joule1… address",
         ));
     }
-    if q.bytes().all(|b| b.is_ascii_digit()) {
-        let height: u64 = q
-            .parse()
-            .map_err(|_| ApiError::bad_request("invalid_query", "height is too large"))?;
-        let head = node.chain().height();
-        if height == 0 || height > head {
-            return Err(ApiError::not_found(format!(
-                "no block at height {height} (head is {head})"
-            )));
-        }
-        let block = node
-            .store
-            .block(height)?
-            .ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
-        return Ok(Json(SearchResult::Block {
-            height,
-            hash: block.header.hash(),
-        }));
-    }
     let hexlike = q.strip_prefix("0x").unwrap_or(q);
-    if hexlike.len() == 64 && hexlike.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let is_hex = !hexlike.is_empty() && hexlike.bytes().all(|b| b.is_ascii_hexdigit());
+    if q.bytes().all(|b| b.is_ascii_digit()) {
+        let head = node.chain().height();
+        match q.parse::<u64>() {
+            Ok(height) if (1..=head).contains(&height) => {
+                let block = node
+                    .store
+                    .block(height)?
+                    .ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
+                return Ok(Json(SearchResult::Block {
+                    height,
+                    hash: block.header.hash(),
+                }));
+            }
+            // Digits can also begin a hash.
+            _ if q.len() >= MIN_PREFIX => {}
+            Ok(height) => {
+                return Err(ApiError::not_found(format!(
+                    "no block at height {height} (head is {head})"
+                )))
+            }
+            Err(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    "height is too large",
+                ))
+            }
+        }
+    }
+    if is_hex && hexlike.len() == 64 {
         let hash = Hash::from_hex(hexlike)
             .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
         if let Some(height) = node.store.height_of(&hash)? {
@@ -116,6 +170,9 @@ pub async fn search(
             "no block or transaction with hash {hash}"
         )));
     }
+    if is_hex && (MIN_PREFIX..64).contains(&hexlike.len()) {
+        return by_prefix(&node, &hexlike.to_ascii_lowercase());
+    }
     // Only what looks like an address is read as one: bech32 reads anything with a "1" in
     // it as prefix and data, so a hex string would otherwise be told its checksum is wrong.
     if q.to_ascii_lowercase().starts_with("joule1") {
@@ -124,11 +181,12 @@ pub async fn search(
             Err(e) => Err(ApiError::bad_request("invalid_address", e.to_string())),
         };
     }
-    if !hexlike.is_empty() && hexlike.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if is_hex {
         return Err(ApiError::bad_request(
             "invalid_query",
             format!(
-                "a block or transaction hash has 64 hex digits; this has {}",
+                "a block or transaction hash has 64 hex digits (or type at least its first \
+                 {MIN_PREFIX}); this has {}",
                 hexlike.len()
             ),
         ));

@@ -330,6 +330,38 @@ impl Indexer {
         Ok(None)
     }
 
+    /// Ids of included transactions that start with `prefix`, at most `limit`, in no set
+    /// order (a search box's suggestions: queued blocks first, then the runs newest first).
+    pub(super) fn ids_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<Hash>> {
+        let mut out: Vec<Hash> = Vec::new();
+        let mut push = |id: &[u8]| {
+            if out.len() < limit && !out.iter().any(|h| h.0[..] == *id) {
+                out.push(Hash(id.try_into().expect("an id is 32 bytes")));
+            }
+            out.len() < limit
+        };
+        for block in self.queued() {
+            let start = block.ids.partition_point(|(id, _)| id[..] < *prefix);
+            for (id, _) in block.ids[start..]
+                .iter()
+                .take_while(|(id, _)| id.starts_with(prefix))
+            {
+                if !push(id) {
+                    return Ok(out);
+                }
+            }
+        }
+        let tx = self.shared.db.begin_read()?;
+        for run in runs::newest_first(&tx, &runs::INDEX)? {
+            for record in runs::with_prefix_descending(&tx, run, Kind::Ids, prefix)? {
+                if !push(&record?[..32]) {
+                    return Ok(out);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// How many transactions involve `address`.
     pub(super) fn count(&self, address: &Address) -> Result<u64> {
         let queued = self.queued();
@@ -780,6 +812,18 @@ mod tests {
                 }
             }
             assert_eq!(index.tx_pos(&Hash([7; 32])).unwrap(), None);
+            // Prefix search finds every id with that first byte, in memory and in the runs.
+            let ids: Vec<Hash> = blocks.iter().flatten().map(|s| s.outcome.tx_id).collect();
+            for id in &ids[..20] {
+                let mut want: Vec<Hash> =
+                    ids.iter().filter(|i| i.0[0] == id.0[0]).copied().collect();
+                let mut found = index.ids_with_prefix(&id.0[..1], 1_000).unwrap();
+                want.sort_unstable();
+                found.sort_unstable();
+                assert_eq!(found, want);
+                assert_eq!(index.ids_with_prefix(&id.0[..1], 1).unwrap().len(), 1);
+                assert_eq!(index.ids_with_prefix(&id.0, 10).unwrap(), vec![*id]);
+            }
         };
         {
             let _held = index.hold();

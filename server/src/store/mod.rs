@@ -454,6 +454,30 @@ impl Store {
             .map(|g| g.value()))
     }
 
+    /// Blocks whose hash starts with `prefix`, at most `limit`, by hash.
+    pub fn blocks_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Hash, u64)>> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(BLOCK_BY_HASH)?;
+        let mut out = Vec::new();
+        for row in table.range::<&[u8]>(prefix..)? {
+            let (k, v) = row?;
+            if !k.value().starts_with(prefix) || out.len() == limit {
+                break;
+            }
+            let hash = Hash(k.value().try_into().map_err(|_| StoreError::Corrupt {
+                table: "block_by_hash",
+                source: CodecError::UnexpectedEnd,
+            })?);
+            out.push((hash, v.value()));
+        }
+        Ok(out)
+    }
+
+    /// Included transactions whose id starts with `prefix`, at most `limit`.
+    pub fn tx_ids_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<Hash>> {
+        self.index.ids_with_prefix(prefix, limit)
+    }
+
     /// Outcomes of a shard block's transactions, in order.
     pub fn shard_outcomes(&self, height: u64, shard: ShardId) -> Result<Vec<TxOutcome>> {
         let tx = self.db.begin_read()?;

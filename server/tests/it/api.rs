@@ -160,14 +160,81 @@ fn search_resolves_heights_hashes_and_addresses() {
     assert!(e.message.contains("checksum"), "{}", e.message);
     assert_eq!(node.get_err("/search?q=hello").1.code, "invalid_query");
     assert_eq!(node.get_err("/search?q=99999999").0, 404);
-    // A hex string that is not a whole hash is told so, not that a checksum is wrong.
-    let (s, e) = node.get_err("/search?q=deadbeef1234");
+    // A hex string too short to search by is told so, not that a checksum is wrong.
+    let (s, e) = node.get_err("/search?q=deadb");
     assert_eq!((s, e.code.as_str()), (400, "invalid_query"));
-    assert!(
-        e.message.contains("64 hex digits; this has 12"),
-        "{}",
-        e.message
+    assert!(e.message.contains("this has 5"), "{}", e.message);
+}
+
+#[test]
+fn search_by_the_first_digits_of_a_hash_goes_to_its_page_or_lists_the_matches() {
+    let node = TestNode::start();
+    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let chain = node.chain();
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
+    // Two transactions of one sender whose ids share their first 3 bytes (6 digits): found by
+    // trying amounts, ~16 such pairs expected among 16,384 × 16,384.
+    let to = address(&SecretKey::from_seed(&[4; 32]));
+    // Ids are hashes of the unsigned transaction: no signing while searching.
+    let id_of = |nonce, amount| {
+        joule_light_client::Transaction {
+            chain_id: chain.genesis.chain_id.clone(),
+            sender: key.public_key(),
+            nonce,
+            max_fee: chain.genesis.min_fee,
+            payload: joule_light_client::Payload::Transfer { to, amount },
+        }
+        .id()
+    };
+    let mut firsts = std::collections::HashMap::new();
+    for amount in 1..=16_384u64 {
+        let id = id_of(0, amount);
+        firsts
+            .entry(<[u8; 3]>::try_from(&id.0[..3]).unwrap())
+            .or_insert(amount);
+    }
+    let (a, b) = (1..=16_384u64)
+        .find_map(|amount| {
+            let id = id_of(1, amount);
+            let first = <[u8; 3]>::try_from(&id.0[..3]).unwrap();
+            firsts.get(&first).map(|&a| (a, amount))
+        })
+        .expect("a shared 3-byte prefix");
+    let (ta, tb) = (
+        transfer(&chain, &key, 0, to, a),
+        transfer(&chain, &key, 1, to, b),
     );
+    let (ia, ib) = (node.submit(&ta).unwrap(), node.submit(&tb).unwrap());
+    node.wait_included(&ia);
+    node.wait_included(&ib);
+    // Enough digits to tell one apart: its page (odd lengths too).
+    for digits in [12, 7] {
+        assert_eq!(
+            node.get::<SearchResult>(&format!("/search?q={}", &ia.to_hex()[..digits])),
+            SearchResult::Transaction { id: ia }
+        );
+    }
+    let head = node.block(2).hash;
+    assert_eq!(
+        node.get::<SearchResult>(&format!("/search?q=0x{}", &head.to_hex()[..9])),
+        SearchResult::Block {
+            height: 2,
+            hash: head
+        }
+    );
+    // Six shared digits: both, for the user to pick.
+    let SearchResult::Several { transactions, .. } =
+        node.get::<SearchResult>(&format!("/search?q={}", &ia.to_hex()[..6]))
+    else {
+        panic!("several matches expected");
+    };
+    for id in [ia, ib] {
+        assert!(transactions.contains(&id), "{transactions:?}");
+    }
+    // Digits nothing starts with (all decimal: past the head, read as the start of a hash).
+    let (s, e) = node.get_err("/search?q=0123456789");
+    assert_eq!((s, e.code.as_str()), (404, "not_found"));
+    assert!(e.message.contains("starting with"), "{}", e.message);
 }
 
 #[test]

@@ -97,6 +97,16 @@ impl Driver {
         )
     }
 
+    /// Runs `js`, which calls `done(value)` when it has finished, and returns that value.
+    fn script_async(&self, js: &str) -> Value {
+        let js = format!("const done = arguments[arguments.length - 1];\n{js}");
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": js, "args": [] })),
+        )
+    }
+
     fn goto(&self, url: &str) {
         self.cmd("POST", "/url", Some(json!({ "url": url })));
     }
@@ -410,6 +420,11 @@ fn dashboard_shows_the_chain_and_a_head_verified_in_the_browser() {
     driver.submit_text("#search", "1");
     driver.wait_text("h1", |t| t == "Block #1");
     driver.submit_text("#search", &id.to_hex());
+    driver.wait_text("#tx-summary", |t| t.contains("sent 12.5 JOULE"));
+    // Its first digits are enough.
+    driver.submit_text("#search", "1");
+    driver.wait_text("h1", |t| t == "Block #1");
+    driver.submit_text("#search", &id.to_hex()[..10]);
     driver.wait_text("#tx-summary", |t| t.contains("sent 12.5 JOULE"));
     driver.submit_text("#search", "not-a-thing");
     driver.wait_text("#search-error", |t| !t.is_empty());
@@ -816,6 +831,101 @@ fn many_tabs_and_back_forward_never_stall_a_page() {
     }
     driver.cmd("POST", "/refresh", Some(json!({})));
     driver.wait_text_within("#lc-head", |t| t.starts_with("✓ verified head #"), bound);
+}
+
+#[test]
+#[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
+fn pages_fit_a_phone_screen() {
+    let node = node_with_app();
+    let driver = Driver::start();
+    driver.cmd(
+        "POST",
+        "/window/rect",
+        Some(json!({ "width": 390, "height": 844 })),
+    );
+    let funded = joule_light_client::Address::from_public_key(
+        &joule_server::devnet::account_key(3).public_key(),
+    );
+    let pages = [
+        ("/".to_owned(), "#lc-head"),
+        (format!("/accounts/{funded}"), "#account-verified"),
+        ("/blocks/1".to_owned(), "p.verified"),
+        ("/wallet".to_owned(), "#wallet-create"),
+    ];
+    driver.goto(&trusted_url(&node.base, &node, "/"));
+    for (path, mark) in pages {
+        driver.goto(&format!("{}{path}", node.base));
+        driver.element(mark);
+        let width = driver.script("return window.innerWidth");
+        assert!(
+            width.as_u64().unwrap() <= 420,
+            "not a phone's width: {width}"
+        );
+        // Nothing wider than the screen (a table may scroll inside its own box).
+        let wide = driver.script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        );
+        assert_eq!(wide, 0, "{path} is wider than a phone's screen");
+        // The header's parts sit on at most two rows.
+        let rows = driver.script(
+            "const boxes = [...document.querySelector('header').children]\
+               .map(e => e.getBoundingClientRect()).filter(b => b.height > 0)\
+               .sort((a, b) => a.top - b.top);\
+             let rows = 0, bottom = -Infinity;\
+             for (const b of boxes) {\
+               if (b.top >= bottom - 1) { rows++; bottom = b.bottom; }\
+               else bottom = Math.max(bottom, b.bottom);\
+             }\
+             return rows;",
+        );
+        assert!(
+            rows.as_u64().unwrap() <= 2,
+            "{path}: the header takes {rows} rows"
+        );
+        if path.starts_with("/accounts/") {
+            driver.wait_text("#account-verified", |t| t.contains("verified"));
+            driver.screenshot("phone-account");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the built app (dist/), Chromium and axe-core; `make test` runs it"]
+fn pages_have_no_serious_accessibility_violations() {
+    let axe_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../.tools/node_modules/axe-core/axe.min.js"
+    );
+    let axe = std::fs::read_to_string(axe_path)
+        .unwrap_or_else(|e| panic!("{axe_path}: {e} (run scripts/setup.sh)"));
+    let node = node_with_app();
+    let driver = Driver::start();
+    driver.cmd("POST", "/timeouts", Some(json!({ "script": 30_000 })));
+    let funded = joule_light_client::Address::from_public_key(
+        &joule_server::devnet::account_key(3).public_key(),
+    );
+    let pages = [
+        ("/".to_owned(), "#lc-head"),
+        ("/blocks".to_owned(), "table"),
+        (format!("/accounts/{funded}"), "#account-verified"),
+        ("/blocks/1".to_owned(), "p.verified"),
+        ("/blocks/1/shards/0".to_owned(), "#shard-verified"),
+        ("/wallet".to_owned(), "#wallet-create"),
+    ];
+    driver.goto(&trusted_url(&node.base, &node, "/"));
+    for (path, mark) in pages {
+        driver.goto(&format!("{}{path}", node.base));
+        driver.element(mark);
+        driver.script(&axe);
+        let found = driver.script_async(
+            "axe.run(document, { resultTypes: ['violations'] }).then(r => done(\
+               r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                 .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ', e.g. '\
+                   + v.nodes[0].target.join(' ') + ')')),\
+               e => done(['axe failed: ' + e]))",
+        );
+        assert_eq!(found, json!([]), "{path}");
+    }
 }
 
 /// `make bench-app`: the app loaded in Chromium from a release node (`JOULE_NODE_URL`), timed by
