@@ -1,5 +1,7 @@
 //! The state tree: a sparse Merkle tree over the 160 bits of account addresses, and proofs that
-//! an account has a given state — or does not exist — under a shard's state root.
+//! an account has a given state — or does not exist — under a shard's state root. Its path
+//! and node functions are generic over [`PathKey`]: the object tree ([`crate::object`]) is the
+//! same construction over 256-bit keys.
 //!
 //! Construction (the compressed sparse Merkle tree of Diem/Libra, binary, blake3):
 //! - an address's path is its bits, most significant first; a subtree holds the accounts whose
@@ -58,20 +60,50 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     Hash(*blake3::keyed_hash(k, &buf).as_bytes())
 }
 
-/// Bit `depth` of the address's path (0 = left, 1 = right), most significant bit first.
-pub fn bit(address: &Address, depth: usize) -> bool {
-    address.0[depth / 8] & (0x80 >> (depth % 8)) != 0
+/// A key whose bits are a path in a sparse Merkle tree: accounts' addresses (160 bits) and
+/// objects' state keys (256 bits, [`crate::object`]) share this construction.
+pub trait PathKey: Copy + Ord {
+    /// Bits in a key: the tree's height.
+    const BITS: usize;
+    /// The key's bytes, most significant first.
+    fn path(&self) -> &[u8];
 }
 
-/// Number of leading path bits two addresses share.
-pub fn common_prefix_bits(a: &Address, b: &Address) -> usize {
-    for (i, (x, y)) in a.0.iter().zip(&b.0).enumerate() {
+impl PathKey for Address {
+    const BITS: usize = DEPTH;
+    fn path(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Bit `depth` of the key's path (0 = left, 1 = right), most significant bit first.
+pub fn bit<K: PathKey>(key: &K, depth: usize) -> bool {
+    key.path()[depth / 8] & (0x80 >> (depth % 8)) != 0
+}
+
+/// Number of leading path bits two keys share.
+pub fn common_prefix_bits<K: PathKey>(a: &K, b: &K) -> usize {
+    for (i, (x, y)) in a.path().iter().zip(b.path()).enumerate() {
         let d = x ^ y;
         if d != 0 {
             return i * 8 + d.leading_zeros() as usize;
         }
     }
-    DEPTH
+    K::BITS
+}
+
+/// The root reached from `terminal` (the hash where `key`'s path ends) up through
+/// `siblings` (listed from the root down).
+pub fn fold_path<K: PathKey>(key: &K, siblings: &[Hash], terminal: Hash) -> Hash {
+    let mut h = terminal;
+    for (d, sibling) in siblings.iter().enumerate().rev() {
+        h = if bit(key, d) {
+            node_hash(sibling, &h)
+        } else {
+            node_hash(&h, sibling)
+        };
+    }
+    h
 }
 
 /// The state root over `accounts`, sorted by address with no repeats, built from scratch.
@@ -85,11 +117,11 @@ pub fn state_root(accounts: &[(Address, Account)]) -> Hash {
 }
 
 /// Root of the subtree at `depth` holding `leaves` (sorted, distinct, sharing `depth` bits).
-pub fn subtree_root(leaves: &[(Address, Hash)], depth: usize) -> Hash {
+pub fn subtree_root<K: PathKey>(leaves: &[(K, Hash)], depth: usize) -> Hash {
     match leaves {
         [] => EMPTY,
         [(_, h)] => *h,
-        _ if depth >= DEPTH => leaves[0].1, // only repeated addresses get here
+        _ if depth >= K::BITS => leaves[0].1, // only repeated keys get here
         _ => {
             let split = leaves.partition_point(|(a, _)| !bit(a, depth));
             node_hash(
@@ -206,15 +238,7 @@ impl StateProof {
             }
             (None, None) => EMPTY,
         };
-        let mut h = terminal;
-        for (d, sibling) in self.siblings.iter().enumerate().rev() {
-            h = if bit(address, d) {
-                node_hash(sibling, &h)
-            } else {
-                node_hash(&h, sibling)
-            };
-        }
-        if h == *root {
+        if fold_path(address, &self.siblings, terminal) == *root {
             Ok(())
         } else {
             Err(StateProofError::RootMismatch)
