@@ -1,10 +1,14 @@
-//! The energy market's rules that a browser re-runs: the clock of delivery intervals and the
-//! auction's clearing and fills.
+//! The energy market's rules that a browser re-runs — the clock of delivery intervals, the
+//! auction's clearing and fills — and the market's objects in state.
 
 pub mod clearing;
+pub mod objects;
 pub mod schedule;
 
 pub use clearing::{
     clear, fill_orders, split, BookOrder, Clearing, ClearingError, Curve, Level, Margin, Side,
+};
+pub use objects::{
+    cert_lot_key, meter_key, order_key, params_key, CertLot, Meter, MeterKind, Order,
 };
 pub use schedule::{MarketParams, ParamError, WindowError};
