@@ -293,6 +293,7 @@ mod tests {
             validator_set_hash: vs.hash(),
             accounts_hash: accounts_hash(std::iter::empty()),
             faucet: None,
+            market: joule_light_client::market::MarketParams::DEVNET,
         };
         ChainInfo {
             genesis_hash: genesis.hash(),

@@ -8,7 +8,9 @@ use crate::block::{BlockHeader, ShardHeader};
 use crate::commit::Commit;
 use crate::genesis::GenesisHeader;
 use crate::hash::Hash;
+use crate::market::MarketParams;
 use crate::merkle::MerkleProof;
+use crate::object::{ObjectKind, ObjectProof, StateKey};
 use crate::receipt::{Receipt, TxOutcome};
 use crate::smt::StateProof;
 use crate::state::Account;
@@ -310,6 +312,53 @@ pub struct AccountProof {
     pub at: ShardInclusion,
     /// Proof of the account's state, or of its absence, in the state tree.
     pub proof: StateProof,
+}
+
+/// Proof of an object (or of a key holding none) in a shard block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectProofAt {
+    /// The shard block whose `objects_root` the proof is against.
+    pub at: ShardInclusion,
+    /// Proof of the object, or of its absence, in the object tree.
+    pub proof: ObjectProof,
+}
+
+/// `GET /state/{key}`: whatever object a state key holds, encoded, with its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectResponse {
+    /// The key.
+    pub key: StateKey,
+    /// The shard holding it.
+    pub shard: ShardId,
+    /// The kind its key names (`None`: a kind this node does not know).
+    pub kind: Option<ObjectKind>,
+    /// The object's encoding in hex (`None`: the key holds nothing).
+    pub value: Option<String>,
+    /// Proof against the head's shard object root; `None` only before the first block.
+    pub proof: Option<ObjectProofAt>,
+}
+
+/// `GET /market`: the energy market's parameters (proven) and where its clock stands at the
+/// head (derived from them and the head's height).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketResponse {
+    /// The parameters in state at the head.
+    pub params: MarketParams,
+    /// Their proof (the object under [`crate::market::params_key`]); `None` only before the
+    /// first block.
+    pub proof: Option<ObjectProofAt>,
+    /// The head's height.
+    pub height: u64,
+    /// The interval delivering at the head (`None` before the first one starts).
+    pub delivering: Option<u64>,
+    /// The first interval whose book is open for orders.
+    pub open_interval: u64,
+    /// The height at which that book closes.
+    pub gate_height: u64,
+    /// Blocks from the head to that gate.
+    pub blocks_to_gate: u64,
+    /// About how long until then, at the chain's block interval.
+    pub ms_to_gate: u64,
 }
 
 /// `GET /accounts/{address}`.

@@ -5,6 +5,7 @@ use thiserror::Error;
 use crate::crypto::{KeyError, PublicKey};
 use crate::hash::Hash;
 use crate::merkle::MerkleError;
+use crate::object::ObjectProofError;
 use crate::smt::StateProofError;
 
 /// A verification failure.
@@ -136,6 +137,9 @@ pub enum VerifyError {
     /// An account's state proof failed.
     #[error("account proof: {0}")]
     AccountProof(#[from] StateProofError),
+    /// An object's proof failed.
+    #[error("object proof: {0}")]
+    ObjectProof(#[from] ObjectProofError),
     /// What the node presented is not the chain the user's checkpoint pins.
     #[error(
         "not the trusted chain: the checkpoint pins {what} {expected}, the node presented {got}"

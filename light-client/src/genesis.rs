@@ -3,8 +3,9 @@
 //!
 //! Encoding: `chain_id str(≤32) | genesis_time_ms u64 | shard_count u16 |
 //! block_interval_ms u64 | min_fee u64 | max_txs_per_shard_block u32 |
-//! validator_set_hash [32] | accounts_hash [32] | faucet`, where `faucet` is `0u8` for none or
-//! `1u8 | address [20] | amount u64`. The genesis hash is that encoding hashed in the `genesis`
+//! validator_set_hash [32] | accounts_hash [32] | faucet | market`, where `faucet` is `0u8`
+//! for none or `1u8 | address [20] | amount u64` and `market` is the market's parameters at
+//! genesis ([`MarketParams`]'s encoding; later values are objects in state). The genesis hash is that encoding hashed in the `genesis`
 //! domain. `accounts_hash` is `count u64 | (address [20] | balance u64)*` over the funded
 //! accounts in the genesis document's order, hashed in the `genesis accounts` domain (a client
 //! never needs the list itself, only that the node cannot change it under the same hash).
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::{Address, ShardId};
 use crate::codec::{self, put_str, CodecError, Decode, Encode, Reader};
 use crate::hash::{Domain, Hash};
+use crate::market::MarketParams;
 use crate::transaction::MAX_CHAIN_ID_LEN;
 
 /// The devnet faucet as genesis fixes it.
@@ -48,6 +50,8 @@ pub struct GenesisHeader {
     pub accounts_hash: Hash,
     /// The devnet faucet, if the chain has one.
     pub faucet: Option<GenesisFaucet>,
+    /// The energy market's parameters at genesis.
+    pub market: MarketParams,
 }
 
 impl GenesisHeader {
@@ -86,6 +90,7 @@ impl Encode for GenesisHeader {
                 f.amount.encode_to(out);
             }
         }
+        self.market.encode_to(out);
     }
 }
 
@@ -113,6 +118,7 @@ impl Decode for GenesisHeader {
                     })
                 }
             },
+            market: MarketParams::decode_from(r)?,
         })
     }
 }
@@ -138,6 +144,7 @@ mod tests {
                 address: Address([2; 20]),
                 amount: 5,
             }),
+            market: MarketParams::DEVNET,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::commit::{verify_commit, Commit};
 use crate::error::{Result, VerifyError};
 use crate::hash::Hash;
 use crate::merkle::{MerkleError, MerkleProof};
+use crate::object::{Object, ObjectProof, StateKey};
 use crate::receipt::{receipts_tree, Receipt, TxOutcome};
 use crate::smt::StateProof;
 use crate::state::Account;
@@ -212,6 +213,45 @@ impl ProvenAccount {
     /// The next nonce the account must use (zero for no account).
     pub fn nonce(&self) -> u64 {
         self.state.map_or(0, |a| a.nonce)
+    }
+
+    /// The block and shard it was proven at.
+    pub fn at(&self) -> ProvenAt {
+        self.at
+    }
+}
+
+/// An object — or that a key holds none — under a proven block's object root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenObject<T> {
+    key: StateKey,
+    value: Option<T>,
+    at: ProvenAt,
+}
+
+impl<T: Object> ProvenObject<T> {
+    /// Verifies `proof` for `key` (the key the caller derived, not one from the answer)
+    /// against the object root of the key's own shard in `block`, and keeps the object of
+    /// type `T` the proof shows (a key of another kind is refused).
+    pub fn verify(block: &ProvenBlock, key: &StateKey, proof: &ObjectProof) -> Result<Self> {
+        let shard = key.shard(block.header.shard_count);
+        let header = block.shard(shard)?;
+        let value = proof.proven::<T>(&header.objects_root, key)?;
+        Ok(ProvenObject {
+            key: *key,
+            value,
+            at: ProvenAt::of(block, shard),
+        })
+    }
+
+    /// The key.
+    pub fn key(&self) -> StateKey {
+        self.key
+    }
+
+    /// The object, or `None` when the proof shows the key holds none.
+    pub fn value(&self) -> Option<&T> {
+        self.value.as_ref()
     }
 
     /// The block and shard it was proven at.

@@ -225,6 +225,7 @@ pub fn genesis(opts: &DevnetOptions, keys: &DevnetKeys) -> Genesis {
             address: faucet,
             amount: FAUCET_AMOUNT,
         }),
+        market: joule_light_client::market::MarketParams::DEVNET,
     }
 }
 

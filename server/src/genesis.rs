@@ -6,8 +6,10 @@ use std::path::Path;
 
 use joule_light_client::block::MAX_SHARDS;
 use joule_light_client::genesis::{accounts_hash, GenesisFaucet};
+use joule_light_client::market::{params_key, MarketParams};
+use joule_light_client::object::StateKey;
 use joule_light_client::transaction::MAX_CHAIN_ID_LEN;
-use joule_light_client::{Address, Checkpoint, GenesisHeader, Hash, ValidatorSet};
+use joule_light_client::{Address, Checkpoint, Encode, GenesisHeader, Hash, ValidatorSet};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -65,6 +67,9 @@ pub struct Genesis {
     pub accounts: Vec<GenesisAccount>,
     /// The devnet faucet, if any.
     pub faucet: Option<FaucetConfig>,
+    /// The energy market's parameters at genesis (later, objects in state that governance
+    /// changes).
+    pub market: MarketParams,
 }
 
 impl Genesis {
@@ -99,7 +104,15 @@ impl Genesis {
                 return bad("faucet account is not funded".into());
             }
         }
+        if let Err(e) = self.market.check() {
+            return bad(format!("market parameter {e}"));
+        }
         Ok(())
+    }
+
+    /// The objects in state at genesis, sorted by key: the market's parameters.
+    pub fn objects(&self) -> Vec<(StateKey, Vec<u8>)> {
+        vec![(params_key(), self.market.encode())]
     }
 
     /// Total tokens at genesis.
@@ -122,6 +135,7 @@ impl Genesis {
                 address: f.address,
                 amount: f.amount,
             }),
+            market: self.market,
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use joule_light_client::api::{BlockResponse, ExecMode, StatsPoint};
+use joule_light_client::object::StateKey;
 use joule_light_client::{
     Account, Address, Hash, Payload, Receipt, SecretKey, ShardId, SignedTransaction, Transaction,
 };
@@ -61,7 +62,7 @@ pub enum NodeError {
         path: PathBuf,
     },
     /// The state on disk does not match the head block's state root.
-    #[error("state of shard {shard} does not match the state root of block {height}")]
+    #[error("state of shard {shard} does not match the state or objects root of block {height}")]
     StateRootMismatch {
         /// The shard.
         shard: ShardId,
@@ -246,7 +247,7 @@ impl Node {
                     )
                 })
                 .collect();
-            store.init_genesis(&accounts, &genesis.validators)?;
+            store.init_genesis(&accounts, &genesis.objects(), &genesis.validators)?;
         }
         let height = store.head_height()?.ok_or(StoreError::Uninitialised)?;
         // The state trees are rebuilt from the stored accounts (in parallel) and must give
@@ -255,11 +256,17 @@ impl Node {
         for (a, acc) in store.accounts()? {
             by_shard[usize::from(a.shard(n))].push((a, acc));
         }
+        let mut objects_by_shard: Vec<Vec<(StateKey, Vec<u8>)>> = vec![Vec::new(); usize::from(n)];
+        // Stored in key order: each shard's list stays sorted.
+        for (k, v) in store.objects()? {
+            objects_by_shard[usize::from(k.shard(n))].push((k, v));
+        }
         let shards: Vec<ShardState> = by_shard
             .iter_mut()
-            .map(|w| {
+            .zip(&objects_by_shard)
+            .map(|(w, objects)| {
                 w.sort_unstable_by_key(|(a, _)| *a);
-                ShardState::from_accounts(w)
+                ShardState::from_parts(w, objects)
             })
             .collect();
         let head = if height > 0 {
@@ -280,7 +287,8 @@ impl Node {
         let mut pending_receipts = vec![Vec::new(); usize::from(n)];
         if let Some(b) = &head {
             for (s, sh) in b.shards.iter().enumerate() {
-                if shards[s].root() != sh.state_root {
+                if shards[s].root() != sh.state_root || shards[s].objects_root() != sh.objects_root
+                {
                     return Err(NodeError::StateRootMismatch {
                         shard: s as ShardId,
                         height,

@@ -80,6 +80,7 @@ fn empty_shard(shard: u16, height: u64) -> ShardHeader {
         outgoing_receipts_root: receipts_tree(&[]).root(),
         incoming_receipts_root: receipts_tree(&[]).root(),
         state_root: Hash::ZERO,
+        objects_root: Hash::ZERO,
         tx_count: 0,
         fees: 0,
     }
@@ -150,6 +151,7 @@ fn chain() -> Chain {
         outgoing_receipts_root: receipts_tree(std::slice::from_ref(&receipt)).root(),
         incoming_receipts_root: receipts_tree(&[]).root(),
         state_root: smt::state_root(&accounts),
+        objects_root: Hash::ZERO,
         tx_count: 2,
         fees: 2000,
     };
@@ -163,6 +165,7 @@ fn chain() -> Chain {
         validator_set_hash: set.hash(),
         accounts_hash: accounts_hash(std::iter::empty()),
         faucet: None,
+        market: joule_light_client::market::MarketParams::DEVNET,
     };
     let b1 = block(&keys, &set, 1, genesis.hash(), vec![s0, empty_shard(1, 1)]);
     let mut s1 = empty_shard(1, 2);

@@ -313,6 +313,7 @@ fn genesis(set: &ValidatorSet) -> GenesisHeader {
         validator_set_hash: set.hash(),
         accounts_hash: accounts_hash(std::iter::empty()),
         faucet: None,
+        market: joule_light_client::market::MarketParams::DEVNET,
     }
 }
 

@@ -43,6 +43,17 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 500 with `code = internal`: the node's own state is wrong (logged, not detailed to the
+    /// caller).
+    pub fn internal(what: impl Into<String>) -> Self {
+        tracing::error!(error = %what.into(), "internal error while serving a request");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
+
     /// The JSON body.
     pub fn body(&self) -> ApiErrorBody {
         ApiErrorBody {

@@ -7,6 +7,7 @@ mod accounts;
 mod blocks;
 mod chain;
 pub mod error;
+mod market;
 mod stream;
 mod transactions;
 mod views;
@@ -76,6 +77,8 @@ pub fn v1() -> Router<AppState> {
         .route("/transactions/{id}", get(transactions::get_tx))
         .route("/accounts/{address}", get(accounts::get_account))
         .route("/faucet", post(transactions::faucet))
+        .route("/market", get(market::market))
+        .route("/state/{key}", get(market::object))
         .route("/stream", get(stream::blocks))
 }
 

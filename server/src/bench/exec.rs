@@ -113,7 +113,7 @@ fn workload(accounts: usize, txs: usize, seed: u64) -> Workload {
         })
         .collect();
     funded.sort_unstable_by_key(|(a, _)| *a);
-    state.apply(&funded);
+    state.apply(&funded, &[]);
     let mut nonces = vec![0u64; accounts];
     let mut rng = StdRng::seed_from_u64(seed);
     let txs = (0..txs)

@@ -103,10 +103,10 @@ pub fn run_state(opts: &StateBenchOptions) -> Vec<StateRow> {
             w.sort_unstable_by_key(|(a, _)| *a);
             w.dedup_by_key(|(a, _)| *a);
             let t = Instant::now();
-            let tree = state.next_tree(&w);
-            std::hint::black_box(tree.root());
+            let tree = state.next_trees(&w, &[]);
+            std::hint::black_box(tree.accounts.root());
             updates.push(t.elapsed().as_secs_f64() * 1e3);
-            drop(state.apply_with_tree(&w, tree));
+            drop(state.apply_with_tree(&w, &[], tree));
         }
 
         let root = state.root();

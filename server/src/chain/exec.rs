@@ -15,7 +15,7 @@ use joule_light_client::api::ExecMode;
 use joule_light_client::{Account, Address, Receipt, ShardId, SignedTransaction, TxOutcome};
 use serde::{Deserialize, Serialize};
 
-use super::state::ShardState;
+use super::state::{ObjectWrite, ShardState};
 use super::vm::{Blocked, StateView, TransferVm, TxContext, TxResult, Vm};
 
 /// Accounts by address (hashing keyed per process, so crafted addresses cannot collide).
@@ -53,6 +53,8 @@ pub struct ShardBlockOutput {
     pub outgoing: Vec<Receipt>,
     /// Final values of every account touched, sorted by address.
     pub writes: Vec<(Address, Account)>,
+    /// Final values of every object touched (`None`: deleted), sorted by key.
+    pub objects: Vec<ObjectWrite>,
     /// Total fees charged.
     pub fees: u64,
     /// Indices of transactions not executed, with why (they are not in the block).

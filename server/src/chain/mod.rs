@@ -12,4 +12,4 @@ pub mod vm;
 
 pub use exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput};
 pub use parallel::ParallelExecutor;
-pub use state::{Replaced, ShardState};
+pub use state::{NextTrees, ObjectWrite, Replaced, ShardState};

@@ -14,7 +14,7 @@ use joule_light_client::api::ShardExecMetrics;
 use rayon::prelude::*;
 
 use super::exec::{ShardBlockInput, ShardBlockOutput};
-use super::tree::Tree;
+use super::state::NextTrees;
 use crate::mempool::{IdSet, Mempool};
 use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
@@ -70,11 +70,11 @@ impl Node {
         // The next state trees and the shard headers' other roots, all side by side: the state
         // trees' updates are parallel inside, the outcome and receipt trees are not (with 4
         // shards, 10,000 outcomes and up to 15,000 receipts to hash).
-        let (trees, roots): (Vec<Tree>, Vec<[Hash; 3]>) = {
+        let (trees, roots): (Vec<NextTrees>, Vec<[Hash; 3]>) = {
             let trees = || {
                 (0..outputs.len())
                     .into_par_iter()
-                    .map(|s| chain.shards[s].next_tree(&outputs[s].writes))
+                    .map(|s| chain.shards[s].next_trees(&outputs[s].writes, &outputs[s].objects))
                     .collect()
             };
             let roots = || {
@@ -107,7 +107,8 @@ impl Node {
                 tx_root: *tx,
                 outgoing_receipts_root: *outgoing,
                 incoming_receipts_root: *incoming,
-                state_root: tree.root(),
+                state_root: tree.accounts.root(),
+                objects_root: tree.objects.root(),
                 tx_count: out.outcomes.len() as u32,
                 fees: out.fees,
             })
@@ -162,6 +163,7 @@ impl Node {
                 outgoing: out.outgoing,
                 incoming: chain.pending_receipts[s].clone(),
                 writes: out.writes,
+                objects: out.objects,
                 metrics: metrics[s],
             });
         }
@@ -206,7 +208,9 @@ impl Node {
                         .iter_mut()
                         .zip(&bc.shards)
                         .zip(trees)
-                        .map(|((state, sc), tree)| state.apply_with_tree(&sc.writes, tree))
+                        .map(|((state, sc), trees)| {
+                            state.apply_with_tree(&sc.writes, &sc.objects, trees)
+                        })
                         .collect::<Vec<_>>()
                 },
                 || pending.remove(removed),

@@ -15,7 +15,7 @@ use super::runs::{self, Kind};
 use super::{
     account_record, bodies, dropped_record, encode_metrics, index, positioned, BlockCommit, Result,
     Store, ACCOUNT_RECORD, BLOCKS, BLOCK_BY_HASH, BURNED, DROPPED, EXEC_METRICS, HEAD, META,
-    RECEIPTS_IN, RECEIPTS_OUT, SHARD_TXS, TOTAL_TXS, TX_BODIES,
+    OBJECTS, RECEIPTS_IN, RECEIPTS_OUT, SHARD_TXS, TOTAL_TXS, TX_BODIES,
 };
 
 /// A block written into a write transaction that is not committed yet: dropped, it is
@@ -100,6 +100,14 @@ impl Store {
                 )?;
                 metrics.insert((height, shard), encode_metrics(&sc.metrics).as_slice())?;
             }
+            let mut objects = tx.open_table(OBJECTS)?;
+            for (key, value) in c.shards.iter().flat_map(|sc| &sc.objects) {
+                match value {
+                    Some(v) => objects.insert(key.0.as_slice(), v.as_slice())?,
+                    None => objects.remove(key.0.as_slice())?,
+                };
+            }
+            drop(objects);
             // Each shard's writes are sorted; shards interleave in address order. One run per
             // block: written in order into fresh tables, whatever the number of accounts.
             let mut writes: Vec<[u8; ACCOUNT_RECORD]> = c

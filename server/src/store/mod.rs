@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use joule_light_client::api::{ExecMode, ShardExecMetrics};
 use joule_light_client::codec::{decode_exact, CodecError, Decode, Encode};
+use joule_light_client::object::StateKey;
 use joule_light_client::{
     Account, Address, Hash, Receipt, ShardId, SignedTransaction, TxOutcome, ValidatorSet,
 };
@@ -47,6 +48,10 @@ const DROPPED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dropped");
 const VALIDATOR_SETS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("validator_sets");
 const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
 const EXEC_METRICS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("exec_metrics");
+/// The objects of every shard at the head: state key → encoding. A B-tree rewritten in place:
+/// objects are few beside accounts (meters, open orders, certificate lots), and deletions are
+/// plain removals.
+const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
 
 const HEAD: &str = "head_height";
 const LAYOUT: &str = "store_layout";
@@ -54,8 +59,9 @@ const LAYOUT: &str = "store_layout";
 /// The table layout this build reads and writes. Layout 1 (before transactions were stored by
 /// position) has no `store_layout` entry; layout 2 kept the indexes in the chain database;
 /// layout 3 kept accounts in one table, rewritten at random keys by every block; layout 4
-/// numbered account runs one after another (it is upgraded in place: see [`runs::respace`]).
-pub const STORE_LAYOUT: u64 = 5;
+/// numbered account runs one after another; layout 5 had no objects (its shard headers have no
+/// `objects_root`, so its blocks cannot be read here).
+pub const STORE_LAYOUT: u64 = 6;
 const TOTAL_TXS: &str = "total_txs";
 
 /// An account as a run record: address ‖ balance ‖ nonce, big-endian.
@@ -235,6 +241,8 @@ pub struct ShardCommit {
     pub incoming: Vec<Receipt>,
     /// Final values of touched accounts, sorted by address.
     pub writes: Vec<(Address, Account)>,
+    /// Final values of touched objects (`None`: deleted), sorted by key.
+    pub objects: Vec<crate::chain::ObjectWrite>,
     /// How the shard block was executed.
     pub metrics: ShardExecMetrics,
 }
@@ -283,6 +291,7 @@ impl Store {
         tx.open_table(VALIDATOR_SETS)?;
         tx.open_table(MEMPOOL)?;
         tx.open_table(EXEC_METRICS)?;
+        tx.open_table(OBJECTS)?;
         {
             let mut meta = tx.open_table(META)?;
             let layout = meta.get(LAYOUT)?.map(|g| g.value());
@@ -291,12 +300,6 @@ impl Store {
                 Some(STORE_LAYOUT) => {}
                 None if !has_blocks => {
                     meta.insert(LAYOUT, STORE_LAYOUT)?;
-                }
-                Some(4) => {
-                    drop(meta);
-                    runs::respace(&tx, &runs::ACCOUNTS)?;
-                    tx.open_table(META)?.insert(LAYOUT, STORE_LAYOUT)?;
-                    tracing::info!("account runs renumbered (store layout 4 to 5)");
                 }
                 found => {
                     return Err(StoreError::Layout {
@@ -348,14 +351,20 @@ impl Store {
         Ok(tx.open_table(META)?.get(BURNED)?.map_or(0, |g| g.value()))
     }
 
-    /// Writes the genesis state: balances and the validator set, head at height 0.
+    /// Writes the genesis state: balances, objects and the validator set, head at height 0.
     pub fn init_genesis(
         &self,
         accounts: &[(Address, Account)],
+        objects: &[(StateKey, Vec<u8>)],
         validators: &ValidatorSet,
     ) -> Result<()> {
         let tx = self.db.begin_write()?;
         {
+            let mut table = tx.open_table(OBJECTS)?;
+            for (k, v) in objects {
+                table.insert(k.0.as_slice(), v.as_slice())?;
+            }
+            drop(table);
             let mut records: Vec<[u8; ACCOUNT_RECORD]> = accounts
                 .iter()
                 .map(|(a, acc)| account_record(a, acc))
@@ -563,6 +572,21 @@ impl Store {
         }))
     }
 
+    /// Every object, sorted by key.
+    pub fn objects(&self) -> Result<Vec<(StateKey, Vec<u8>)>> {
+        let tx = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in tx.open_table(OBJECTS)?.iter()? {
+            let (k, v) = row?;
+            let key: [u8; 32] = k.value().try_into().map_err(|_| StoreError::Corrupt {
+                table: "objects",
+                source: CodecError::UnexpectedEnd,
+            })?;
+            out.push((StateKey(key), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
     /// Every account, sorted by address.
     pub fn accounts(&self) -> Result<Vec<(Address, Account)>> {
         let tx = self.db.begin_read()?;
@@ -691,45 +715,38 @@ mod tests {
         let path = dir.path().join("joule.redb");
         Store::open(&path)
             .unwrap()
-            .init_genesis(&[], &crate::devnet::DevnetKeys::generate().validator_set())
+            .init_genesis(
+                &[],
+                &[],
+                &crate::devnet::DevnetKeys::generate().validator_set(),
+            )
             .unwrap();
         let store = Store::open(&path).unwrap();
         assert_eq!(store.head_height().unwrap(), Some(0));
     }
 
     #[test]
-    fn a_layout_4_database_is_upgraded_in_place_and_keeps_its_accounts() {
+    fn a_layout_5_database_is_refused_it_has_no_objects() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("joule.redb");
-        let accounts: Vec<(Address, Account)> = (1..=3u8)
-            .map(|i| {
-                (
-                    Address([i; 20]),
-                    Account {
-                        balance: u64::from(i) * 100,
-                        nonce: 0,
-                    },
-                )
-            })
-            .collect();
-        let validators = crate::devnet::DevnetKeys::generate().validator_set();
         {
             let store = Store::open(&path).unwrap();
-            store.init_genesis(&accounts, &validators).unwrap();
-            // Layout 4 numbered runs 0, 1, 2, …: the genesis run is 0 either way, the next
-            // count 1. Only the layout entry tells them apart.
+            let validators = crate::devnet::DevnetKeys::generate().validator_set();
+            store.init_genesis(&[], &[], &validators).unwrap();
             let tx = store.db.begin_write().unwrap();
-            tx.open_table(META).unwrap().insert(LAYOUT, 4).unwrap();
+            tx.open_table(META).unwrap().insert(LAYOUT, 5).unwrap();
             tx.commit().unwrap();
         }
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.accounts().unwrap(), accounts);
-        let tx = store.db.begin_read().unwrap();
-        let layout = tx.open_table(META).unwrap().get(LAYOUT).unwrap().unwrap();
-        assert_eq!(layout.value(), STORE_LAYOUT);
-        assert_eq!(
-            runs::newest_first(&tx, &runs::ACCOUNTS).unwrap(),
-            [1 << runs::ID_SHIFT]
+        let err = Store::open(&path).map(|_| ()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Layout {
+                    found: 5,
+                    expected: 6
+                }
+            ),
+            "{err}"
         );
     }
 
@@ -770,7 +787,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("joule.redb")).unwrap();
         let validators = crate::devnet::DevnetKeys::generate().validator_set();
-        store.init_genesis(&[], &validators).unwrap();
+        store.init_genesis(&[], &[], &validators).unwrap();
         let mut model = BTreeMap::new();
         let mut most_runs = 0;
         for height in 1..=40u64 {

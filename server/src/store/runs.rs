@@ -471,29 +471,6 @@ fn next_id(tx: &WriteTransaction, family: &Family) -> Result<u64> {
     Ok(n << ID_SHIFT)
 }
 
-/// Gives the family's runs ids of this layout ([`ID_SHIFT`]), keeping their order: for a
-/// database whose runs were numbered one after another.
-pub(super) fn respace(tx: &WriteTransaction, family: &Family) -> Result<()> {
-    let runs = all_runs(&tx.open_table(family.runs)?)?;
-    let mut meta = tx.open_table(META)?;
-    let next = meta.get(family.next)?.map_or(0, |g| g.value());
-    let mut table = tx.open_table(family.runs)?;
-    for (i, r) in runs.iter().enumerate() {
-        // Every new id is above every old one (old ids are below `next`).
-        let id = (next + i as u64) << ID_SHIFT;
-        for &kind in family.kinds {
-            tx.rename_table(
-                TableName::of(r.id, kind).def(),
-                TableName::of(id, kind).def(),
-            )?;
-        }
-        table.remove(r.id)?;
-        table.insert(id, (r.level, r.size))?;
-    }
-    meta.insert(family.next, next + runs.len() as u64)?;
-    Ok(())
-}
-
 /// A merge in progress: runs `first..=last` (consecutive, of one level) into run
 /// [`Merge::target`], `last + 1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1208,49 +1185,5 @@ mod tests {
         // A merge not yet past its first key.
         let fresh = Merge { after: None, ..m };
         assert_eq!(Merge::decode(&fresh.encode(), &ACCOUNTS).unwrap(), fresh);
-    }
-
-    #[test]
-    fn runs_numbered_one_after_another_are_respaced_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = redb::Database::create(dir.path().join("old.redb")).unwrap();
-        // What layout 4 left: runs 0, 5 and 6, the next to be 7; run 6 the newest value.
-        let tx = db.begin_write().unwrap();
-        create(&tx, &ACCOUNTS).unwrap();
-        for (id, balance) in [(0u64, 10u64), (5, 20), (6, 30)] {
-            let mut w =
-                BlockWriter::new(&tx, &TableName::of(id, Kind::Accounts), Kind::Accounts).unwrap();
-            w.push(&account(1, balance)).unwrap();
-            w.push(&account(2 + id as u8, balance)).unwrap();
-            w.finish().unwrap();
-            tx.open_table(ACCOUNTS.runs)
-                .unwrap()
-                .insert(id, (0, 2))
-                .unwrap();
-        }
-        tx.open_table(META)
-            .unwrap()
-            .insert(ACCOUNTS.next, 7)
-            .unwrap();
-        respace(&tx, &ACCOUNTS).unwrap();
-        tx.commit().unwrap();
-        let tx = db.begin_read().unwrap();
-        let ids: Vec<u64> = newest_first(&tx, &ACCOUNTS).unwrap();
-        assert_eq!(ids, [9 << ID_SHIFT, 8 << ID_SHIFT, 7 << ID_SHIFT]);
-        let mut out = Vec::new();
-        merged(&tx, &ACCOUNTS, Kind::Accounts, |r| {
-            out.push(r.to_vec());
-            Ok(())
-        })
-        .unwrap();
-        let expected = [(1, 30), (2, 10), (7, 20), (8, 30)];
-        assert_eq!(out, records_of(account, &expected));
-        let next = tx
-            .open_table(META)
-            .unwrap()
-            .get(ACCOUNTS.next)
-            .unwrap()
-            .unwrap();
-        assert_eq!(next.value(), 10);
     }
 }

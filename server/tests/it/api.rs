@@ -375,6 +375,8 @@ fn openapi_documents_every_route() {
         "/accounts/{address}",
         "/faucet",
         "/stream",
+        "/market",
+        "/state/{key}",
     ];
     for r in routes {
         assert!(

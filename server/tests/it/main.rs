@@ -4,6 +4,7 @@ mod api;
 mod crash;
 mod devnet;
 mod e2e;
+mod market;
 mod proxy;
 mod rejections;
 mod support;

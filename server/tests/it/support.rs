@@ -7,7 +7,8 @@ use joule_light_client::api::{
     ApiErrorBody, BlockResponse, ChainInfo, SubmitRequest, TxResponse, TxState,
 };
 use joule_light_client::{
-    Address, Encode, Hash, Payload, SecretKey, SignedTransaction, Transaction,
+    verify_header_chain, Address, Encode, Hash, Payload, SecretKey, SignedHeader,
+    SignedTransaction, Transaction, TrustedState,
 };
 use joule_server::server::RunningNode;
 use joule_server::{Node, NodeConfig};
@@ -199,4 +200,32 @@ pub fn devnet_key_where(shards: u16, pred: impl Fn(u16) -> bool) -> (u32, Secret
         .map(|i| (i, joule_server::devnet::account_key(i)))
         .find(|(_, k)| pred(address(k).shard(shards)))
         .expect("some devnet account matches")
+}
+
+/// Trusts block 1 under the genesis validators, then follows every header up to `height`.
+pub fn verified_chain_to(node: &TestNode, height: u64) -> TrustedState {
+    let chain = node.chain();
+    let first: BlockResponse = node.block(1);
+    assert_eq!(
+        first.header.parent_hash, chain.genesis_hash,
+        "block 1 builds on genesis"
+    );
+    // The checkpoint a user would pin: the genesis header proves the chain's parameters,
+    // and block 1 must follow it under the genesis validators.
+    let checkpoint = joule_light_client::Checkpoint::of_genesis(&chain.genesis);
+    checkpoint
+        .verify_genesis(&chain.genesis, &chain.genesis_validators)
+        .expect("the node's genesis is the one it names");
+    let trusted = checkpoint
+        .verify_first_block(first.header, &first.commit, chain.genesis_validators)
+        .expect("block 1 verifies under the genesis validators");
+    let headers = (2..=height).map(|h| {
+        let b = node.block(h);
+        SignedHeader {
+            header: b.header,
+            commit: b.commit,
+            validators: b.validators,
+        }
+    });
+    verify_header_chain(&trusted, headers).expect("header chain verifies")
 }

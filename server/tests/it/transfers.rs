@@ -1,41 +1,13 @@
 //! Signed transfers over HTTP, included in blocks, verified end to end with the light client;
 //! cross-shard receipts applied exactly once; supply conserved; restart resumes.
 
-use joule_light_client::api::{AccountResponse, BlockResponse, ExecMode, TxResponse};
+use joule_light_client::api::{AccountResponse, ExecMode, TxResponse};
 use joule_light_client::{
-    verify_account, verify_header_chain, verify_incoming_receipt, verify_outgoing_receipt,
-    verify_shard_header, verify_transaction, ExecStatus, SignedHeader, TrustedState,
+    verify_account, verify_incoming_receipt, verify_outgoing_receipt, verify_shard_header,
+    verify_transaction, ExecStatus,
 };
 
 use super::support::*;
-
-/// Trusts block 1 under the genesis validators, then follows every header up to `height`.
-fn verified_chain_to(node: &TestNode, height: u64) -> TrustedState {
-    let chain = node.chain();
-    let first: BlockResponse = node.block(1);
-    assert_eq!(
-        first.header.parent_hash, chain.genesis_hash,
-        "block 1 builds on genesis"
-    );
-    // The checkpoint a user would pin: the genesis header proves the chain's parameters,
-    // and block 1 must follow it under the genesis validators.
-    let checkpoint = joule_light_client::Checkpoint::of_genesis(&chain.genesis);
-    checkpoint
-        .verify_genesis(&chain.genesis, &chain.genesis_validators)
-        .expect("the node's genesis is the one it names");
-    let trusted = checkpoint
-        .verify_first_block(first.header, &first.commit, chain.genesis_validators)
-        .expect("block 1 verifies under the genesis validators");
-    let headers = (2..=height).map(|h| {
-        let b = node.block(h);
-        SignedHeader {
-            header: b.header,
-            commit: b.commit,
-            validators: b.validators,
-        }
-    });
-    verify_header_chain(&trusted, headers).expect("header chain verifies")
-}
 
 #[test]
 fn same_and_cross_shard_transfers_verify_with_the_light_client() {

@@ -78,7 +78,7 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>]) -> Case {
         w.push((*a, acc));
     }
     w.sort_unstable_by_key(|(a, _)| *a);
-    state.apply(&w);
+    state.apply(&w, &[]);
     let incoming = (0..rng.gen_range(0..4))
         .map(|i| Receipt {
             source_shard: 1,
@@ -158,8 +158,9 @@ fn parallel_equals_sequential_on_random_blocks() {
                 "seed {seed}, {mode:?}, {threads} threads, {} txs",
                 case.txs.len()
             );
-            let root =
-                |o: &crate::chain::exec::ShardBlockOutput| case.state.next_tree(&o.writes).root();
+            let root = |o: &crate::chain::exec::ShardBlockOutput| {
+                case.state.next_trees(&o.writes, &o.objects).accounts.root()
+            };
             assert_eq!(root(&got), root(&expected));
         }
         assert_eq!(run(&executor, &case), expected, "seed {seed}, adaptive");

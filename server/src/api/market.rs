@@ -1,0 +1,84 @@
+//! The energy market's parameters and clock, and any object in state by its key — each with
+//! its proof against the head.
+
+use axum::extract::State;
+use axum::Json;
+use joule_light_client::api::{MarketResponse, ObjectProofAt, ObjectResponse};
+use joule_light_client::codec::decode_exact;
+use joule_light_client::market::{params_key, MarketParams};
+use joule_light_client::object::StateKey;
+use joule_light_client::Hash;
+
+use super::error::{ApiError, ApiPath, ApiResult};
+use super::views::shard_inclusion;
+use super::AppState;
+
+/// `GET /market`.
+pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
+    let key = params_key();
+    let n = node.genesis.shard_count;
+    let shard = key.shard(n);
+    let (bytes, proof, height) = {
+        let chain = node.chain();
+        let state = &chain.shards[usize::from(shard)];
+        let proof = match &chain.head {
+            Some(head) => Some(ObjectProofAt {
+                at: shard_inclusion(head, shard)?,
+                proof: state.object_proof(&key),
+            }),
+            None => None,
+        };
+        (
+            state.object(&key).map(<[u8]>::to_vec),
+            proof,
+            chain.height(),
+        )
+    };
+    // Genesis writes the parameters and nothing deletes them.
+    let params: MarketParams = bytes
+        .as_deref()
+        .map(decode_exact)
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("market parameters in state: {e}")))?
+        .ok_or_else(|| ApiError::internal("market parameters missing from state"))?;
+    let open_interval = params.first_open(height);
+    let gate_height = params.gate(open_interval).unwrap_or(u64::MAX);
+    let blocks_to_gate = gate_height.saturating_sub(height);
+    Ok(Json(MarketResponse {
+        params,
+        proof,
+        height,
+        delivering: params.interval_at(height),
+        open_interval,
+        gate_height,
+        blocks_to_gate,
+        ms_to_gate: blocks_to_gate.saturating_mul(node.genesis.block_interval_ms),
+    }))
+}
+
+/// `GET /state/{key}`: a state key (64 hex digits) and what it holds.
+pub async fn object(
+    State(node): State<AppState>,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<ObjectResponse> {
+    let key = Hash::from_hex(&key).map(|h| StateKey(h.0)).map_err(|e| {
+        ApiError::bad_request("invalid_key", format!("a state key is 64 hex digits: {e}"))
+    })?;
+    let shard = key.shard(node.genesis.shard_count);
+    let chain = node.chain();
+    let state = &chain.shards[usize::from(shard)];
+    let proof = match &chain.head {
+        Some(head) => Some(ObjectProofAt {
+            at: shard_inclusion(head, shard)?,
+            proof: state.object_proof(&key),
+        }),
+        None => None,
+    };
+    Ok(Json(ObjectResponse {
+        key,
+        shard,
+        kind: key.kind(),
+        value: state.object(&key).map(hex::encode),
+        proof,
+    }))
+}
