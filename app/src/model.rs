@@ -22,7 +22,12 @@ pub fn describe_tx(tx: &SignedTransaction) -> String {
             format_amount(*amount),
             short_address(to)
         ),
-        _ => "an unknown kind of transaction".to_owned(),
+        // The market's kinds get their own words with the market's views (#19); until then,
+        // what kind it is.
+        Payload::RegisterMeter { .. } => format!("{} registered a meter", short_address(&sender)),
+        Payload::Reading { .. } => format!("meter {} sent a reading", short_address(&sender)),
+        Payload::PlaceOrder { .. } => format!("{} placed an order", short_address(&sender)),
+        Payload::CancelOrder { .. } => format!("{} cancelled an order", short_address(&sender)),
     }
 }
 

@@ -141,6 +141,8 @@ pub enum Domain {
     GenesisAccounts,
     /// A trust checkpoint's fingerprint (what people compare).
     Checkpoint,
+    /// What a meter signs to prove it holds its key when it is registered.
+    MeterPop,
 }
 
 /// The largest encoding buffer a thread keeps between hashes (larger ones, blocks say, are
@@ -148,7 +150,7 @@ pub enum Domain {
 const MAX_KEPT_BUFFER: usize = 1 << 16;
 
 /// Number of [`Domain`] variants.
-const DOMAINS: usize = 12;
+const DOMAINS: usize = 13;
 
 impl Domain {
     /// The blake3 key-derivation context of this domain.
@@ -166,6 +168,7 @@ impl Domain {
             Domain::Genesis => "joule 2026-12 genesis",
             Domain::GenesisAccounts => "joule 2026-12 genesis accounts",
             Domain::Checkpoint => "joule 2026-12 checkpoint",
+            Domain::MeterPop => "joule 2026-12 meter proof of possession",
         }
     }
 
@@ -299,6 +302,7 @@ mod cached_hasher_tests {
             Domain::Genesis,
             Domain::GenesisAccounts,
             Domain::Checkpoint,
+            Domain::MeterPop,
         ];
         assert_eq!(all.len(), DOMAINS);
         for d in all {

@@ -374,6 +374,17 @@ impl ProvenReceipt {
                     u64::from(receipt.dest_shard),
                 )?;
             }
+            // Only a transfer to another shard emits a receipt.
+            Payload::RegisterMeter { .. }
+            | Payload::Reading { .. }
+            | Payload::PlaceOrder { .. }
+            | Payload::CancelOrder { .. } => {
+                return Err(VerifyError::Mismatch {
+                    what: "receipt of a transaction that pays none",
+                    expected: 0,
+                    got: 1,
+                })
+            }
         }
         verify_outgoing_receipt(block.shard(tx.at.shard)?, receipt, proof)?;
         Ok(ProvenReceipt {

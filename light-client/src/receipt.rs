@@ -15,16 +15,49 @@ use crate::codec::{self, CodecError, Decode, Encode, Reader};
 use crate::hash::{Domain, Hash};
 use crate::merkle::MerkleTree;
 
-/// How a transaction's execution ended. Included transactions always have one.
+/// How a transaction's execution ended. Included transactions always have one; every status
+/// but `Success` charged the fee, advanced the nonce and changed nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum ExecStatus {
     /// Applied.
     Success,
-    /// The sender could not cover amount + fee at execution; only the fee was charged.
+    /// The sender could not cover the amount (or a bid's escrow) at execution.
     InsufficientBalance,
+    /// The order's interval has passed its gate (or a cancel came after it).
+    MarketClosed,
+    /// No meter is registered under that key.
+    UnknownMeter,
+    /// The meter belongs to someone else.
+    NotMeterOwner,
+    /// The meter is registered already.
+    MeterExists,
+    /// A reading not after the meter's last one, or outside its interval's reading window.
+    StaleReading,
+    /// A reading above what the meter's rated power delivers in an interval.
+    OverCapacity,
+    /// The sender has no order with that id.
+    UnknownOrder,
+    /// An order below the market's minimum quantity, or at price zero.
+    OrderTooSmall,
+    /// A consumption-only meter reported production or was named for an offer.
+    NotAProducer,
 }
+
+/// Every status, by code.
+const STATUSES: [ExecStatus; 11] = [
+    ExecStatus::Success,
+    ExecStatus::InsufficientBalance,
+    ExecStatus::MarketClosed,
+    ExecStatus::UnknownMeter,
+    ExecStatus::NotMeterOwner,
+    ExecStatus::MeterExists,
+    ExecStatus::StaleReading,
+    ExecStatus::OverCapacity,
+    ExecStatus::UnknownOrder,
+    ExecStatus::OrderTooSmall,
+    ExecStatus::NotAProducer,
+];
 
 impl ExecStatus {
     /// In words, for people (and CSV: the names are stable).
@@ -32,15 +65,26 @@ impl ExecStatus {
         match self {
             ExecStatus::Success => "Success",
             ExecStatus::InsufficientBalance => "InsufficientBalance",
+            ExecStatus::MarketClosed => "MarketClosed",
+            ExecStatus::UnknownMeter => "UnknownMeter",
+            ExecStatus::NotMeterOwner => "NotMeterOwner",
+            ExecStatus::MeterExists => "MeterExists",
+            ExecStatus::StaleReading => "StaleReading",
+            ExecStatus::OverCapacity => "OverCapacity",
+            ExecStatus::UnknownOrder => "UnknownOrder",
+            ExecStatus::OrderTooSmall => "OrderTooSmall",
+            ExecStatus::NotAProducer => "NotAProducer",
         }
     }
 
-    /// The status's one-byte code.
+    /// The status's one-byte code (its position in the list above).
     pub fn code(self) -> u8 {
-        match self {
-            ExecStatus::Success => 0,
-            ExecStatus::InsufficientBalance => 1,
-        }
+        self as u8
+    }
+
+    /// The status with this code.
+    pub fn from_code(code: u8) -> Option<ExecStatus> {
+        STATUSES.get(usize::from(code)).copied()
     }
 }
 
@@ -105,16 +149,11 @@ impl Encode for TxOutcome {
 impl Decode for TxOutcome {
     fn decode_from(r: &mut Reader<'_>) -> codec::Result<Self> {
         let tx_id = Hash::decode_from(r)?;
-        let status = match r.u8()? {
-            0 => ExecStatus::Success,
-            1 => ExecStatus::InsufficientBalance,
-            tag => {
-                return Err(CodecError::UnknownTag {
-                    kind: "exec status",
-                    tag,
-                })
-            }
-        };
+        let tag = r.u8()?;
+        let status = ExecStatus::from_code(tag).ok_or(CodecError::UnknownTag {
+            kind: "exec status",
+            tag,
+        })?;
         Ok(TxOutcome {
             tx_id,
             status,
@@ -146,5 +185,35 @@ impl Decode for Receipt {
             to: Address::decode_from(r)?,
             amount: r.u64()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn every_status_code_round_trips_and_unknown_codes_are_refused() {
+        for (i, s) in STATUSES.iter().enumerate() {
+            assert_eq!(usize::from(s.code()), i);
+            assert_eq!(ExecStatus::from_code(s.code()), Some(*s));
+            let o = TxOutcome {
+                tx_id: Hash([1; 32]),
+                status: *s,
+                fee: 9,
+            };
+            assert_eq!(codec::decode_exact::<TxOutcome>(&o.encode()), Ok(o));
+        }
+        let mut bytes = TxOutcome {
+            tx_id: Hash([1; 32]),
+            status: ExecStatus::Success,
+            fee: 9,
+        }
+        .encode();
+        bytes[32] = STATUSES.len() as u8;
+        assert!(codec::decode_exact::<TxOutcome>(&bytes).is_err());
     }
 }

@@ -2,7 +2,15 @@
 //!
 //! Encoding (see [`crate::codec`] for the rules):
 //! `version u8 = 1 | chain_id str(≤32) | sender [32] | nonce u64 | max_fee u64 | payload`,
-//! where a payload is a `u8` tag and the variant's fields (`0` = transfer: `to [20] | amount u64`).
+//! where a payload is a `u8` tag and the variant's fields:
+//! - `0` transfer: `to [20] | amount u64`;
+//! - `1` register meter: `meter [32] | kind u8 | capacity_w u64 | pop [64]` (`pop`: the meter's
+//!   signature over [`meter_pop_message`]);
+//! - `2` reading (signed by the meter): `interval u64 | produced_wh u64 | consumed_wh u64`;
+//! - `3` place order: `interval u64 | side u8 (0 bid, 1 ask) | price u64 | qty_wh u64 |
+//!   meter (0u8, or 1u8 | address [20])`;
+//! - `4` cancel order: `order [32]` (the id of the transaction that placed it).
+//!
 //! A signed transaction appends the 64-byte signature. The id is
 //! `blake3-derive("joule 2026-11 transaction", encoding)`, and the signature is over the id's
 //! 32 bytes, so the id names exactly what was signed. New payload kinds take new tags; a new
@@ -14,6 +22,7 @@ use crate::address::Address;
 use crate::codec::{self, decode_exact, put_str, CodecError, Decode, Encode, Reader};
 use crate::crypto::{KeyError, PublicKey, SecretKey, Signature};
 use crate::hash::{Domain, Hash};
+use crate::market::{MeterKind, Side};
 
 /// The one transaction layout so far.
 pub const TX_VERSION: u8 = 1;
@@ -37,10 +46,10 @@ pub struct Transaction {
     pub payload: Payload,
 }
 
-/// What a transaction does.
+/// What a transaction does. Not `non_exhaustive`: every match over it names every kind, so a
+/// new kind cannot slip through an executor's catch-all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum Payload {
     /// Moves `amount` tokens from the sender to `to` (possibly on another shard).
     Transfer {
@@ -49,6 +58,66 @@ pub enum Payload {
         /// Smallest units of the token.
         amount: u64,
     },
+    /// Registers the sender's meter: its own key (which signs its readings), what it measures
+    /// and its rated power.
+    RegisterMeter {
+        /// The meter's public key (its address must be on the owner's shard).
+        meter: PublicKey,
+        /// What it measures.
+        kind: MeterKind,
+        /// Rated power, W.
+        capacity_w: u64,
+        /// The meter's signature over [`meter_pop_message`]: it holds its key and agrees to
+        /// this owner.
+        pop: Signature,
+    },
+    /// A meter's reading for one delivery interval (the sender is the meter).
+    Reading {
+        /// The interval measured.
+        interval: u64,
+        /// Wh exported (produced) during it.
+        produced_wh: u64,
+        /// Wh imported (consumed) during it.
+        consumed_wh: u64,
+    },
+    /// An order on an interval's book.
+    PlaceOrder {
+        /// The delivery interval.
+        interval: u64,
+        /// Buy or sell.
+        side: Side,
+        /// Limit price, token units per Wh.
+        price: u64,
+        /// Wh.
+        qty_wh: u64,
+        /// For an offer, the seller's meter that delivers it.
+        meter: Option<Address>,
+    },
+    /// Cancels the sender's order (before its gate), refunding its escrow.
+    CancelOrder {
+        /// The id of the transaction that placed it.
+        order: Hash,
+    },
+}
+
+/// What a meter signs to be registered to `owner` on chain `chain_id` with this kind and
+/// capacity: `chain_id str | owner [20] | meter [32] | kind u8 | capacity_w u64`, hashed in
+/// the meter-PoP domain. Binding the owner and the chain stops a registration being replayed
+/// for another owner or on another chain.
+pub fn meter_pop_message(
+    chain_id: &str,
+    owner: &Address,
+    meter: &PublicKey,
+    kind: MeterKind,
+    capacity_w: u64,
+) -> Hash {
+    let mut buf = Vec::with_capacity(96);
+    put_str(&mut buf, chain_id);
+    owner.encode_to(&mut buf);
+    meter.encode_to(&mut buf);
+    kind.encode_to(&mut buf);
+    capacity_w.encode_to(&mut buf);
+    Domain::MeterPop.hash(&buf)
 }
 
 /// A transaction with its sender's signature.
@@ -80,10 +149,22 @@ impl Transaction {
         }
     }
 
-    /// The amount of tokens the payload moves out of the sender's account (fees excluded).
+    /// The amount of tokens the payload moves out of the sender's account (fees excluded):
+    /// a transfer's amount; for a bid, its price × quantity (the market fee is charged from
+    /// the escrow at settlement, see [`crate::market::bid_escrow`]).
     pub fn amount_out(&self) -> u64 {
         match &self.payload {
             Payload::Transfer { amount, .. } => *amount,
+            Payload::PlaceOrder {
+                side: Side::Bid,
+                price,
+                qty_wh,
+                ..
+            } => price.saturating_mul(*qty_wh),
+            Payload::RegisterMeter { .. }
+            | Payload::Reading { .. }
+            | Payload::PlaceOrder { .. }
+            | Payload::CancelOrder { .. } => 0,
         }
     }
 }
@@ -150,6 +231,52 @@ impl Encode for Payload {
                 to.encode_to(out);
                 amount.encode_to(out);
             }
+            Payload::RegisterMeter {
+                meter,
+                kind,
+                capacity_w,
+                pop,
+            } => {
+                out.push(1);
+                meter.encode_to(out);
+                kind.encode_to(out);
+                capacity_w.encode_to(out);
+                pop.encode_to(out);
+            }
+            Payload::Reading {
+                interval,
+                produced_wh,
+                consumed_wh,
+            } => {
+                out.push(2);
+                interval.encode_to(out);
+                produced_wh.encode_to(out);
+                consumed_wh.encode_to(out);
+            }
+            Payload::PlaceOrder {
+                interval,
+                side,
+                price,
+                qty_wh,
+                meter,
+            } => {
+                out.push(3);
+                interval.encode_to(out);
+                side.encode_to(out);
+                price.encode_to(out);
+                qty_wh.encode_to(out);
+                match meter {
+                    None => out.push(0),
+                    Some(m) => {
+                        out.push(1);
+                        m.encode_to(out);
+                    }
+                }
+            }
+            Payload::CancelOrder { order } => {
+                out.push(4);
+                order.encode_to(out);
+            }
         }
     }
 }
@@ -160,6 +287,36 @@ impl Decode for Payload {
             0 => Ok(Payload::Transfer {
                 to: Address::decode_from(r)?,
                 amount: r.u64()?,
+            }),
+            1 => Ok(Payload::RegisterMeter {
+                meter: PublicKey::decode_from(r)?,
+                kind: MeterKind::decode_from(r)?,
+                capacity_w: r.u64()?,
+                pop: Signature::decode_from(r)?,
+            }),
+            2 => Ok(Payload::Reading {
+                interval: r.u64()?,
+                produced_wh: r.u64()?,
+                consumed_wh: r.u64()?,
+            }),
+            3 => Ok(Payload::PlaceOrder {
+                interval: r.u64()?,
+                side: Side::decode_from(r)?,
+                price: r.u64()?,
+                qty_wh: r.u64()?,
+                meter: match r.u8()? {
+                    0 => None,
+                    1 => Some(Address::decode_from(r)?),
+                    tag => {
+                        return Err(CodecError::UnknownTag {
+                            kind: "order meter",
+                            tag,
+                        })
+                    }
+                },
+            }),
+            4 => Ok(Payload::CancelOrder {
+                order: Hash::decode_from(r)?,
             }),
             tag => Err(CodecError::UnknownTag {
                 kind: "payload",

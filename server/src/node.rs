@@ -126,9 +126,13 @@ impl ChainState {
         self.shards[usize::from(address.shard(self.shards.len() as u16))].get(address)
     }
 
-    /// Tokens held in accounts plus those in flight in receipts.
+    /// Tokens held in accounts and in bids' escrow, plus those in flight in receipts.
     pub fn supply_in_state(&self) -> u128 {
-        let held: u128 = self.shards.iter().map(ShardState::total_balance).sum();
+        let held: u128 = self
+            .shards
+            .iter()
+            .map(|s| s.total_balance() + s.total_escrow())
+            .sum();
         let in_flight: u128 = self
             .pending_receipts
             .iter()
@@ -400,7 +404,8 @@ impl Node {
 
     /// Checks and admits a decoded transaction.
     pub fn admit(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
-        check_stateless(&self.genesis.chain_id, self.genesis.min_fee, &stx)?;
+        let g = &self.genesis;
+        check_stateless(&g.chain_id, g.min_fee, g.shard_count, &stx)?;
         self.admit_signature_checked(stx)
     }
 
@@ -414,13 +419,14 @@ impl Node {
         use rayon::prelude::*;
         let verdicts = crate::sigverify::verify_signatures(&txs);
         let (chain_id, min_fee) = (&self.genesis.chain_id, self.genesis.min_fee);
+        let shard_count = self.genesis.shard_count;
         // What needs no state, in parallel like the signatures: fields, and the sender's address
         // (the verdict carries the id).
         let checked: Vec<Result<(Hash, Address), RejectReason>> = txs
             .par_iter()
             .zip(verdicts)
             .map(|(stx, sig)| {
-                check_fields(chain_id, min_fee, stx)?;
+                check_fields(chain_id, min_fee, shard_count, stx)?;
                 let id = sig.map_err(RejectReason::BadSignature)?;
                 Ok((id, stx.tx.sender_address()))
             })
@@ -428,9 +434,15 @@ impl Node {
         // One read of the chain for the batch (its accounts read in parallel), then one lock of
         // the pool: the same verdicts as admitting one by one, without 2n lock round trips.
         let chain = self.chain();
+        let market = self.market_context(&chain).params;
         let checked: Vec<Result<(Hash, Address, Account), RejectReason>> = checked
             .into_par_iter()
-            .map(|c| c.map(|(id, sender)| (id, sender, chain.account(&sender))))
+            .zip(&txs)
+            .map(|(c, stx)| {
+                let (id, sender) = c?;
+                check_window(&market, chain.height() + 1, stx)?;
+                Ok((id, sender, chain.account(&sender)))
+            })
             .collect();
         let mut mempool = self.mempool();
         txs.into_iter()
@@ -445,6 +457,11 @@ impl Node {
     /// Admits a transaction whose stateless checks passed.
     fn admit_signature_checked(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
         let chain = self.chain();
+        check_window(
+            &self.market_context(&chain).params,
+            chain.height() + 1,
+            &stx,
+        )?;
         let account = chain.account(&stx.tx.sender_address());
         self.mempool().insert(stx, &account)
     }
@@ -509,5 +526,26 @@ impl Node {
     /// The target time between blocks.
     pub fn block_interval(&self) -> Duration {
         Duration::from_millis(self.genesis.block_interval_ms)
+    }
+}
+
+/// An order for a closed book, or a reading outside its window, refused at admission: it
+/// would be refused in the next block (at `height`) anyway. (Near a boundary one may pass here
+/// and fail in the block: it then pays the fee with `MarketClosed` or `StaleReading`.)
+fn check_window(
+    params: &joule_light_client::market::MarketParams,
+    height: u64,
+    stx: &SignedTransaction,
+) -> Result<(), RejectReason> {
+    match &stx.tx.payload {
+        Payload::PlaceOrder { interval, .. } => params
+            .order_window(*interval, height)
+            .map_err(RejectReason::MarketClosed),
+        Payload::Reading { interval, .. } => params
+            .reading_window(*interval, height)
+            .map_err(RejectReason::ReadingOutOfWindow),
+        Payload::Transfer { .. } | Payload::RegisterMeter { .. } | Payload::CancelOrder { .. } => {
+            Ok(())
+        }
     }
 }

@@ -9,6 +9,7 @@ pub use clearing::{
     clear, fill_orders, split, BookOrder, Clearing, ClearingError, Curve, Level, Margin, Side,
 };
 pub use objects::{
-    cert_lot_key, meter_key, order_key, params_key, CertLot, Meter, MeterKind, Order,
+    bid_escrow, cert_lot_key, market_fee, meter_key, order_key, params_key, CertLot, Meter,
+    MeterKind, Order,
 };
 pub use schedule::{MarketParams, ParamError, WindowError};

@@ -101,6 +101,21 @@ pub struct CertLot {
     pub claimed_wh: u64,
 }
 
+/// The market fee on a fill worth `value` token units: `fee_bps` basis points of it, rounded
+/// up (so a fee is never zero on a paid fill while the rate is not).
+pub fn market_fee(value: u64, fee_bps: u16) -> u64 {
+    let fee = (u128::from(value) * u128::from(fee_bps)).div_ceil(10_000);
+    // At most 10 % of a u64 (bounded rate): fits.
+    u64::try_from(fee).unwrap_or(u64::MAX)
+}
+
+/// What a bid holds in escrow when placed: its worst case, every Wh at its limit price plus
+/// the market fee on that. `None` if it does not fit in 64 bits.
+pub fn bid_escrow(price: u64, qty_wh: u64, fee_bps: u16) -> Option<u64> {
+    let value = price.checked_mul(qty_wh)?;
+    value.checked_add(market_fee(value, fee_bps))
+}
+
 /// The key of `meter`'s object.
 pub fn meter_key(meter: &Address) -> StateKey {
     StateKey::new(meter, ObjectKind::Meter, &meter.0)
@@ -349,6 +364,20 @@ mod tests {
         let c = lot().encode();
         assert_eq!(decode_exact::<CertLot>(&c), Ok(lot()));
         assert_eq!(c.len(), 20 + 20 + 4 + 1 + 8 + 8);
+    }
+
+    #[test]
+    fn fees_round_up_and_escrow_covers_the_worst_case() {
+        assert_eq!(market_fee(10_000, 50), 50);
+        assert_eq!(market_fee(1, 50), 1);
+        assert_eq!(market_fee(0, 50), 0);
+        assert_eq!(market_fee(12_345, 0), 0);
+        assert_eq!(
+            bid_escrow(110_000, 3_200, 50),
+            Some(352_000_000 + 1_760_000)
+        );
+        assert_eq!(bid_escrow(u64::MAX, 2, 0), None);
+        assert_eq!(bid_escrow(u64::MAX - 5, 1, 1_000), None);
     }
 
     #[test]

@@ -32,6 +32,60 @@ fn transaction_vector() {
     assert_eq!(SignedTransaction::from_bytes(&stx.encode()).unwrap(), stx);
 }
 
+/// Each market payload's encoding (the transaction around it as for a transfer).
+#[test]
+fn market_payload_vectors() {
+    use joule_light_client::market::{MeterKind, Side};
+    use joule_light_client::transaction::meter_pop_message;
+    let owner = Address::from_public_key(&key(1).public_key());
+    let meter = key(3);
+    let pop_msg = meter_pop_message(
+        "joule-devnet",
+        &owner,
+        &meter.public_key(),
+        MeterKind::Solar,
+        5_000,
+    );
+    assert_eq!(pop_msg.to_hex(), GOLDEN_METER_POP);
+    let payloads = [
+        Payload::RegisterMeter {
+            meter: meter.public_key(),
+            kind: MeterKind::Solar,
+            capacity_w: 5_000,
+            pop: meter.sign(pop_msg.as_bytes()),
+        },
+        Payload::Reading {
+            interval: 9,
+            produced_wh: 1_200,
+            consumed_wh: 300,
+        },
+        Payload::PlaceOrder {
+            interval: 9,
+            side: Side::Ask,
+            price: 110,
+            qty_wh: 3_200,
+            meter: Some(Address::from_public_key(&meter.public_key())),
+        },
+        Payload::PlaceOrder {
+            interval: 9,
+            side: Side::Bid,
+            price: 120,
+            qty_wh: 1_000,
+            meter: None,
+        },
+        Payload::CancelOrder {
+            order: Domain::Transaction.hash(b"order"),
+        },
+    ];
+    let encoded: Vec<String> = payloads.iter().map(|p| hex::encode(p.encode())).collect();
+    assert_eq!(encoded, GOLDEN_MARKET_PAYLOADS);
+    for p in payloads {
+        assert_eq!(codec::decode_exact::<Payload>(&p.encode()).unwrap(), p);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap(), p);
+    }
+}
+
 #[test]
 fn address_vector() {
     assert_eq!(
@@ -197,3 +251,11 @@ const GOLDEN_MERKLE_ROOT_ABC: &str =
     "22f7891a1f3a6409c8b6df0f31ac6646edbaa657dd04a495694a8502584e8d37";
 const GOLDEN_MERKLE_ROOT_EMPTY: &str =
     "5174dee3b5f3a1bf6b518c0d78aa32c4a8946297893e97f9a2c708a835d4e61e";
+const GOLDEN_METER_POP: &str = "92076a039fa5cce102ec8ea12e6874036aa8cce59af0838b88d0a8e86947cbe4";
+const GOLDEN_MARKET_PAYLOADS: [&str; 5] = [
+    "01ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101881300000000000021c3deedc9f6edce2ffde17b2efe4582d1bbcce713a9147c7dc1ab93bc09f279e381e51c0ddb9911fac80c90af6c286297b004c2739438d18c48d22bac8b0907",
+    "020900000000000000b0040000000000002c01000000000000",
+    "030900000000000000016e00000000000000800c00000000000001e4a7e665f7ac58e53c82ecd288dc104227677205",
+    "030900000000000000007800000000000000e80300000000000000",
+    "04d8d075bf73c11548c868630d12238e1c326bfb4e3aebe8470df66e2e65a7ce1e",
+];

@@ -146,6 +146,7 @@ fn input(w: &Workload) -> ShardBlockInput<'_> {
         fee: 1,
         incoming: &[],
         txs: &w.txs,
+        market: Default::default(),
     }
 }
 

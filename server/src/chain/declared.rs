@@ -24,12 +24,15 @@
 //! order every access to a slot, so relaxed loads and stores suffice, and no `unsafe` is needed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
+use joule_light_client::object::StateKey;
 use joule_light_client::{Account, Address};
 use rayon::prelude::*;
 
-use super::exec::{BaseState, Runs};
+use super::exec::{sorted_objects, BaseState, ObjectMap, Runs};
+use super::state::ObjectWrite;
 use super::vm::{Blocked, StateView, Vm};
 
 /// Transactions a thread claims at once: few enough that a claimed run rarely holds a
@@ -329,16 +332,52 @@ fn partition_range(parts: usize, me: usize) -> (u64, u64) {
     (first(me) << 16, first(me + 1) << 16)
 }
 
+/// Parts of the object overlay (by a byte of the key's hashed id).
+const OBJECT_PARTS: usize = 16;
+
+/// Objects written during a planned block. Every access to an object names its home account,
+/// which the transaction declared: accesses to one object are ordered by that account's
+/// dependencies like accesses to the account, so the locks only guard the maps' memory (held
+/// for a lookup or an insert, never across a wait). Transfers never touch it.
+struct ObjectOverlay {
+    parts: Vec<Mutex<ObjectMap>>,
+}
+
+impl ObjectOverlay {
+    fn new() -> Self {
+        ObjectOverlay {
+            parts: (0..OBJECT_PARTS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    fn part(&self, key: &StateKey) -> std::sync::MutexGuard<'_, ObjectMap> {
+        self.parts[usize::from(key.0[9]) % OBJECT_PARTS]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every object written, sorted by key.
+    fn into_sorted(self) -> Vec<ObjectWrite> {
+        let mut all = ObjectMap::default();
+        for p in self.parts {
+            all.extend(p.into_inner().unwrap_or_else(|p| p.into_inner()));
+        }
+        sorted_objects(all)
+    }
+}
+
 /// A transaction's view: its declared keys, straight to their slots.
-struct SlotView<'a> {
+struct SlotView<'a, 'b> {
     keys: &'a [Address],
     first: usize,
     table: &'a Table,
+    objects: &'a ObjectOverlay,
+    base: &'a BaseState<'b>,
     txn: usize,
     undeclared: bool,
 }
 
-impl SlotView<'_> {
+impl SlotView<'_, '_> {
     fn find(&mut self, address: &Address) -> Option<&Slot> {
         match self.keys.iter().position(|k| k == address) {
             Some(j) => Some(self.table.slot(self.first + j)),
@@ -350,7 +389,7 @@ impl SlotView<'_> {
     }
 }
 
-impl StateView for SlotView<'_> {
+impl StateView for SlotView<'_, '_> {
     fn read(&mut self, address: &Address) -> Result<Account, Blocked> {
         let txn = self.txn;
         self.find(address).map(Slot::get).ok_or(Blocked(txn))
@@ -361,20 +400,39 @@ impl StateView for SlotView<'_> {
             s.set(account);
         }
     }
+
+    fn read_object(&mut self, home: &Address, key: &StateKey) -> Result<Option<Vec<u8>>, Blocked> {
+        if self.find(home).is_none() {
+            return Err(Blocked(self.txn));
+        }
+        let written = self.objects.part(key).get(key).cloned();
+        Ok(match written {
+            Some(v) => v,
+            None => self.base.object(key),
+        })
+    }
+
+    fn write_object(&mut self, home: &Address, key: StateKey, value: Option<Vec<u8>>) {
+        if self.find(home).is_some() {
+            self.objects.part(&key).insert(key, value);
+        }
+    }
 }
 
 /// Shared state of the execution phase.
-struct Run<'a, V: Vm> {
+struct Run<'a, 'b, V: Vm> {
     vm: &'a V,
+    base: &'a BaseState<'b>,
     txs: &'a [V::Tx],
     prepared: &'a [V::Prepared],
     table: Table,
+    objects: ObjectOverlay,
     next: AtomicUsize,
     done: Vec<AtomicBool>,
     abandoned: AtomicUsize,
 }
 
-impl<V: Vm> Run<'_, V> {
+impl<V: Vm> Run<'_, '_, V> {
     /// Waits until transaction `d` is done; false if the run was abandoned meanwhile.
     fn wait(&self, d: usize) -> bool {
         let mut spins = 0u32;
@@ -418,6 +476,8 @@ impl<V: Vm> Run<'_, V> {
                     keys: V::declared_keys(p),
                     first: t.start[i],
                     table: t,
+                    objects: &self.objects,
+                    base: self.base,
                     txn: i,
                     undeclared: false,
                 };
@@ -441,6 +501,8 @@ pub struct Executed<R> {
     pub result: R,
     /// Every account written, sorted by address.
     pub writes: Vec<(Address, Account)>,
+    /// Every object written, sorted by key.
+    pub objects: Vec<ObjectWrite>,
     /// When the last transaction had run (before the outputs were finished).
     pub ran_at: Instant,
 }
@@ -491,6 +553,7 @@ impl Plan {
     pub fn execute<V: Vm, R: Send>(
         self,
         vm: &V,
+        base: &BaseState<'_>,
         txs: &[V::Tx],
         prepared: &[V::Prepared],
         workers: usize,
@@ -498,9 +561,11 @@ impl Plan {
     ) -> Result<Executed<R>, Undeclared> {
         let run = Run {
             vm,
+            base,
             txs,
             prepared,
             table: self.table,
+            objects: ObjectOverlay::new(),
             next: AtomicUsize::new(0),
             done: (0..txs.len()).map(|_| AtomicBool::new(false)).collect(),
             abandoned: AtomicUsize::new(usize::MAX),
@@ -522,6 +587,7 @@ impl Plan {
         runs.sort_unstable_by_key(|(from, _)| *from);
         let outputs = runs.into_iter().map(|(_, run)| run).collect();
         let partitions = run.table.partitions;
+        let objects = run.objects.into_sorted();
         // Each partition is a range of addresses, its slots in address order: their written
         // slots, collected in parallel, concatenate into the block's sorted writes.
         let (finished, sorted) = rayon::join(
@@ -549,6 +615,7 @@ impl Plan {
         Ok(Executed {
             result: finished,
             writes,
+            objects,
             ran_at,
         })
     }

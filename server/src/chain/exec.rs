@@ -12,14 +12,25 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use joule_light_client::api::ExecMode;
+use joule_light_client::object::StateKey;
 use joule_light_client::{Account, Address, Receipt, ShardId, SignedTransaction, TxOutcome};
 use serde::{Deserialize, Serialize};
 
 use super::state::{ObjectWrite, ShardState};
-use super::vm::{Blocked, StateView, TransferVm, TxContext, TxResult, Vm};
+use super::vm::{Blocked, JouleVm, MarketContext, StateView, TxContext, TxResult, Vm};
 
 /// Accounts by address (hashing keyed per process, so crafted addresses cannot collide).
 pub type AccountMap = HashMap<Address, Account, ahash::RandomState>;
+
+/// Objects written by a block's transactions, by key (`None`: deleted).
+pub type ObjectMap = HashMap<StateKey, Option<Vec<u8>>, ahash::RandomState>;
+
+/// An object map's writes, sorted by key.
+pub fn sorted_objects(objects: ObjectMap) -> Vec<ObjectWrite> {
+    let mut v: Vec<ObjectWrite> = objects.into_iter().collect();
+    v.sort_unstable_by_key(|(k, _)| *k);
+    v
+}
 
 /// Outputs in block order, as runs of consecutive transactions: parallel workers each fill
 /// their own runs, and nothing copies them into one vector.
@@ -40,6 +51,8 @@ pub struct ShardBlockInput<'a> {
     pub incoming: &'a [Receipt],
     /// Transactions in block order, signatures verified.
     pub txs: &'a [SignedTransaction],
+    /// The market's rules for this block.
+    pub market: MarketContext,
 }
 
 /// What executing a shard block produced.
@@ -131,13 +144,14 @@ impl ExecStats {
 
 impl ShardBlockInput<'_> {
     /// The VM that executes this block's transactions.
-    pub fn vm(&self) -> TransferVm {
-        TransferVm {
+    pub fn vm(&self) -> JouleVm {
+        JouleVm {
             ctx: TxContext {
                 shard: self.shard,
                 height: self.height,
                 shard_count: self.shard_count,
                 fee: self.fee,
+                market: self.market,
             },
         }
     }
@@ -189,6 +203,11 @@ impl<'a> BaseState<'a> {
     pub fn credited(&self) -> &AccountMap {
         &self.credited
     }
+
+    /// The object at `key` before the first transaction.
+    pub fn object(&self, key: &StateKey) -> Option<Vec<u8>> {
+        self.state.object(key).map(<[u8]>::to_vec)
+    }
 }
 
 /// Executes transactions one after another, in block order.
@@ -203,26 +222,29 @@ impl Executor for SequentialExecutor {
     ) -> (ShardBlockOutput, ExecStats) {
         let vm = input.vm();
         let base = BaseState::new(state, input.incoming);
-        let (results, tx_writes) = run_sequential(&vm, &base, input.txs, |tx| vm.prepare(tx));
+        let (results, tx_writes, objects) =
+            run_sequential(&vm, &base, input.txs, |tx| vm.prepare(tx));
         let mut tx_writes: Vec<_> = tx_writes.into_iter().collect();
         tx_writes.sort_unstable_by_key(|(a, _)| *a);
         let mut out = assemble(vec![results]);
         out.writes = block_writes(&base, tx_writes);
+        out.objects = sorted_objects(objects);
         (out, ExecStats::sequential(input.txs.len()))
     }
 }
 
 /// Runs `txs` in order over an overlay of `base`; `prepared(i)` gives transaction `i`'s
-/// prepared form. Returns the outputs and every account the transactions wrote.
+/// prepared form. Returns the outputs and every account and object the transactions wrote.
 pub fn run_sequential<V: Vm, P: std::borrow::Borrow<V::Prepared>>(
     vm: &V,
     base: &BaseState<'_>,
     txs: &[V::Tx],
     mut prepared: impl FnMut(&V::Tx) -> P,
-) -> (Vec<V::Output>, AccountMap) {
+) -> (Vec<V::Output>, AccountMap, ObjectMap) {
     let mut overlay = Overlay {
         base,
         writes: AccountMap::with_capacity_and_hasher(txs.len() * 2, Default::default()),
+        objects: ObjectMap::default(),
     };
     let outputs = txs
         .iter()
@@ -234,7 +256,7 @@ pub fn run_sequential<V: Vm, P: std::borrow::Borrow<V::Prepared>>(
             }
         })
         .collect();
-    (outputs, overlay.writes)
+    (outputs, overlay.writes, overlay.objects)
 }
 
 /// The block's writes, sorted by address: the credited accounts overwritten by the
@@ -288,10 +310,11 @@ pub fn assemble(results: Runs<TxResult>) -> ShardBlockOutput {
     out
 }
 
-/// A view that writes into a map over the base state.
+/// A view that writes into maps over the base state.
 struct Overlay<'a, 'b> {
     base: &'a BaseState<'b>,
     writes: AccountMap,
+    objects: ObjectMap,
 }
 
 impl StateView for Overlay<'_, '_> {
@@ -304,6 +327,17 @@ impl StateView for Overlay<'_, '_> {
 
     fn write(&mut self, address: Address, account: Account) {
         self.writes.insert(address, account);
+    }
+
+    fn read_object(&mut self, _home: &Address, key: &StateKey) -> Result<Option<Vec<u8>>, Blocked> {
+        Ok(match self.objects.get(key) {
+            Some(v) => v.clone(),
+            None => self.base.object(key),
+        })
+    }
+
+    fn write_object(&mut self, _home: &Address, key: StateKey, value: Option<Vec<u8>>) {
+        self.objects.insert(key, value);
     }
 }
 

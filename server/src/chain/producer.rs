@@ -15,9 +15,12 @@ use rayon::prelude::*;
 
 use super::exec::{ShardBlockInput, ShardBlockOutput};
 use super::state::NextTrees;
+use super::vm::MarketContext;
 use crate::mempool::{IdSet, Mempool};
 use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
+use joule_light_client::codec::decode_exact;
+use joule_light_client::market::params_key;
 
 impl Node {
     /// Produces, commits and publishes the next block.
@@ -35,6 +38,7 @@ impl Node {
         };
 
         let selected_at = Instant::now();
+        let market = self.market_context(&chain);
         // Shards execute side by side on the executor's pool (their Block-STM workers share
         // it); each executor call is deterministic on its own input.
         let run_shard = |s: u16| {
@@ -45,6 +49,7 @@ impl Node {
                 fee: g.min_fee,
                 incoming: &chain.pending_receipts[usize::from(s)],
                 txs: &selected[usize::from(s)],
+                market,
             };
             let t = Instant::now();
             let (out, stats) = self.executor.execute(&chain.shards[usize::from(s)], input);
@@ -288,6 +293,20 @@ impl Node {
             tracing::debug!(height, elapsed_ms, "empty block committed");
         }
         Ok(response)
+    }
+
+    /// The market's rules for the next block: the parameters in shard 0's state at the head
+    /// (written at genesis; a governance step changes them there), the chain's clock.
+    pub fn market_context(&self, chain: &crate::node::ChainState) -> MarketContext {
+        let params = chain.shards[0]
+            .object(&params_key())
+            .and_then(|b| decode_exact(b).ok())
+            .unwrap_or(self.genesis.market);
+        MarketContext {
+            params,
+            block_interval_ms: self.genesis.block_interval_ms,
+            genesis_time_ms: self.genesis.genesis_time_ms,
+        }
     }
 
     /// Runs `f` on the executor's pool, if it has one: the producer's parallel steps must not

@@ -118,6 +118,18 @@ impl ShardState {
             .sum()
     }
 
+    /// Tokens held in escrow by the shard's orders.
+    pub fn total_escrow(&self) -> u128 {
+        use joule_light_client::market::Order;
+        use joule_light_client::object::ObjectKind;
+        self.objects
+            .iter()
+            .filter(|(k, _)| k.kind() == Some(ObjectKind::Order))
+            .filter_map(|(_, v)| joule_light_client::codec::decode_exact::<Order>(v).ok())
+            .map(|o| u128::from(o.escrow))
+            .sum()
+    }
+
     /// The encoded object at `key`, if there is one.
     pub fn object(&self, key: &StateKey) -> Option<&[u8]> {
         self.objects.get(key).map(Vec::as_slice)

@@ -1,9 +1,11 @@
-//! The VM interface the executors run, and its first VM: native transfers.
+//! The VM interface the executors run, and Joule's VM: native transfers and the energy
+//! market's transactions.
 //!
-//! A [`Vm`] executes one transaction against a [`StateView`]: it reads and writes accounts only
-//! through the view, so the same code runs in the sequential executor (a plain overlay) and in
-//! Block-STM (a view over multi-version memory that may report that a read depends on an
-//! unfinished earlier transaction). The executors know nothing else about transactions.
+//! A [`Vm`] executes one transaction against a [`StateView`]: it reads and writes accounts and
+//! objects only through the view, so the same code runs in the sequential executor (a plain
+//! overlay), in the declared-keys plan and in Block-STM (a view over multi-version memory that
+//! may report that a read depends on an unfinished earlier transaction). The executors know
+//! nothing else about transactions.
 //!
 //! Execution is split in two: [`Vm::prepare`] does the state-independent work (hashing the
 //! transaction, deriving addresses) and names the keys the transaction expects to touch;
@@ -11,18 +13,88 @@
 //! use them to lay out memory or to estimate contention, but must stay correct when a
 //! transaction touches a key it did not declare.
 //!
-//! Rules of the native transfer:
+//! **Objects are guarded by accounts.** Every object a transaction touches lives under an
+//! account it declares (its *home*: the owner of an order, the meter's own address for a
+//! meter): [`StateView::read_object`] names that account. So two transactions conflict on an
+//! object only if they declare the same account, and the executors order them as they order
+//! account accesses — a block of orders from different senders runs in parallel.
+//!
+//! Rules common to every kind:
 //! 1. a transaction whose nonce is not the sender's next, or whose sender cannot pay the fee,
 //!    is not executed: it is skipped with the reason and writes nothing;
-//! 2. otherwise the fee (the chain's flat fee) is charged and the nonce advances; if the balance
-//!    then covers the amount, it moves — to a local account directly, or into a receipt for the
-//!    recipient's shard — else the outcome is `InsufficientBalance`;
+//! 2. otherwise the fee (the chain's flat fee) is charged and the nonce advances, whatever
+//!    else happens; a transaction that breaks a rule of its kind ends with a status naming the
+//!    rule and changes nothing else;
 //! 3. fees are not credited to anyone here: the block sums them once (no hot fee account).
+//!
+//! The kinds:
+//! - **transfer**: if the balance covers the amount, it moves — to a local account directly, or
+//!   into a receipt for the recipient's shard — else `InsufficientBalance`;
+//! - **register meter** (sender = owner): the meter (on the owner's shard, its key proven at
+//!   admission) is written with its kind and capacity, unless registered already
+//!   (`MeterExists`);
+//! - **reading** (sender = meter): for an interval not before the meter's next (else
+//!   `StaleReading`), inside the interval's reading window (else `StaleReading`), within what
+//!   its rated power delivers in an interval (else `OverCapacity`), and no production from a
+//!   consumption-only meter (`NotAProducer`); the meter's totals advance, and renewable
+//!   production is minted as certificates of origin held by the meter, per day and kind;
+//! - **place order** (sender = owner): a price above zero and at least the market's minimum
+//!   quantity (else `OrderTooSmall`), an interval whose book is open (else `MarketClosed`); an
+//!   offer names a meter of the sender's that can produce (`UnknownMeter`, `NotMeterOwner`,
+//!   `NotAProducer`); a bid moves its escrow — price × quantity plus the market fee on it —
+//!   out of the balance (else `InsufficientBalance`); the order is written under the sender;
+//! - **cancel order**: the sender's order (else `UnknownOrder`) before its gate (else
+//!   `MarketClosed`) is deleted and its escrow returned.
 
+use joule_light_client::market::{
+    bid_escrow, cert_lot_key, meter_key, order_key, CertLot, MarketParams, Meter, MeterKind, Order,
+    Side,
+};
+use joule_light_client::object::StateKey;
 use joule_light_client::{
-    Account, Address, ExecStatus, Hash, Payload, Receipt, ShardId, SignedTransaction, TxOutcome,
+    Account, Address, Decode, Encode, ExecStatus, Hash, Payload, Receipt, ShardId,
+    SignedTransaction, TxOutcome,
 };
 use smallvec::SmallVec;
+
+/// The market's rules as a block sees them: its parameters at the block's start, and the
+/// chain's clock to turn intervals into days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketContext {
+    /// The parameters in state before the block.
+    pub params: MarketParams,
+    /// Target time between blocks (an interval's nominal length, for capacity).
+    pub block_interval_ms: u64,
+    /// Genesis time (an interval's nominal day, for certificates).
+    pub genesis_time_ms: u64,
+}
+
+impl Default for MarketContext {
+    fn default() -> Self {
+        MarketContext {
+            params: MarketParams::DEVNET,
+            block_interval_ms: 500,
+            genesis_time_ms: 0,
+        }
+    }
+}
+
+impl MarketContext {
+    /// The most Wh a meter of `capacity_w` can deliver in one interval, at nominal time.
+    pub fn max_wh(&self, capacity_w: u64) -> u64 {
+        let ms = u128::from(self.params.interval_blocks) * u128::from(self.block_interval_ms);
+        let wh = u128::from(capacity_w) * ms / 3_600_000;
+        u64::try_from(wh).unwrap_or(u64::MAX)
+    }
+
+    /// The UTC day (days since the Unix epoch) interval `interval` starts on, at nominal time.
+    pub fn day_of(&self, interval: u64) -> u32 {
+        let start = self.params.start(interval).unwrap_or(0);
+        let ms = u128::from(self.genesis_time_ms)
+            + u128::from(start) * u128::from(self.block_interval_ms);
+        u32::try_from(ms / 86_400_000).unwrap_or(u32::MAX)
+    }
+}
 
 /// What a transaction executes against.
 #[derive(Debug, Clone, Copy)]
@@ -35,18 +107,25 @@ pub struct TxContext {
     pub shard_count: u16,
     /// Flat fee per transaction.
     pub fee: u64,
+    /// The market's rules.
+    pub market: MarketContext,
 }
 
 /// A read hit a value an earlier, unfinished transaction (this index) is expected to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Blocked(pub usize);
 
-/// Account access for one transaction.
+/// Account and object access for one transaction.
 pub trait StateView {
     /// The account's current value (as of this transaction's position in the block).
     fn read(&mut self, address: &Address) -> Result<Account, Blocked>;
     /// Sets the account's value.
     fn write(&mut self, address: Address, account: Account);
+    /// The encoded object at `key` (`None`: nothing there), guarded by account `home`, which
+    /// the transaction must touch as it touches an account (see the module doc).
+    fn read_object(&mut self, home: &Address, key: &StateKey) -> Result<Option<Vec<u8>>, Blocked>;
+    /// Sets (or, with `None`, deletes) the object at `key`, guarded by account `home`.
+    fn write_object(&mut self, home: &Address, key: StateKey, value: Option<Vec<u8>>);
 }
 
 /// Keys a prepared transaction declares (most touch one or two).
@@ -66,6 +145,12 @@ pub trait Vm: Sync {
 
     /// Keys the transaction expects to read or write (a hint, see the module doc).
     fn declared_keys(prepared: &Self::Prepared) -> &[Address];
+
+    /// Whether the transaction may touch objects (Block-STM keeps no objects: a block with
+    /// such a transaction runs planned or in order).
+    fn touches_objects(_prepared: &Self::Prepared) -> bool {
+        false
+    }
 
     /// Executes one transaction against `view`.
     fn execute<V: StateView>(
@@ -91,56 +176,249 @@ pub enum TxResult {
     Skipped(String),
 }
 
-/// Native transfers on one shard.
+/// Joule's transactions on one shard.
 #[derive(Debug, Clone, Copy)]
-pub struct TransferVm {
+pub struct JouleVm {
     /// Where and under which rules.
     pub ctx: TxContext,
 }
 
-/// A transfer's id and keys, computed once.
+/// A transaction's id and keys, computed once.
 #[derive(Debug, Clone)]
-pub struct PreparedTransfer {
+pub struct PreparedTx {
     id: Hash,
-    /// Sender, then the recipient if it lives on this shard. The sender is always declared,
-    /// so `keys[0]` is the sender.
+    /// The sender, then the other local accounts it touches (a transfer's recipient, a
+    /// meter). The sender is always declared, so `keys[0]` is the sender.
     keys: DeclaredKeys,
+    /// Whether it may touch objects (any kind but a transfer).
+    objects: bool,
 }
 
 #[cfg(test)]
-impl PreparedTransfer {
-    /// The same transfer declaring only its sender (tests of undeclared keys).
+impl PreparedTx {
+    /// The same transaction declaring only its sender (tests of undeclared keys).
     pub fn only_sender(mut self) -> Self {
         self.keys.truncate(1);
         self
     }
 }
 
-impl Vm for TransferVm {
+/// How a market rule ended a transaction: a status other than success.
+type Refused = ExecStatus;
+
+impl JouleVm {
+    /// Whether `address` lives on this shard.
+    fn local(&self, address: &Address) -> bool {
+        address.shard(self.ctx.shard_count) == self.ctx.shard
+    }
+
+    fn read<T: Decode, V: StateView>(
+        view: &mut V,
+        home: &Address,
+        key: &StateKey,
+    ) -> Result<Option<T>, Blocked> {
+        // Objects are written only by this VM, in their own encoding: one that does not decode
+        // would be a corrupt state, and reads as absent rather than stopping the chain.
+        Ok(view
+            .read_object(home, key)?
+            .and_then(|b| joule_light_client::codec::decode_exact(&b).ok()))
+    }
+
+    fn register_meter<V: StateView>(
+        &self,
+        owner: Address,
+        meter: Address,
+        kind: MeterKind,
+        capacity_w: u64,
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        if !self.local(&meter) {
+            return Ok(Err(ExecStatus::UnknownMeter));
+        }
+        let key = meter_key(&meter);
+        if Self::read::<Meter, V>(view, &meter, &key)?.is_some() {
+            return Ok(Err(ExecStatus::MeterExists));
+        }
+        let p = &self.ctx.market.params;
+        let next_interval = p.interval_at(self.ctx.height).unwrap_or(p.anchor_interval);
+        let m = Meter {
+            owner,
+            kind,
+            capacity_w,
+            next_interval,
+            produced_wh: 0,
+            consumed_wh: 0,
+        };
+        view.write_object(&meter, key, Some(m.encode()));
+        Ok(Ok(()))
+    }
+
+    fn reading<V: StateView>(
+        &self,
+        meter: Address,
+        interval: u64,
+        produced_wh: u64,
+        consumed_wh: u64,
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let key = meter_key(&meter);
+        let Some(mut m) = Self::read::<Meter, V>(view, &meter, &key)? else {
+            return Ok(Err(ExecStatus::UnknownMeter));
+        };
+        let market = &self.ctx.market;
+        if interval < m.next_interval
+            || market
+                .params
+                .reading_window(interval, self.ctx.height)
+                .is_err()
+        {
+            return Ok(Err(ExecStatus::StaleReading));
+        }
+        if produced_wh > 0 && !m.kind.produces() {
+            return Ok(Err(ExecStatus::NotAProducer));
+        }
+        let max = market.max_wh(m.capacity_w);
+        if produced_wh > max || consumed_wh > max {
+            return Ok(Err(ExecStatus::OverCapacity));
+        }
+        m.next_interval = interval + 1;
+        m.produced_wh = m.produced_wh.saturating_add(produced_wh);
+        m.consumed_wh = m.consumed_wh.saturating_add(consumed_wh);
+        view.write_object(&meter, key, Some(m.encode()));
+        if produced_wh > 0 && m.kind.renewable() {
+            let day = market.day_of(interval);
+            let lot_key = cert_lot_key(&meter, &meter, day, m.kind);
+            let mut lot = Self::read::<CertLot, V>(view, &meter, &lot_key)?.unwrap_or(CertLot {
+                holder: meter,
+                origin: meter,
+                day,
+                kind: m.kind,
+                wh: 0,
+                claimed_wh: 0,
+            });
+            lot.wh = lot.wh.saturating_add(produced_wh);
+            view.write_object(&meter, lot_key, Some(lot.encode()));
+        }
+        Ok(Ok(()))
+    }
+
+    fn place_order<V: StateView>(
+        &self,
+        id: &Hash,
+        owner: Address,
+        acc: &mut Account,
+        (interval, side, price, qty_wh, meter): (u64, Side, u64, u64, Option<Address>),
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let p = &self.ctx.market.params;
+        if price == 0 || qty_wh < p.min_order_wh {
+            return Ok(Err(ExecStatus::OrderTooSmall));
+        }
+        if p.order_window(interval, self.ctx.height).is_err() {
+            return Ok(Err(ExecStatus::MarketClosed));
+        }
+        let escrow = match side {
+            Side::Ask => {
+                let Some(meter) = meter.filter(|m| self.local(m)) else {
+                    return Ok(Err(ExecStatus::UnknownMeter));
+                };
+                let Some(m) = Self::read::<Meter, V>(view, &meter, &meter_key(&meter))? else {
+                    return Ok(Err(ExecStatus::UnknownMeter));
+                };
+                if m.owner != owner {
+                    return Ok(Err(ExecStatus::NotMeterOwner));
+                }
+                if !m.kind.produces() {
+                    return Ok(Err(ExecStatus::NotAProducer));
+                }
+                0
+            }
+            Side::Bid => match bid_escrow(price, qty_wh, p.fee_bps) {
+                Some(e) if e <= acc.balance => e,
+                _ => return Ok(Err(ExecStatus::InsufficientBalance)),
+            },
+        };
+        acc.balance -= escrow;
+        let order = Order {
+            owner,
+            interval,
+            side,
+            price,
+            qty_wh,
+            meter: if side == Side::Ask { meter } else { None },
+            escrow,
+            filled_wh: 0,
+        };
+        view.write_object(&owner, order_key(&owner, id), Some(order.encode()));
+        Ok(Ok(()))
+    }
+
+    fn cancel_order<V: StateView>(
+        &self,
+        owner: Address,
+        acc: &mut Account,
+        order: &Hash,
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let key = order_key(&owner, order);
+        let Some(o) = Self::read::<Order, V>(view, &owner, &key)? else {
+            return Ok(Err(ExecStatus::UnknownOrder));
+        };
+        if self
+            .ctx
+            .market
+            .params
+            .order_window(o.interval, self.ctx.height)
+            .is_err()
+        {
+            return Ok(Err(ExecStatus::MarketClosed));
+        }
+        // Escrow came out of this balance: putting it back cannot overflow the supply.
+        acc.balance = acc.balance.saturating_add(o.escrow);
+        view.write_object(&owner, key, None);
+        Ok(Ok(()))
+    }
+}
+
+impl Vm for JouleVm {
     type Tx = SignedTransaction;
-    type Prepared = PreparedTransfer;
+    type Prepared = PreparedTx;
     type Output = TxResult;
 
-    fn prepare(&self, stx: &SignedTransaction) -> PreparedTransfer {
+    fn prepare(&self, stx: &SignedTransaction) -> PreparedTx {
         let sender = stx.tx.sender_address();
         let mut keys = DeclaredKeys::new();
         keys.push(sender);
-        if let Payload::Transfer { to, .. } = &stx.tx.payload {
-            if *to != sender && to.shard(self.ctx.shard_count) == self.ctx.shard {
-                keys.push(*to);
+        let other = match &stx.tx.payload {
+            Payload::Transfer { to, .. } => Some(*to),
+            Payload::RegisterMeter { meter, .. } => Some(Address::from_public_key(meter)),
+            Payload::PlaceOrder { meter, .. } => *meter,
+            Payload::Reading { .. } | Payload::CancelOrder { .. } => None,
+        };
+        if let Some(other) = other {
+            if other != sender && self.local(&other) {
+                keys.push(other);
             }
         }
-        PreparedTransfer { id: stx.id(), keys }
+        PreparedTx {
+            id: stx.id(),
+            keys,
+            objects: !matches!(stx.tx.payload, Payload::Transfer { .. }),
+        }
     }
 
-    fn declared_keys(prepared: &PreparedTransfer) -> &[Address] {
+    fn declared_keys(prepared: &PreparedTx) -> &[Address] {
         &prepared.keys
+    }
+
+    fn touches_objects(prepared: &PreparedTx) -> bool {
+        prepared.objects
     }
 
     fn execute<V: StateView>(
         &self,
         stx: &SignedTransaction,
-        p: &PreparedTransfer,
+        p: &PreparedTx,
         view: &mut V,
     ) -> Result<TxResult, Blocked> {
         let ctx = &self.ctx;
@@ -181,9 +459,46 @@ impl Vm for TransferVm {
                 }
                 ExecStatus::Success
             }
-            _ => {
+            Payload::Transfer { .. } => {
                 view.write(sender, acc);
                 ExecStatus::InsufficientBalance
+            }
+            Payload::RegisterMeter {
+                meter,
+                kind,
+                capacity_w,
+                ..
+            } => {
+                let meter = Address::from_public_key(meter);
+                let r = self.register_meter(sender, meter, *kind, *capacity_w, view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::Reading {
+                interval,
+                produced_wh,
+                consumed_wh,
+            } => {
+                let r = self.reading(sender, *interval, *produced_wh, *consumed_wh, view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::PlaceOrder {
+                interval,
+                side,
+                price,
+                qty_wh,
+                meter,
+            } => {
+                let order = (*interval, *side, *price, *qty_wh, *meter);
+                let r = self.place_order(&p.id, sender, &mut acc, order, view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::CancelOrder { order } => {
+                let r = self.cancel_order(sender, &mut acc, order, view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
             }
         };
         Ok(TxResult::Executed {

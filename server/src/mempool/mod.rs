@@ -11,7 +11,11 @@ mod queue;
 
 use std::collections::{HashMap, HashSet};
 
-use joule_light_client::{Account, Address, CodecError, Hash, KeyError, SignedTransaction};
+use joule_light_client::market::{Side, WindowError};
+use joule_light_client::transaction::meter_pop_message;
+use joule_light_client::{
+    Account, Address, CodecError, Hash, KeyError, Payload, SignedTransaction,
+};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -87,6 +91,18 @@ pub enum RejectReason {
     /// The pool is full.
     #[error("mempool is full")]
     PoolFull,
+    /// A meter registration that can never succeed.
+    #[error("invalid meter registration: {0}")]
+    InvalidMeter(&'static str),
+    /// An order that can never succeed.
+    #[error("invalid order: {0}")]
+    InvalidOrder(&'static str),
+    /// An order for an interval whose book has closed (or is not open yet).
+    #[error("{0}")]
+    MarketClosed(WindowError),
+    /// A reading before its interval has ended, or after its window.
+    #[error("{0}")]
+    ReadingOutOfWindow(WindowError),
 }
 
 impl RejectReason {
@@ -104,6 +120,10 @@ impl RejectReason {
             RejectReason::InsufficientBalance { .. } => "insufficient_balance",
             RejectReason::SenderQueueFull => "sender_queue_full",
             RejectReason::PoolFull => "mempool_full",
+            RejectReason::InvalidMeter(_) => "invalid_meter",
+            RejectReason::InvalidOrder(_) => "invalid_order",
+            RejectReason::MarketClosed(_) => "market_closed",
+            RejectReason::ReadingOutOfWindow(_) => "reading_out_of_window",
         }
     }
 }
@@ -378,13 +398,14 @@ impl Mempool {
     }
 }
 
-/// The checks that need no state: chain id, fee floor, signature.
+/// The checks that need no state: chain id, fee floor, the payload's own rules, signature.
 pub fn check_stateless(
     chain_id: &str,
     min_fee: u64,
+    shard_count: u16,
     stx: &SignedTransaction,
 ) -> Result<(), RejectReason> {
-    check_fields(chain_id, min_fee, stx)?;
+    check_fields(chain_id, min_fee, shard_count, stx)?;
     stx.verify_signature().map_err(RejectReason::BadSignature)
 }
 
@@ -392,6 +413,7 @@ pub fn check_stateless(
 pub fn check_fields(
     chain_id: &str,
     min_fee: u64,
+    shard_count: u16,
     stx: &SignedTransaction,
 ) -> Result<(), RejectReason> {
     if stx.tx.chain_id != chain_id {
@@ -406,7 +428,72 @@ pub fn check_fields(
             min_fee,
         });
     }
-    Ok(())
+    check_payload(shard_count, stx)
+}
+
+/// What a market payload must satisfy whatever the state: refused here rather than charged a
+/// fee for a transaction that can never succeed.
+fn check_payload(shard_count: u16, stx: &SignedTransaction) -> Result<(), RejectReason> {
+    let sender = stx.tx.sender_address();
+    let same_shard = |a: &Address| a.shard(shard_count) == sender.shard(shard_count);
+    match &stx.tx.payload {
+        Payload::Transfer { .. } | Payload::Reading { .. } | Payload::CancelOrder { .. } => Ok(()),
+        Payload::RegisterMeter {
+            meter,
+            kind,
+            capacity_w,
+            pop,
+        } => {
+            let at = Address::from_public_key(meter);
+            if *capacity_w == 0 {
+                return Err(RejectReason::InvalidMeter("capacity must be above zero"));
+            }
+            if at == sender {
+                return Err(RejectReason::InvalidMeter(
+                    "a meter has its own key, not its owner's",
+                ));
+            }
+            if !same_shard(&at) {
+                return Err(RejectReason::InvalidMeter(
+                    "the meter's address must be on its owner's shard: make another meter key",
+                ));
+            }
+            let message = meter_pop_message(&stx.tx.chain_id, &sender, meter, *kind, *capacity_w);
+            meter.verify(message.as_bytes(), pop).map_err(|_| {
+                RejectReason::InvalidMeter(
+                    "the meter's signature (proof of possession) does not verify",
+                )
+            })
+        }
+        Payload::PlaceOrder {
+            side,
+            price,
+            qty_wh,
+            meter,
+            ..
+        } => {
+            if *price == 0 || *qty_wh == 0 {
+                return Err(RejectReason::InvalidOrder(
+                    "price and quantity must be above zero",
+                ));
+            }
+            if price.checked_mul(*qty_wh).is_none() {
+                return Err(RejectReason::InvalidOrder(
+                    "price × quantity exceeds the token's range",
+                ));
+            }
+            match (side, meter) {
+                (Side::Ask, None) => Err(RejectReason::InvalidOrder(
+                    "an offer names the meter that delivers it",
+                )),
+                (Side::Bid, Some(_)) => Err(RejectReason::InvalidOrder("a bid names no meter")),
+                (Side::Ask, Some(m)) if !same_shard(m) => Err(RejectReason::InvalidOrder(
+                    "the offer's meter is not on its owner's shard",
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -662,19 +749,19 @@ mod tests {
     fn stateless_checks() {
         let k = SecretKey::from_seed(&[1; 32]);
         let good = tx(&k, 0, 1);
-        assert_eq!(check_stateless("c", FEE, &good), Ok(()));
+        assert_eq!(check_stateless("c", FEE, 4, &good), Ok(()));
         assert!(matches!(
-            check_stateless("d", FEE, &good),
+            check_stateless("d", FEE, 4, &good),
             Err(RejectReason::WrongChainId { .. })
         ));
         assert!(matches!(
-            check_stateless("c", FEE + 1, &good),
+            check_stateless("c", FEE + 1, 4, &good),
             Err(RejectReason::FeeTooLow { .. })
         ));
         let mut forged = good;
         forged.tx.nonce = 1;
         assert!(matches!(
-            check_stateless("c", FEE, &forged),
+            check_stateless("c", FEE, 4, &forged),
             Err(RejectReason::BadSignature(_))
         ));
     }

@@ -1,10 +1,18 @@
-//! The energy market over HTTP: its parameters and any object in state come with proofs the
-//! light client verifies against a block it verified itself.
+//! The energy market over HTTP: meters, readings, orders and certificates, each refusal by
+//! name, and every object with a proof the light client verifies against a block it verified
+//! itself.
 
-use joule_light_client::api::{MarketResponse, ObjectResponse};
-use joule_light_client::market::{meter_key, params_key, MarketParams, Meter};
+use joule_light_client::api::{AccountResponse, MarketResponse, ObjectResponse};
+use joule_light_client::market::{
+    cert_lot_key, meter_key, order_key, params_key, CertLot, MarketParams, Meter, MeterKind, Order,
+    Side,
+};
 use joule_light_client::object::{Object, ObjectKind, ObjectProofError};
-use joule_light_client::{ProvenBlock, ProvenObject, VerifyError};
+use joule_light_client::transaction::meter_pop_message;
+use joule_light_client::{
+    Address, ExecStatus, Payload, ProvenBlock, ProvenObject, SecretKey, SignedTransaction,
+    Transaction, VerifyError,
+};
 
 use super::support::*;
 
@@ -96,4 +104,332 @@ fn any_state_key_is_answered_with_its_proof_present_or_absent() {
     // A malformed key is a JSON 400.
     let (status, e) = node.get_err("/state/abc");
     assert_eq!((status, e.code.as_str()), (400, "invalid_key"));
+}
+
+/// A transaction of `key` with `payload`, signed, at the next nonce the node reports.
+fn signed(node: &TestNode, key: &SecretKey, payload: Payload) -> SignedTransaction {
+    let chain = node.chain();
+    let from = address(key);
+    let next: AccountResponse = node.get(&format!("/accounts/{from}"));
+    Transaction {
+        chain_id: chain.genesis.chain_id.clone(),
+        sender: key.public_key(),
+        nonce: next.next_nonce,
+        max_fee: chain.genesis.min_fee,
+        payload,
+    }
+    .sign(key)
+}
+
+/// Submits and waits for its block; returns the status it ended with.
+fn outcome(node: &TestNode, stx: &SignedTransaction) -> ExecStatus {
+    let id = node
+        .submit(stx)
+        .unwrap_or_else(|e| panic!("refused: {e:?}"));
+    let tx = node.wait_included(&id);
+    tx.inclusion.expect("included").outcome.status
+}
+
+/// The code a refused submission gets.
+fn refused(node: &TestNode, stx: &SignedTransaction) -> String {
+    let (status, e) = node
+        .submit(stx)
+        .expect_err(&format!("must be refused: {:?}", stx.tx.payload));
+    assert_eq!(status, 422, "{e:?}");
+    e.code
+}
+
+/// A meter key whose address is on `shard` (keys are ground off-chain).
+fn meter_on(shard: u16, shards: u16, salt: u8) -> SecretKey {
+    (0u8..=255)
+        .map(|i| {
+            SecretKey::from_seed(&[
+                salt, i, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+                7, 7, 7, 7, 7,
+            ])
+        })
+        .find(|k| address(k).shard(shards) == shard)
+        .unwrap()
+}
+
+fn register(
+    chain_id: &str,
+    owner: &SecretKey,
+    meter: &SecretKey,
+    kind: MeterKind,
+    capacity_w: u64,
+) -> Payload {
+    let pop = meter_pop_message(
+        chain_id,
+        &address(owner),
+        &meter.public_key(),
+        kind,
+        capacity_w,
+    );
+    Payload::RegisterMeter {
+        meter: meter.public_key(),
+        kind,
+        capacity_w,
+        pop: meter.sign(pop.as_bytes()),
+    }
+}
+
+/// Reads `key` from the node and proves it against a block verified from genesis.
+fn proven<T: Object + Clone + std::fmt::Debug>(
+    node: &TestNode,
+    key: &joule_light_client::object::StateKey,
+) -> Option<T> {
+    let o: ObjectResponse = node.get(&format!("/state/{key}"));
+    let at = o.proof.expect("a proof");
+    let block = proven_block(node, at.at.height);
+    ProvenObject::<T>::verify(&block, key, &at.proof)
+        .unwrap()
+        .value()
+        .cloned()
+}
+
+#[test]
+fn a_prosumer_registers_a_meter_reads_it_and_trades_and_every_refusal_is_named() {
+    let node = TestNode::start();
+    let chain = node.chain();
+    let p = chain.genesis.market;
+    // Past interval 1's gate, so its book is closed.
+    let gate = p.gate(1).unwrap();
+    node.wait_until("interval 1's gate", |n| n.chain().head_height >= gate);
+    let (n, chain_id) = (chain.genesis.shard_count, chain.genesis.chain_id.clone());
+    let (_, owner) = devnet_key_where(n, |s| s == 1);
+    let home = address(&owner).shard(n);
+    let meter = meter_on(home, n, 1);
+
+    // Refused at admission, each by its own code: nothing is charged.
+    let mut bad = register(&chain_id, &owner, &meter, MeterKind::Solar, 0);
+    assert_eq!(refused(&node, &signed(&node, &owner, bad)), "invalid_meter");
+    let (_, stranger) = devnet_key_where(n, |s| s == 2);
+    bad = register(&chain_id, &stranger, &meter, MeterKind::Solar, 5_000);
+    assert_eq!(
+        refused(&node, &signed(&node, &owner, bad)),
+        "invalid_meter",
+        "a PoP for another owner"
+    );
+    bad = register(
+        &chain_id,
+        &owner,
+        &meter_on((home + 1) % n, n, 2),
+        MeterKind::Solar,
+        5_000,
+    );
+    assert_eq!(
+        refused(&node, &signed(&node, &owner, bad)),
+        "invalid_meter",
+        "a meter on another shard"
+    );
+    let order = |interval, side, price, qty_wh, meter: Option<Address>| Payload::PlaceOrder {
+        interval,
+        side,
+        price,
+        qty_wh,
+        meter,
+    };
+    let open = p.first_open(node.chain().head_height + 1) + 2;
+    for (payload, code) in [
+        (order(open, Side::Bid, 0, 10, None), "invalid_order"),
+        (
+            order(open, Side::Bid, 10, 10, Some(address(&meter))),
+            "invalid_order",
+        ),
+        (order(open, Side::Ask, 10, 10, None), "invalid_order"),
+        (order(1, Side::Bid, 10, 10, None), "market_closed"),
+        (
+            order(open + 1_000, Side::Bid, 10, 10, None),
+            "market_closed",
+        ),
+    ] {
+        assert_eq!(
+            refused(&node, &signed(&node, &owner, payload.clone())),
+            code,
+            "{payload:?}"
+        );
+    }
+
+    // Registered, then proven; a second registration of the same meter pays the fee and fails.
+    let reg = register(&chain_id, &owner, &meter, MeterKind::Solar, 20_000);
+    assert_eq!(
+        outcome(&node, &signed(&node, &owner, reg.clone())),
+        ExecStatus::Success
+    );
+    let m: Meter = proven(&node, &meter_key(&address(&meter))).expect("the meter is in state");
+    assert_eq!(
+        (m.owner, m.kind, m.capacity_w),
+        (address(&owner), MeterKind::Solar, 20_000)
+    );
+    assert_eq!(
+        outcome(&node, &signed(&node, &owner, reg)),
+        ExecStatus::MeterExists
+    );
+
+    // An offer for its own meter is booked; one naming a stranger's meter or none is refused.
+    let ask = order(open, Side::Ask, 100, 50, Some(address(&meter)));
+    let ask_tx = signed(&node, &owner, ask);
+    assert_eq!(outcome(&node, &ask_tx), ExecStatus::Success);
+    let o: Order = proven(&node, &order_key(&address(&owner), &ask_tx.id())).expect("booked");
+    assert_eq!((o.side, o.qty_wh, o.escrow), (Side::Ask, 50, 0));
+    let stranger_meter = meter_on(address(&stranger).shard(n), n, 3);
+    let reg = register(
+        &chain_id,
+        &stranger,
+        &stranger_meter,
+        MeterKind::Consumption,
+        3_000,
+    );
+    assert_eq!(
+        outcome(&node, &signed(&node, &stranger, reg)),
+        ExecStatus::Success
+    );
+    let theirs = order(open, Side::Ask, 100, 50, Some(address(&stranger_meter)));
+    assert_eq!(
+        outcome(&node, &signed(&node, &stranger, theirs)),
+        ExecStatus::NotAProducer
+    );
+    let unknown = order(
+        open,
+        Side::Ask,
+        100,
+        50,
+        Some(address(&meter_on(home, n, 9))),
+    );
+    assert_eq!(
+        outcome(&node, &signed(&node, &owner, unknown)),
+        ExecStatus::UnknownMeter
+    );
+    if address(&stranger).shard(n) == home {
+        assert_eq!(
+            outcome(
+                &node,
+                &signed(
+                    &node,
+                    &stranger,
+                    order(open, Side::Ask, 1, 1, Some(address(&meter)))
+                )
+            ),
+            ExecStatus::NotMeterOwner
+        );
+    }
+
+    // A bid escrows price × quantity plus the fee; cancelling returns it and deletes the order.
+    let before: AccountResponse = node.get(&format!("/accounts/{}", address(&owner)));
+    let bid_tx = signed(&node, &owner, order(open, Side::Bid, 120, 1_000, None));
+    assert_eq!(outcome(&node, &bid_tx), ExecStatus::Success);
+    let escrow = joule_light_client::market::bid_escrow(120, 1_000, p.fee_bps).unwrap();
+    let after: AccountResponse = node.get(&format!("/accounts/{}", address(&owner)));
+    assert_eq!(
+        before.account.balance - after.account.balance,
+        escrow + chain.genesis.min_fee
+    );
+    // Escrow is still supply: balances + escrows + in flight + burned = genesis.
+    node.wait_until("supply conserved with the escrow held", |t| {
+        let n = t.node();
+        let chain = n.chain();
+        let escrowed: u128 = chain.shards.iter().map(|s| s.total_escrow()).sum();
+        escrowed == u128::from(escrow)
+            && chain.supply_in_state() + n.burned() == u128::from(n.genesis.total_supply())
+    });
+    let bid_key = order_key(&address(&owner), &bid_tx.id());
+    assert_eq!(
+        proven::<Order>(&node, &bid_key).map(|o| o.escrow),
+        Some(escrow)
+    );
+    let cancel = Payload::CancelOrder { order: bid_tx.id() };
+    assert_eq!(
+        outcome(&node, &signed(&node, &owner, cancel.clone())),
+        ExecStatus::Success
+    );
+    assert_eq!(
+        proven::<Order>(&node, &bid_key),
+        None,
+        "the order is gone, proven absent"
+    );
+    let refunded: AccountResponse = node.get(&format!("/accounts/{}", address(&owner)));
+    assert_eq!(
+        refunded.account.balance,
+        after.account.balance + escrow - chain.genesis.min_fee
+    );
+    assert_eq!(
+        outcome(&node, &signed(&node, &owner, cancel)),
+        ExecStatus::UnknownOrder
+    );
+
+    // Readings: the meter pays its own fees (funded by its owner), one per interval, in order.
+    let fund = transfer(
+        &chain,
+        &owner,
+        node.get::<AccountResponse>(&format!("/accounts/{}", address(&owner)))
+            .next_nonce,
+        address(&meter),
+        1_000_000_000,
+    );
+    node.wait_included(&node.submit(&fund).unwrap());
+    let reading = |interval, produced_wh| Payload::Reading {
+        interval,
+        produced_wh,
+        consumed_wh: 3,
+    };
+    // Not ended yet: refused at admission.
+    let now = node.chain().head_height;
+    let current = p.interval_at(now + 1).unwrap_or(p.anchor_interval);
+    assert_eq!(
+        refused(&node, &signed(&node, &meter, reading(current + 1, 5))),
+        "reading_out_of_window"
+    );
+    // Wait for an interval to end, then read it at the start of the next one.
+    let target = current;
+    let end = p.start(target + 1).unwrap();
+    node.wait_until("the interval to end", |n| n.chain().head_height + 1 >= end);
+    let max = 20_000 * u64::from(p.interval_blocks) * chain.genesis.block_interval_ms / 3_600_000;
+    assert_eq!(
+        outcome(&node, &signed(&node, &meter, reading(target, max + 1))),
+        ExecStatus::OverCapacity
+    );
+    assert_eq!(
+        outcome(&node, &signed(&node, &meter, reading(target, 4))),
+        ExecStatus::Success
+    );
+    assert_eq!(
+        outcome(&node, &signed(&node, &meter, reading(target, 4))),
+        ExecStatus::StaleReading
+    );
+    let m: Meter = proven(&node, &meter_key(&address(&meter))).unwrap();
+    assert_eq!(
+        (m.next_interval, m.produced_wh, m.consumed_wh),
+        (target + 1, 4, 3)
+    );
+    // Solar production is minted as certificates held by the meter.
+    let day = {
+        let start = p.start(target).unwrap();
+        ((chain.genesis.genesis_time_ms + start * chain.genesis.block_interval_ms) / 86_400_000)
+            as u32
+    };
+    let m_addr = address(&meter);
+    let lot: CertLot = proven(
+        &node,
+        &cert_lot_key(&m_addr, &m_addr, day, MeterKind::Solar),
+    )
+    .expect("minted");
+    assert_eq!((lot.wh, lot.claimed_wh), (4, 0));
+    // An unregistered key reading: the meter is unknown (it pays the fee for asking).
+    let stray = meter_on(home, n, 11);
+    let fund = transfer(
+        &chain,
+        &owner,
+        node.get::<AccountResponse>(&format!("/accounts/{}", address(&owner)))
+            .next_nonce,
+        address(&stray),
+        1_000_000_000,
+    );
+    node.wait_included(&node.submit(&fund).unwrap());
+    let late = p.interval_at(node.chain().head_height).unwrap();
+    let end = p.start(late).unwrap();
+    if node.chain().head_height + 1 < end + u64::from(p.reading_blocks) {
+        let status = outcome(&node, &signed(&node, &stray, reading(late - 1, 1)));
+        assert!(matches!(status, ExecStatus::UnknownMeter), "{status:?}");
+    }
 }

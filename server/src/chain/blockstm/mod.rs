@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use joule_light_client::api::ExecMode;
+use joule_light_client::object::StateKey;
 use joule_light_client::{Account, Address};
 use rayon::prelude::*;
 use smallvec::SmallVec;
@@ -41,6 +42,10 @@ pub fn run<V: Vm>(
     prepared: &[V::Prepared],
     threads: usize,
 ) -> (Vec<V::Output>, Vec<(Address, Account)>, ExecStats) {
+    debug_assert!(
+        !prepared.iter().any(V::touches_objects),
+        "Block-STM keeps no objects"
+    );
     let n = txs.len();
     let threads = threads.clamp(1, n.max(1));
     let block = Block {
@@ -143,6 +148,19 @@ impl<V: Vm> StateView for MvView<'_, '_, V> {
             None => self.writes.push((address, account)),
         }
     }
+
+    // Multi-version memory holds accounts only: [`run`] is never given a block with a
+    // transaction that may touch objects (`Vm::touches_objects`; the parallel executor runs
+    // such blocks planned or in order). These answer as an empty object store would.
+    fn read_object(
+        &mut self,
+        _home: &Address,
+        _key: &StateKey,
+    ) -> Result<Option<Vec<u8>>, Blocked> {
+        Ok(None)
+    }
+
+    fn write_object(&mut self, _home: &Address, _key: StateKey, _value: Option<Vec<u8>>) {}
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -27,10 +27,10 @@ use joule_light_client::{Account, Address};
 use rayon::prelude::*;
 
 use super::exec::{
-    assemble, block_writes, run_sequential, BaseState, ExecStats, Executor, Phases, Runs,
-    ShardBlockInput, ShardBlockOutput,
+    assemble, block_writes, run_sequential, sorted_objects, BaseState, ExecStats, Executor, Phases,
+    Runs, ShardBlockInput, ShardBlockOutput,
 };
-use super::state::ShardState;
+use super::state::{ObjectWrite, ShardState};
 use super::vm::Vm;
 use super::{blockstm, declared};
 
@@ -149,15 +149,16 @@ impl ParallelExecutor {
     }
 
     /// Executes `txs` in `vm` over `base`. Returns what `finish` made of the outputs (in block
-    /// order, as runs), every account the transactions wrote (sorted by address), and what it
-    /// cost. `finish` runs on the pool while the writes are sorted.
+    /// order, as runs), every account the transactions wrote (sorted by address), every object
+    /// (sorted by key), and what it cost. `finish` runs on the pool while the writes are
+    /// sorted.
     pub fn run<V: Vm, R: Send>(
         &self,
         vm: &V,
         base: &BaseState<'_>,
         txs: &[V::Tx],
         finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
-    ) -> (R, Vec<(Address, Account)>, ExecStats) {
+    ) -> (R, Vec<(Address, Account)>, Vec<ObjectWrite>, ExecStats) {
         let start = Instant::now();
         // Wake every worker at once: otherwise the pool wakes them one by one as work is split,
         // and a block's first phase starts on fewer threads. (Small blocks run in order.)
@@ -175,7 +176,7 @@ impl ParallelExecutor {
         txs: &[V::Tx],
         finish: &(impl Fn(Runs<V::Output>) -> R + Sync),
         start: Instant,
-    ) -> (R, Vec<(Address, Account)>, ExecStats) {
+    ) -> (R, Vec<(Address, Account)>, Vec<ObjectWrite>, ExecStats) {
         let n = txs.len();
         let threads = self.threads().min(n.max(1));
         let stats = |threads, mode, phases| ExecStats {
@@ -187,11 +188,12 @@ impl ParallelExecutor {
             phases,
         };
         if self.force.is_none() && (threads < 2 || n < MIN_PARALLEL_TXS) {
-            let (outputs, writes) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
+            let (outputs, writes, objects) = run_sequential(vm, base, txs, |tx| vm.prepare(tx));
             let ran_at = Instant::now();
             let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
             let phases = Phases::until_now(start, start, start, ran_at);
-            return (r, writes, stats(1, ExecMode::InOrder, phases));
+            let objects = sorted_objects(objects);
+            return (r, writes, objects, stats(1, ExecMode::InOrder, phases));
         }
         // Pieces of at least 64: on 16 threads, pieces of 256 left some threads a piece more
         // than others at the end of the phase.
@@ -203,14 +205,15 @@ impl ParallelExecutor {
         let prepared_at = Instant::now();
         let in_order = |prepared: &[V::Prepared], planned_at: Instant| {
             let mut i = 0;
-            let (outputs, writes) = run_sequential(vm, base, txs, |_| {
+            let (outputs, writes, objects) = run_sequential(vm, base, txs, |_| {
                 i += 1;
                 &prepared[i - 1]
             });
             let ran_at = Instant::now();
             let (r, writes) = finish_and_sort(finish, outputs, writes.into_iter().collect());
             let phases = Phases::until_now(start, prepared_at, planned_at, ran_at);
-            (r, writes, stats(1, ExecMode::InOrder, phases))
+            let objects = sorted_objects(objects);
+            (r, writes, objects, stats(1, ExecMode::InOrder, phases))
         };
         // A glance at the block's head: a block that is clearly contended runs in order at
         // once, without paying for a plan. Meanwhile another worker indexes the keys a plan
@@ -239,10 +242,11 @@ impl ParallelExecutor {
                 None => plan.near_dependencies() <= MAX_NEAR,
             };
             let workers = if parallel { threads } else { 1 };
-            if let Ok(done) = plan.execute(vm, txs, &prepared, workers, finish) {
+            if let Ok(done) = plan.execute(vm, base, txs, &prepared, workers, finish) {
                 let declared::Executed {
                     result: r,
                     writes,
+                    objects,
                     ran_at,
                 } = done;
                 let mode = if parallel {
@@ -251,11 +255,14 @@ impl ParallelExecutor {
                     ExecMode::InOrder
                 };
                 let phases = Phases::until_now(start, prepared_at, planned_at, ran_at);
-                return (r, writes, stats(workers, mode, phases));
+                return (r, writes, objects, stats(workers, mode, phases));
             }
         }
-        // Keys not declared (or Block-STM asked for): discover them by running.
-        if self.force.is_none() && !worth_block_stm(threads, estimate) {
+        // Keys not declared (or Block-STM asked for): discover them by running — unless a
+        // transaction may touch objects, which Block-STM does not keep: then in order.
+        if (self.force.is_none() && !worth_block_stm(threads, estimate))
+            || prepared.iter().any(V::touches_objects)
+        {
             return in_order(&prepared, Instant::now());
         }
         let planned_at = Instant::now();
@@ -263,7 +270,7 @@ impl ParallelExecutor {
         let ran_at = Instant::now();
         let (r, writes) = finish_and_sort(finish, outputs, writes);
         stats.phases = Phases::until_now(start, prepared_at, planned_at, ran_at);
-        (r, writes, stats)
+        (r, writes, Vec::new(), stats)
     }
 }
 
@@ -308,8 +315,9 @@ impl Executor for ParallelExecutor {
     ) -> (ShardBlockOutput, ExecStats) {
         let vm = input.vm();
         let base = BaseState::new(state, input.incoming);
-        let (mut out, tx_writes, stats) = self.run(&vm, &base, input.txs, &assemble);
+        let (mut out, tx_writes, objects, stats) = self.run(&vm, &base, input.txs, &assemble);
         out.writes = block_writes(&base, tx_writes);
+        out.objects = objects;
         (out, stats)
     }
 

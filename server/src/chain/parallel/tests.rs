@@ -1,7 +1,14 @@
-//! Parallel equals sequential: randomized blocks, and a maximal-contention stress test.
+//! Parallel equals sequential: randomized blocks (transfers, and every market kind over
+//! registered and unknown meters, open and closed books, escrows and cancels), and a
+//! maximal-contention stress test.
 
+use joule_light_client::market::{
+    meter_key, order_key, MarketParams, Meter, MeterKind, Order, Side,
+};
+use joule_light_client::object::StateKey;
 use joule_light_client::{
-    Account, Address, Payload, Receipt, SecretKey, Signature, SignedTransaction, Transaction,
+    Account, Address, Encode, Hash, Payload, Receipt, SecretKey, Signature, SignedTransaction,
+    Transaction,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -37,12 +44,17 @@ fn funded(keys: &[SecretKey], balance: u64) -> ShardState {
 
 /// Signatures are checked before execution, so the executors never look at them.
 fn unsigned(key: &SecretKey, nonce: u64, to: Address, amount: u64) -> SignedTransaction {
+    with_payload(key, nonce, Payload::Transfer { to, amount })
+}
+
+/// A transaction of `key` carrying `payload`, unsigned (see [`unsigned`]).
+fn with_payload(key: &SecretKey, nonce: u64, payload: Payload) -> SignedTransaction {
     let tx = Transaction {
         chain_id: "t".into(),
         sender: key.public_key(),
         nonce,
         max_fee: FEE,
-        payload: Payload::Transfer { to, amount },
+        payload,
     };
     SignedTransaction {
         tx,
@@ -52,12 +64,80 @@ fn unsigned(key: &SecretKey, nonce: u64, to: Address, amount: u64) -> SignedTran
 
 struct Case {
     shards: u16,
+    height: u64,
     state: ShardState,
     incoming: Vec<Receipt>,
     txs: Vec<SignedTransaction>,
 }
 
-fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>]) -> Case {
+/// A random market transaction of `keys[s]` (at `nonce`) around `height`: meters registered,
+/// read, named by offers (their own or another's), bids that may not be covered, cancels of
+/// earlier orders or of none.
+fn random_market_payload(
+    rng: &mut StdRng,
+    keys: &[SecretKey],
+    addrs: &[Address],
+    s: usize,
+    height: u64,
+    placed: &[(usize, Hash)],
+) -> Payload {
+    let p = MarketParams::DEVNET;
+    let around = p.interval_at(height).unwrap_or(1);
+    let interval = (around + rng.gen_range(0..4)).saturating_sub(2);
+    let other = rng.gen_range(0..addrs.len());
+    match rng.gen_range(0..10) {
+        0 | 1 => {
+            let kinds = [
+                MeterKind::Solar,
+                MeterKind::Wind,
+                MeterKind::Storage,
+                MeterKind::Consumption,
+            ];
+            Payload::RegisterMeter {
+                meter: keys[other].public_key(),
+                kind: kinds[rng.gen_range(0..4)],
+                capacity_w: rng.gen_range(1..20_000),
+                pop: Signature([0; 64]),
+            }
+        }
+        // A 20-block interval of 0.5 s blocks is 10 s: a 20 kW meter delivers 55 Wh in it.
+        2 | 3 => Payload::Reading {
+            interval,
+            produced_wh: rng.gen_range(0..60),
+            consumed_wh: rng.gen_range(0..30),
+        },
+        4..=7 => {
+            let side = if rng.gen_bool(0.5) {
+                Side::Bid
+            } else {
+                Side::Ask
+            };
+            Payload::PlaceOrder {
+                interval: interval + rng.gen_range(0..3),
+                side,
+                price: rng.gen_range(0..40),
+                qty_wh: rng.gen_range(0..100),
+                meter: (side == Side::Ask)
+                    .then(|| addrs[if rng.gen_bool(0.7) { s } else { other }]),
+            }
+        }
+        _ => {
+            let mine: Vec<Hash> = placed
+                .iter()
+                .filter(|(o, _)| *o == s)
+                .map(|(_, h)| *h)
+                .collect();
+            let order = if !mine.is_empty() && rng.gen_bool(0.7) {
+                mine[rng.gen_range(0..mine.len())]
+            } else {
+                Hash(rng.gen())
+            };
+            Payload::CancelOrder { order }
+        }
+    }
+}
+
+fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case {
     let shards = rng.gen_range(1..=4u16);
     let pool = &pools[usize::from(shards) - 1];
     let accounts = rng.gen_range(1..=pool.len());
@@ -78,7 +158,50 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>]) -> Case {
         w.push((*a, acc));
     }
     w.sort_unstable_by_key(|(a, _)| *a);
-    state.apply(&w, &[]);
+    let height = rng.gen_range(1..120);
+    // Some accounts are meters already (their own or another's), some have open orders.
+    let mut objects: Vec<(StateKey, Option<Vec<u8>>)> = Vec::new();
+    let mut placed: Vec<(usize, Hash)> = Vec::new();
+    if market {
+        for (i, a) in addrs.iter().enumerate() {
+            if rng.gen_bool(0.4) {
+                let m = Meter {
+                    owner: addrs[if rng.gen_bool(0.8) {
+                        i
+                    } else {
+                        rng.gen_range(0..accounts)
+                    }],
+                    kind: if rng.gen_bool(0.8) {
+                        MeterKind::Solar
+                    } else {
+                        MeterKind::Consumption
+                    },
+                    capacity_w: rng.gen_range(100..20_000),
+                    next_interval: rng.gen_range(0..6),
+                    produced_wh: 0,
+                    consumed_wh: 0,
+                };
+                objects.push((meter_key(a), Some(m.encode())));
+            }
+            if rng.gen_bool(0.3) {
+                let id = Hash(rng.gen());
+                let o = Order {
+                    owner: *a,
+                    interval: rng.gen_range(1..8),
+                    side: Side::Bid,
+                    price: 3,
+                    qty_wh: 10,
+                    meter: None,
+                    escrow: 31,
+                    filled_wh: 0,
+                };
+                objects.push((order_key(a, &id), Some(o.encode())));
+                placed.push((i, id));
+            }
+        }
+        objects.sort_unstable_by_key(|(k, _)| *k);
+    }
+    state.apply(&w, &objects);
     let incoming = (0..rng.gen_range(0..4))
         .map(|i| Receipt {
             source_shard: 1,
@@ -114,11 +237,20 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>]) -> Case {
             } else {
                 rng.gen_range(0..200)
             };
+            if market && rng.gen_bool(0.5) {
+                let payload = random_market_payload(rng, keys, &addrs, s, height, &placed);
+                let tx = with_payload(&keys[s], nonce, payload);
+                if matches!(tx.tx.payload, Payload::PlaceOrder { .. }) {
+                    placed.push((s, tx.id()));
+                }
+                return tx;
+            }
             unsigned(&keys[s], nonce, to, amount)
         })
         .collect();
     Case {
         shards,
+        height,
         state,
         incoming,
         txs,
@@ -126,15 +258,26 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>]) -> Case {
 }
 
 fn run(exec: &dyn Executor, c: &Case) -> crate::chain::exec::ShardBlockOutput {
+    run_with_stats(exec, c).0
+}
+
+fn run_with_stats(
+    exec: &dyn Executor,
+    c: &Case,
+) -> (
+    crate::chain::exec::ShardBlockOutput,
+    crate::chain::exec::ExecStats,
+) {
     let input = ShardBlockInput {
         shard: 0,
-        height: 7,
+        height: c.height,
         shard_count: c.shards,
         fee: FEE,
         incoming: &c.incoming,
         txs: &c.txs,
+        market: Default::default(),
     };
-    exec.execute(&c.state, input).0
+    exec.execute(&c.state, input)
 }
 
 #[test]
@@ -146,7 +289,7 @@ fn parallel_equals_sequential_on_random_blocks() {
     let pools: Vec<Vec<SecretKey>> = (1..=4).map(|s| keys_on_shard0(s, 24)).collect();
     for seed in 0..cases {
         let mut rng = StdRng::seed_from_u64(seed);
-        let case = random_case(&mut rng, &pools);
+        let case = random_case(&mut rng, &pools, seed % 2 == 0);
         let expected = run(&SequentialExecutor, &case);
         let threads = rng.gen_range(1..=8);
         let executor = ParallelExecutor::new(threads);
@@ -158,13 +301,109 @@ fn parallel_equals_sequential_on_random_blocks() {
                 "seed {seed}, {mode:?}, {threads} threads, {} txs",
                 case.txs.len()
             );
-            let root = |o: &crate::chain::exec::ShardBlockOutput| {
-                case.state.next_trees(&o.writes, &o.objects).accounts.root()
+            let roots = |o: &crate::chain::exec::ShardBlockOutput| {
+                let t = case.state.next_trees(&o.writes, &o.objects);
+                (t.accounts.root(), t.objects.root())
             };
-            assert_eq!(root(&got), root(&expected));
+            assert_eq!(roots(&got), roots(&expected));
         }
         assert_eq!(run(&executor, &case), expected, "seed {seed}, adaptive");
     }
+}
+
+#[test]
+fn random_market_blocks_reach_every_rule() {
+    // The equality above means something only if the random blocks succeed and fail in
+    // every way a market transaction can.
+    use joule_light_client::ExecStatus;
+    use std::collections::BTreeSet;
+    let pools: Vec<Vec<SecretKey>> = (1..=4).map(|s| keys_on_shard0(s, 24)).collect();
+    let mut seen = BTreeSet::new();
+    for seed in 0..300 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let case = random_case(&mut rng, &pools, true);
+        let out = run(&SequentialExecutor, &case);
+        for (i, o) in out.included.iter().zip(&out.outcomes) {
+            let kind = match &case.txs[*i].tx.payload {
+                Payload::Transfer { .. } => "transfer",
+                Payload::RegisterMeter { .. } => "register",
+                Payload::Reading { .. } => "reading",
+                Payload::PlaceOrder {
+                    side: Side::Bid, ..
+                } => "bid",
+                Payload::PlaceOrder {
+                    side: Side::Ask, ..
+                } => "ask",
+                Payload::CancelOrder { .. } => "cancel",
+            };
+            seen.insert((kind, o.status.label()));
+        }
+    }
+    for (kind, status) in [
+        ("register", ExecStatus::Success),
+        ("register", ExecStatus::MeterExists),
+        ("reading", ExecStatus::Success),
+        ("reading", ExecStatus::UnknownMeter),
+        ("reading", ExecStatus::StaleReading),
+        ("reading", ExecStatus::OverCapacity),
+        ("reading", ExecStatus::NotAProducer),
+        ("bid", ExecStatus::Success),
+        ("bid", ExecStatus::InsufficientBalance),
+        ("bid", ExecStatus::OrderTooSmall),
+        ("bid", ExecStatus::MarketClosed),
+        ("ask", ExecStatus::Success),
+        ("ask", ExecStatus::UnknownMeter),
+        ("ask", ExecStatus::NotMeterOwner),
+        ("ask", ExecStatus::NotAProducer),
+        ("cancel", ExecStatus::Success),
+        ("cancel", ExecStatus::UnknownOrder),
+        ("cancel", ExecStatus::MarketClosed),
+    ] {
+        assert!(
+            seen.contains(&(kind, status.label())),
+            "never: {kind} {status:?}; saw {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn a_block_of_orders_runs_on_the_parallel_path() {
+    // 400 bids from 400 senders: independent, so the plan runs them on every thread.
+    let keys = keys_on_shard0(1, 400);
+    let state = funded(&keys, 1_000_000);
+    let txs = keys
+        .iter()
+        .map(|k| {
+            with_payload(
+                k,
+                0,
+                Payload::PlaceOrder {
+                    interval: 3,
+                    side: Side::Bid,
+                    price: 5,
+                    qty_wh: 100,
+                    meter: None,
+                },
+            )
+        })
+        .collect();
+    let case = Case {
+        shards: 1,
+        height: 30,
+        state,
+        incoming: Vec::new(),
+        txs,
+    };
+    let expected = run(&SequentialExecutor, &case);
+    assert!(expected
+        .outcomes
+        .iter()
+        .all(|o| o.status == joule_light_client::ExecStatus::Success));
+    assert_eq!(expected.objects.len(), 400);
+    let (got, stats) = run_with_stats(&ParallelExecutor::new(2), &case);
+    assert_eq!(got, expected);
+    assert_eq!(stats.mode, ExecMode::DeclaredKeys);
+    assert_eq!(stats.threads, 2);
 }
 
 /// Runs `case` on the adaptive executor and with each of `modes` forced, at each thread count,
@@ -214,6 +453,7 @@ fn maximal_contention_terminates_with_the_sequential_result() {
     }
     let case = Case {
         shards: 1,
+        height: 7,
         state,
         incoming: Vec::new(),
         txs,
@@ -253,6 +493,7 @@ fn addresses_ground_into_one_partition_still_give_the_in_order_result() {
         .collect();
     let case = Case {
         shards: 1,
+        height: 7,
         state,
         incoming: Vec::new(),
         txs,
@@ -267,11 +508,11 @@ fn addresses_ground_into_one_partition_still_give_the_in_order_result() {
 
 /// Transfers that declare only their sender: every transfer to another local account touches
 /// a key it did not declare.
-struct UndeclaredRecipients(crate::chain::vm::TransferVm);
+struct UndeclaredRecipients(crate::chain::vm::JouleVm);
 
 impl crate::chain::vm::Vm for UndeclaredRecipients {
     type Tx = SignedTransaction;
-    type Prepared = crate::chain::vm::PreparedTransfer;
+    type Prepared = crate::chain::vm::PreparedTx;
     type Output = crate::chain::vm::TxResult;
 
     fn prepare(&self, tx: &SignedTransaction) -> Self::Prepared {
@@ -279,7 +520,7 @@ impl crate::chain::vm::Vm for UndeclaredRecipients {
     }
 
     fn declared_keys(p: &Self::Prepared) -> &[Address] {
-        crate::chain::vm::TransferVm::declared_keys(p)
+        crate::chain::vm::JouleVm::declared_keys(p)
     }
 
     fn execute<S: crate::chain::vm::StateView>(
@@ -298,18 +539,19 @@ fn undeclared_keys_abandon_the_plan_and_the_result_is_still_in_order() {
     let mut checked = 0;
     for seed in 0..60 {
         let mut rng = StdRng::seed_from_u64(seed);
-        let case = random_case(&mut rng, &pools);
+        let case = random_case(&mut rng, &pools, false);
         let input = ShardBlockInput {
             shard: 0,
-            height: 7,
+            height: case.height,
             shard_count: case.shards,
             fee: FEE,
             incoming: &case.incoming,
             txs: &case.txs,
+            market: Default::default(),
         };
         let vm = input.vm();
         let base = crate::chain::exec::BaseState::new(&case.state, &case.incoming);
-        let (expected, expected_writes) =
+        let (expected, expected_writes, _) =
             crate::chain::exec::run_sequential(&vm, &base, &case.txs, |tx| {
                 crate::chain::vm::Vm::prepare(&vm, tx)
             });
@@ -331,7 +573,7 @@ fn undeclared_keys_abandon_the_plan_and_the_result_is_still_in_order() {
         for mode in [ExecMode::DeclaredKeys, ExecMode::InOrder] {
             let executor = ParallelExecutor::new(2).always(mode);
             let flatten = |runs: Vec<Vec<_>>| runs.into_iter().flatten().collect::<Vec<_>>();
-            let (outputs, writes, stats) = executor.run(&lying, &base, &case.txs, &flatten);
+            let (outputs, writes, _, stats) = executor.run(&lying, &base, &case.txs, &flatten);
             assert_eq!(outputs, expected, "seed {seed}, {mode:?}");
             // Returned sorted, whichever way ran.
             assert_eq!(writes, expected_writes, "seed {seed}, {mode:?}");
