@@ -8,7 +8,7 @@ use crate::block::{BlockHeader, ShardHeader};
 use crate::commit::Commit;
 use crate::genesis::GenesisHeader;
 use crate::hash::Hash;
-use crate::market::MarketParams;
+use crate::market::{Book, IntervalRecord, MarketParams};
 use crate::merkle::MerkleProof;
 use crate::object::{ObjectKind, ObjectProof, StateKey};
 use crate::receipt::{Receipt, TxOutcome};
@@ -359,6 +359,31 @@ pub struct MarketResponse {
     pub blocks_to_gate: u64,
     /// About how long until then, at the chain's block interval.
     pub ms_to_gate: u64,
+}
+
+/// `GET /market/intervals/{interval}`: an interval's clearing and every shard's closed book
+/// (once its gate has passed), each with its proof against the same block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntervalResponse {
+    /// The interval.
+    pub interval: u64,
+    /// The height its delivery starts at, its gate and its readings' deadline (from the
+    /// parameters at the head).
+    pub start_height: Option<u64>,
+    /// Where its book closes.
+    pub gate_height: Option<u64>,
+    /// Where its readings close.
+    pub deadline_height: Option<u64>,
+    /// The block every proof below is against (the head when asked).
+    pub height: u64,
+    /// The record, once the gate has passed (`None` before).
+    pub record: Option<IntervalRecord>,
+    /// Each shard's closed book, in shard order (empty before the gate).
+    pub books: Vec<Book>,
+    /// Proof of the record (or of its absence) in shard 0's objects root at `height`.
+    pub record_proof: ObjectProof,
+    /// Proof of each shard's book at `height`, in shard order.
+    pub book_proofs: Vec<ObjectProof>,
 }
 
 /// `GET /accounts/{address}`.

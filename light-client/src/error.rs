@@ -4,6 +4,7 @@ use thiserror::Error;
 
 use crate::crypto::{KeyError, PublicKey};
 use crate::hash::Hash;
+use crate::market::ClearingCheckError;
 use crate::merkle::MerkleError;
 use crate::object::ObjectProofError;
 use crate::smt::StateProofError;
@@ -140,6 +141,9 @@ pub enum VerifyError {
     /// An object's proof failed.
     #[error("object proof: {0}")]
     ObjectProof(#[from] ObjectProofError),
+    /// A clearing does not recompute from its books.
+    #[error("clearing: {0}")]
+    Clearing(#[from] ClearingCheckError),
     /// What the node presented is not the chain the user's checkpoint pins.
     #[error(
         "not the trusted chain: the checkpoint pins {what} {expected}, the node presented {got}"

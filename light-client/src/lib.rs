@@ -36,8 +36,8 @@ pub use genesis::GenesisHeader;
 pub use hash::{Domain, Hash};
 pub use merkle::{MerkleError, MerkleProof, MerkleTree};
 pub use proven::{
-    ProvenAccount, ProvenAt, ProvenBlock, ProvenCredit, ProvenObject, ProvenReceipt,
-    ProvenShardBlock, ProvenTx,
+    ProvenAccount, ProvenAt, ProvenBlock, ProvenClearing, ProvenCredit, ProvenObject,
+    ProvenReceipt, ProvenShardBlock, ProvenTx,
 };
 pub use receipt::{ExecStatus, Receipt, TxOutcome};
 pub use smt::{StateProof, StateProofError};

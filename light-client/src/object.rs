@@ -28,8 +28,9 @@ use crate::smt::{common_prefix_bits, fold_path, subtree_root, PathKey, EMPTY};
 /// Bits in a state key: the object tree's height.
 pub const KEY_BITS: usize = 256;
 
-/// The largest encoded object a proof may carry.
-pub const MAX_VALUE_BYTES: usize = 4_096;
+/// The largest encoded object a proof may carry: a closed book of every price on the grid
+/// (8,192 levels of 24 bytes) and its header.
+pub const MAX_VALUE_BYTES: usize = 200_000;
 
 /// What kind of object a key holds (the key's 9th byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -46,6 +47,8 @@ pub enum ObjectKind {
     Interval = 4,
     /// The market's parameters.
     Params = 5,
+    /// One shard's closed book of an interval (its curve and share of the margins).
+    Book = 6,
 }
 
 impl ObjectKind {
@@ -57,6 +60,7 @@ impl ObjectKind {
             3 => ObjectKind::CertLot,
             4 => ObjectKind::Interval,
             5 => ObjectKind::Params,
+            6 => ObjectKind::Book,
             _ => return None,
         })
     }

@@ -17,6 +17,7 @@ use crate::block::{shards_tree, BlockHeader, ShardHeader};
 use crate::commit::{verify_commit, Commit};
 use crate::error::{Result, VerifyError};
 use crate::hash::Hash;
+use crate::market::{book_key, interval_key, verify_clearing, Book, Clearing, IntervalRecord};
 use crate::merkle::{MerkleError, MerkleProof};
 use crate::object::{Object, ObjectProof, StateKey};
 use crate::receipt::{receipts_tree, Receipt, TxOutcome};
@@ -257,6 +258,84 @@ impl<T: Object> ProvenObject<T> {
     /// The block and shard it was proven at.
     pub fn at(&self) -> ProvenAt {
         self.at
+    }
+}
+
+/// An interval's clearing, recomputed from the books of every shard, all proven in one block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenClearing {
+    record: IntervalRecord,
+    books: Vec<Book>,
+    height: u64,
+}
+
+impl ProvenClearing {
+    /// Verifies that in `block` shard 0 holds `interval`'s record (by `record_proof`) and
+    /// every shard the record names holds its book (`book_proofs`, in shard order), then that
+    /// the record's clearing is what those books clear to. `interval` is the caller's.
+    pub fn verify(
+        block: &ProvenBlock,
+        interval: u64,
+        record_proof: &ObjectProof,
+        book_proofs: &[ObjectProof],
+    ) -> Result<Self> {
+        let record =
+            ProvenObject::<IntervalRecord>::verify(block, &interval_key(interval), record_proof)?
+                .value
+                .ok_or(VerifyError::Mismatch {
+                    what: "interval record present",
+                    expected: 1,
+                    got: 0,
+                })?;
+        mismatch(
+            "shards in the clearing",
+            u64::from(block.header.shard_count),
+            u64::from(record.shards),
+        )?;
+        mismatch(
+            "book proofs",
+            u64::from(record.shards),
+            book_proofs.len() as u64,
+        )?;
+        let books = book_proofs
+            .iter()
+            .enumerate()
+            .map(|(s, p)| {
+                ProvenObject::<Book>::verify(block, &book_key(s as ShardId, interval), p)?
+                    .value
+                    .ok_or(VerifyError::Mismatch {
+                        what: "a shard's book present",
+                        expected: 1,
+                        got: 0,
+                    })
+            })
+            .collect::<Result<Vec<Book>>>()?;
+        verify_clearing(&record, &books)?;
+        Ok(ProvenClearing {
+            record,
+            books,
+            height: block.height(),
+        })
+    }
+
+    /// The record (its clearing recomputed and equal).
+    pub fn record(&self) -> &IntervalRecord {
+        &self.record
+    }
+
+    /// The clearing; `None` when nothing crossed.
+    pub fn clearing(&self) -> Option<&Clearing> {
+        self.record.clearing.as_ref()
+    }
+
+    /// Each shard's closed book, in shard order.
+    pub fn books(&self) -> &[Book] {
+        &self.books
+    }
+
+    /// The block it was proven at.
+    pub fn height(&self) -> u64 {
+        self.height
     }
 }
 

@@ -42,10 +42,12 @@ pub enum ExecStatus {
     OrderTooSmall,
     /// A consumption-only meter reported production or was named for an offer.
     NotAProducer,
+    /// A limit price off the price grid (`market::price_on_grid`).
+    BadPrice,
 }
 
 /// Every status, by code.
-const STATUSES: [ExecStatus; 11] = [
+const STATUSES: [ExecStatus; 12] = [
     ExecStatus::Success,
     ExecStatus::InsufficientBalance,
     ExecStatus::MarketClosed,
@@ -57,6 +59,7 @@ const STATUSES: [ExecStatus; 11] = [
     ExecStatus::UnknownOrder,
     ExecStatus::OrderTooSmall,
     ExecStatus::NotAProducer,
+    ExecStatus::BadPrice,
 ];
 
 impl ExecStatus {
@@ -74,6 +77,7 @@ impl ExecStatus {
             ExecStatus::UnknownOrder => "UnknownOrder",
             ExecStatus::OrderTooSmall => "OrderTooSmall",
             ExecStatus::NotAProducer => "NotAProducer",
+            ExecStatus::BadPrice => "BadPrice",
         }
     }
 

@@ -32,8 +32,29 @@ use thiserror::Error;
 use crate::codec::{self, Decode, Encode, Reader};
 use crate::hash::Hash;
 
-/// The most price levels a shard's curve may have.
-pub const MAX_LEVELS: usize = 1_024;
+/// The most price levels a shard's curve may have: every valid price ([`price_on_grid`]).
+pub const MAX_LEVELS: usize = 8_192;
+
+/// The highest price, token units per Wh (999,000 JOULE per kWh).
+pub const MAX_PRICE: u64 = 999_000_000;
+
+/// Whether `price` is a valid limit price: from 1 to [`MAX_PRICE`], with at most three
+/// significant digits (110,000 and 123,000 are; 123,400 is not). The grid bounds how many
+/// distinct prices a book can hold — 9 decades of 900 (fewer than [`MAX_LEVELS`]) — and so the
+/// size of every curve, whatever the orders.
+pub fn price_on_grid(price: u64) -> bool {
+    if price == 0 || price > MAX_PRICE {
+        return false;
+    }
+    let mut p = price;
+    while p >= 1_000 {
+        if !p.is_multiple_of(10) {
+            return false;
+        }
+        p /= 10;
+    }
+    true
+}
 
 /// Wh bid and offered at exactly one price, on one shard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

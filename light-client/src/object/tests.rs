@@ -56,6 +56,7 @@ fn keys_name_their_kind_and_live_on_their_owners_shard() {
     assert_eq!(StateKey::system(3, ObjectKind::Params, b"").shard(4), 3);
     assert_eq!(ObjectKind::from_u8(0), None);
     assert_eq!(ObjectKind::from_u8(9), None);
+    assert_eq!(ObjectKind::from_u8(6), Some(ObjectKind::Book));
 }
 
 #[test]

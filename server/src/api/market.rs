@@ -3,9 +3,11 @@
 
 use axum::extract::State;
 use axum::Json;
-use joule_light_client::api::{MarketResponse, ObjectProofAt, ObjectResponse};
+use joule_light_client::api::{IntervalResponse, MarketResponse, ObjectProofAt, ObjectResponse};
 use joule_light_client::codec::decode_exact;
-use joule_light_client::market::{params_key, MarketParams};
+use joule_light_client::market::{
+    book_key, interval_key, params_key, Book, IntervalRecord, MarketParams,
+};
 use joule_light_client::object::StateKey;
 use joule_light_client::Hash;
 
@@ -54,6 +56,60 @@ pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
         blocks_to_gate,
         ms_to_gate: blocks_to_gate.saturating_mul(node.genesis.block_interval_ms),
     }))
+}
+
+/// `GET /market/intervals/{interval}`.
+pub async fn interval(
+    State(node): State<AppState>,
+    ApiPath(interval): ApiPath<String>,
+) -> ApiResult<IntervalResponse> {
+    let interval: u64 = interval
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_interval", "an interval is a whole number"))?;
+    let chain = node.chain();
+    let height = chain.height();
+    if height == 0 {
+        return Err(ApiError::not_found(
+            "no block yet: nothing to prove against",
+        ));
+    }
+    let params = node.market_context(&chain).params;
+    let record: Option<IntervalRecord> = decode(
+        chain.shards[0].object(&interval_key(interval)),
+        "interval record",
+    )?;
+    let mut books = Vec::new();
+    let mut book_proofs = Vec::new();
+    if record.is_some() {
+        for (s, state) in chain.shards.iter().enumerate() {
+            let key = book_key(s as u16, interval);
+            let book: Option<Book> = decode(state.object(&key), "book")?;
+            books.extend(book);
+            book_proofs.push(state.object_proof(&key));
+        }
+    }
+    Ok(Json(IntervalResponse {
+        interval,
+        start_height: params.start(interval),
+        gate_height: params.gate(interval),
+        deadline_height: params.deadline(interval),
+        height,
+        record,
+        books,
+        record_proof: chain.shards[0].object_proof(&interval_key(interval)),
+        book_proofs,
+    }))
+}
+
+/// An object from state, decoded (a failure is the node's, not the caller's).
+fn decode<T: joule_light_client::Decode>(
+    bytes: Option<&[u8]>,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
+    bytes
+        .map(decode_exact)
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("{what} in state: {e}")))
 }
 
 /// `GET /state/{key}`: a state key (64 hex digits) and what it holds.

@@ -78,6 +78,7 @@ pub fn v1() -> Router<AppState> {
         .route("/accounts/{address}", get(accounts::get_account))
         .route("/faucet", post(transactions::faucet))
         .route("/market", get(market::market))
+        .route("/market/intervals/{interval}", get(market::interval))
         .route("/state/{key}", get(market::object))
         .route("/stream", get(stream::blocks))
 }

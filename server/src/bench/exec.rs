@@ -147,6 +147,7 @@ fn input(w: &Workload) -> ShardBlockInput<'_> {
         incoming: &[],
         txs: &w.txs,
         market: Default::default(),
+        system: &crate::chain::market::NO_SYSTEM,
     }
 }
 

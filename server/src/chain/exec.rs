@@ -16,6 +16,7 @@ use joule_light_client::object::StateKey;
 use joule_light_client::{Account, Address, Receipt, ShardId, SignedTransaction, TxOutcome};
 use serde::{Deserialize, Serialize};
 
+use super::market::SystemWrites;
 use super::state::{ObjectWrite, ShardState};
 use super::vm::{Blocked, JouleVm, MarketContext, StateView, TxContext, TxResult, Vm};
 
@@ -53,6 +54,8 @@ pub struct ShardBlockInput<'a> {
     pub txs: &'a [SignedTransaction],
     /// The market's rules for this block.
     pub market: MarketContext,
+    /// What the block's system steps did to this shard before its transactions.
+    pub system: &'a SystemWrites,
 }
 
 /// What executing a shard block produced.
@@ -173,22 +176,37 @@ pub trait Executor: Send + Sync {
 }
 
 /// The state a block's transactions start from: the shard's accounts with the incoming
-/// receipts credited, in order.
+/// receipts credited, in order, then the system steps' credits and objects.
 pub struct BaseState<'a> {
     state: &'a ShardState,
     credited: AccountMap,
+    objects: ObjectMap,
 }
 
 impl<'a> BaseState<'a> {
     /// `state` with `incoming` credited.
     pub fn new(state: &'a ShardState, incoming: &[Receipt]) -> Self {
+        Self::with_system(state, incoming, &SystemWrites::default())
+    }
+
+    /// `state` with `incoming` credited, then what the system steps wrote.
+    pub fn with_system(state: &'a ShardState, incoming: &[Receipt], system: &SystemWrites) -> Self {
         let mut credited = AccountMap::default();
-        for r in incoming {
-            let to = credited.entry(r.to).or_insert_with(|| state.get(&r.to));
+        let credits = incoming
+            .iter()
+            .map(|r| (r.to, r.amount))
+            .chain(system.credits.iter().copied());
+        for (to, amount) in credits {
+            let to = credited.entry(to).or_insert_with(|| state.get(&to));
             // Total supply fits in a u64 (checked at genesis), so no balance can overflow.
-            to.balance = to.balance.saturating_add(r.amount);
+            to.balance = to.balance.saturating_add(amount);
         }
-        BaseState { state, credited }
+        let objects = system.objects.iter().cloned().collect();
+        BaseState {
+            state,
+            credited,
+            objects,
+        }
     }
 
     /// The account before the first transaction.
@@ -206,7 +224,21 @@ impl<'a> BaseState<'a> {
 
     /// The object at `key` before the first transaction.
     pub fn object(&self, key: &StateKey) -> Option<Vec<u8>> {
-        self.state.object(key).map(<[u8]>::to_vec)
+        match self.objects.get(key) {
+            Some(v) => v.clone(),
+            None => self.state.object(key).map(<[u8]>::to_vec),
+        }
+    }
+
+    /// The block's object writes: the system steps' overwritten by the transactions'
+    /// (`tx_objects`, sorted by key), sorted by key.
+    pub fn block_objects(&self, tx_objects: Vec<ObjectWrite>) -> Vec<ObjectWrite> {
+        if self.objects.is_empty() {
+            return tx_objects;
+        }
+        let mut all: ObjectMap = self.objects.clone();
+        all.extend(tx_objects);
+        sorted_objects(all)
     }
 }
 
@@ -221,14 +253,14 @@ impl Executor for SequentialExecutor {
         input: ShardBlockInput<'_>,
     ) -> (ShardBlockOutput, ExecStats) {
         let vm = input.vm();
-        let base = BaseState::new(state, input.incoming);
+        let base = BaseState::with_system(state, input.incoming, input.system);
         let (results, tx_writes, objects) =
             run_sequential(&vm, &base, input.txs, |tx| vm.prepare(tx));
         let mut tx_writes: Vec<_> = tx_writes.into_iter().collect();
         tx_writes.sort_unstable_by_key(|(a, _)| *a);
         let mut out = assemble(vec![results]);
         out.writes = block_writes(&base, tx_writes);
-        out.objects = sorted_objects(objects);
+        out.objects = base.block_objects(sorted_objects(objects));
         (out, ExecStats::sequential(input.txs.len()))
     }
 }

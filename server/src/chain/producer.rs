@@ -39,6 +39,8 @@ impl Node {
 
         let selected_at = Instant::now();
         let market = self.market_context(&chain);
+        // The market's steps due at this height, on every shard, before the transactions.
+        let system = self.on_pool(|| super::market::system_steps(&chain.shards, &market, height));
         // Shards execute side by side on the executor's pool (their Block-STM workers share
         // it); each executor call is deterministic on its own input.
         let run_shard = |s: u16| {
@@ -50,6 +52,7 @@ impl Node {
                 incoming: &chain.pending_receipts[usize::from(s)],
                 txs: &selected[usize::from(s)],
                 market,
+                system: &system[usize::from(s)],
             };
             let t = Instant::now();
             let (out, stats) = self.executor.execute(&chain.shards[usize::from(s)], input);

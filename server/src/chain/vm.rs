@@ -39,7 +39,7 @@
 //!   consumption-only meter (`NotAProducer`); the meter's totals advance, and renewable
 //!   production is minted as certificates of origin held by the meter, per day and kind;
 //! - **place order** (sender = owner): a price above zero and at least the market's minimum
-//!   quantity (else `OrderTooSmall`), an interval whose book is open (else `MarketClosed`); an
+//!   quantity (else `OrderTooSmall`), on the price grid (else `BadPrice`), an interval whose book is open (else `MarketClosed`); an
 //!   offer names a meter of the sender's that can produce (`UnknownMeter`, `NotMeterOwner`,
 //!   `NotAProducer`); a bid moves its escrow — price × quantity plus the market fee on it —
 //!   out of the balance (else `InsufficientBalance`); the order is written under the sender;
@@ -47,8 +47,8 @@
 //!   `MarketClosed`) is deleted and its escrow returned.
 
 use joule_light_client::market::{
-    bid_escrow, cert_lot_key, meter_key, order_key, CertLot, MarketParams, Meter, MeterKind, Order,
-    Side,
+    bid_escrow, cert_lot_key, meter_key, order_key, price_on_grid, CertLot, MarketParams, Meter,
+    MeterKind, Order, Side,
 };
 use joule_light_client::object::StateKey;
 use joule_light_client::{
@@ -313,6 +313,9 @@ impl JouleVm {
         let p = &self.ctx.market.params;
         if price == 0 || qty_wh < p.min_order_wh {
             return Ok(Err(ExecStatus::OrderTooSmall));
+        }
+        if !price_on_grid(price) {
+            return Ok(Err(ExecStatus::BadPrice));
         }
         if p.order_window(interval, self.ctx.height).is_err() {
             return Ok(Err(ExecStatus::MarketClosed));

@@ -11,7 +11,7 @@ mod queue;
 
 use std::collections::{HashMap, HashSet};
 
-use joule_light_client::market::{Side, WindowError};
+use joule_light_client::market::{price_on_grid, Side, WindowError};
 use joule_light_client::transaction::meter_pop_message;
 use joule_light_client::{
     Account, Address, CodecError, Hash, KeyError, Payload, SignedTransaction,
@@ -475,6 +475,11 @@ fn check_payload(shard_count: u16, stx: &SignedTransaction) -> Result<(), Reject
             if *price == 0 || *qty_wh == 0 {
                 return Err(RejectReason::InvalidOrder(
                     "price and quantity must be above zero",
+                ));
+            }
+            if !price_on_grid(*price) {
+                return Err(RejectReason::InvalidOrder(
+                    "a price has at most three significant digits and is at most 999,000,000 units per Wh",
                 ));
             }
             if price.checked_mul(*qty_wh).is_none() {

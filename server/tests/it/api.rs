@@ -376,6 +376,7 @@ fn openapi_documents_every_route() {
         "/faucet",
         "/stream",
         "/market",
+        "/market/intervals/{interval}",
         "/state/{key}",
     ];
     for r in routes {

@@ -19,7 +19,31 @@ use super::support::*;
 /// The block at `height`, its commit verified under the validators the header chain from
 /// genesis leads to.
 fn proven_block(node: &TestNode, height: u64) -> ProvenBlock {
-    let trusted = verified_chain_to(node, height);
+    // The header chain is verified from genesis once per node, then only forward from the
+    // last block verified (each test asks for rising heights).
+    thread_local! {
+        static TRUSTED: std::cell::RefCell<Option<(String, joule_light_client::TrustedState)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let trusted = TRUSTED.with(|t| {
+        let mut t = t.borrow_mut();
+        let next = match t.take() {
+            Some((base, known)) if base == node.base && known.header.height <= height => {
+                let headers = (known.header.height + 1..=height).map(|h| {
+                    let b = node.block(h);
+                    joule_light_client::SignedHeader {
+                        header: b.header,
+                        commit: b.commit,
+                        validators: b.validators,
+                    }
+                });
+                joule_light_client::verify_header_chain(&known, headers).unwrap()
+            }
+            _ => verified_chain_to(node, height),
+        };
+        *t = Some((node.base.clone(), next.clone()));
+        next
+    });
     let b = node.block(height);
     assert_eq!(b.header, trusted.header);
     ProvenBlock::verify(
@@ -432,4 +456,97 @@ fn a_prosumer_registers_a_meter_reads_it_and_trades_and_every_refusal_is_named()
         let status = outcome(&node, &signed(&node, &stray, reading(late - 1, 1)));
         assert!(matches!(status, ExecStatus::UnknownMeter), "{status:?}");
     }
+}
+
+#[test]
+fn an_interval_clears_at_its_gate_across_shards_and_the_light_client_recomputes_it() {
+    use joule_light_client::api::IntervalResponse;
+    use joule_light_client::market::{bid_escrow, market_fee};
+    use joule_light_client::ProvenClearing;
+    let node = TestNode::start();
+    node.wait_until("block 2", |n| n.chain().head_height >= 2);
+    let chain = node.chain();
+    let (n, chain_id, p) = (
+        chain.genesis.shard_count,
+        chain.genesis.chain_id.clone(),
+        chain.genesis.market,
+    );
+    // A seller on shard 0, buyers on shards 1 and 2: one community book.
+    let (_, seller) = devnet_key_where(n, |s| s == 0);
+    let (_, high) = devnet_key_where(n, |s| s == 1);
+    let (_, low) = devnet_key_where(n, |s| s == 2);
+    let meter = meter_on(0, n, 21);
+    let reg = register(&chain_id, &seller, &meter, MeterKind::Wind, 50_000);
+    assert_eq!(
+        outcome(&node, &signed(&node, &seller, reg)),
+        ExecStatus::Success
+    );
+    let interval = p.first_open(node.chain().head_height + 1) + 1;
+    let gate = p.gate(interval).unwrap();
+    let place = |key: &SecretKey, side, price, qty_wh, meter| {
+        let stx = signed(
+            &node,
+            key,
+            Payload::PlaceOrder {
+                interval,
+                side,
+                price,
+                qty_wh,
+                meter,
+            },
+        );
+        assert_eq!(outcome(&node, &stx), ExecStatus::Success);
+        order_key(&address(key), &stx.id())
+    };
+    let ask = place(&seller, Side::Ask, 100, 300, Some(address(&meter)));
+    let bid_high = place(&high, Side::Bid, 130, 200, None);
+    let bid_low = place(&low, Side::Bid, 90, 100, None);
+    assert!(
+        node.chain().head_height < gate,
+        "the orders came in before the gate"
+    );
+    let balance = |key: &SecretKey| {
+        node.get::<AccountResponse>(&format!("/accounts/{}", address(key)))
+            .account
+            .balance
+    };
+    let (high_before, low_before) = (balance(&high), balance(&low));
+
+    // Before the gate: no record, its absence proven.
+    let r: IntervalResponse = node.get(&format!("/market/intervals/{interval}"));
+    assert_eq!((r.record.clone(), r.gate_height), (None, Some(gate)));
+    let block = proven_block(&node, r.height);
+    assert!(ProvenClearing::verify(&block, interval, &r.record_proof, &r.book_proofs).is_err());
+
+    // After it: one price for the three shards, recomputed from the proven books.
+    node.wait_until("the gate", |t| t.chain().head_height >= gate);
+    let r: IntervalResponse = node.get(&format!("/market/intervals/{interval}"));
+    let block = proven_block(&node, r.height);
+    let cleared =
+        ProvenClearing::verify(&block, interval, &r.record_proof, &r.book_proofs).unwrap();
+    let c = cleared.clearing().expect("the books crossed");
+    assert_eq!((c.price, c.volume_wh), (115, 200));
+    assert_eq!(cleared.record().gate_height, gate);
+    assert_eq!(cleared.books().len(), usize::from(n));
+    assert_eq!(Some(cleared.record()), r.record.as_ref());
+    // Each order's fill, proven; spare escrow back to the buyers.
+    let o = |k| proven::<Order>(&node, &k).expect("the order is kept until settlement");
+    assert_eq!(o(ask).filled_wh, 200);
+    let kept = 200 * 115 + market_fee(200 * 115, p.fee_bps);
+    assert_eq!((o(bid_high).filled_wh, o(bid_high).escrow), (200, kept));
+    assert_eq!((o(bid_low).filled_wh, o(bid_low).escrow), (0, 0));
+    let high_escrow = bid_escrow(130, 200, p.fee_bps).unwrap();
+    let low_escrow = bid_escrow(90, 100, p.fee_bps).unwrap();
+    assert_eq!(balance(&high), high_before + high_escrow - kept);
+    assert_eq!(balance(&low), low_before + low_escrow);
+    node.wait_until("supply conserved", |t| {
+        let n = t.node();
+        n.chain().supply_in_state() + n.burned() == u128::from(n.genesis.total_supply())
+    });
+    // The books' proofs in another order (shard 1's book as shard 0's) are refused.
+    let mut swapped = r.book_proofs.clone();
+    swapped.swap(0, 1);
+    assert!(ProvenClearing::verify(&block, interval, &r.record_proof, &swapped).is_err());
+    let (status, e) = node.get_err("/market/intervals/x");
+    assert_eq!((status, e.code.as_str()), (400, "invalid_interval"));
 }

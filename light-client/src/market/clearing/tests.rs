@@ -91,6 +91,18 @@ fn split_gives_leftovers_to_the_largest_remainders_then_the_earliest() {
 }
 
 #[test]
+fn prices_have_three_significant_digits_at_most() {
+    for ok in [1, 9, 999, 1_000, 1_230, 110_000, 123_000, MAX_PRICE] {
+        assert!(price_on_grid(ok), "{ok}");
+    }
+    for bad in [0, 1_001, 1_234, 123_400, MAX_PRICE + 1_000_000, u64::MAX] {
+        assert!(!price_on_grid(bad), "{bad}");
+    }
+    // 999 one- to three-digit prices, then 900 per decade for six more decades.
+    const { assert!(999 + 6 * 900 <= MAX_LEVELS) };
+}
+
+#[test]
 fn malformed_curves_are_refused_by_name() {
     let l = |price, bid_wh, ask_wh| Level {
         price,

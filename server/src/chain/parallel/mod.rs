@@ -314,10 +314,10 @@ impl Executor for ParallelExecutor {
         input: ShardBlockInput<'_>,
     ) -> (ShardBlockOutput, ExecStats) {
         let vm = input.vm();
-        let base = BaseState::new(state, input.incoming);
+        let base = BaseState::with_system(state, input.incoming, input.system);
         let (mut out, tx_writes, objects, stats) = self.run(&vm, &base, input.txs, &assemble);
         out.writes = block_writes(&base, tx_writes);
-        out.objects = objects;
+        out.objects = base.block_objects(objects);
         (out, stats)
     }
 

@@ -67,6 +67,8 @@ struct Case {
     height: u64,
     state: ShardState,
     incoming: Vec<Receipt>,
+    /// What the block's system steps wrote first (the gate's clearing, when due).
+    system: crate::chain::market::SystemWrites,
     txs: Vec<SignedTransaction>,
 }
 
@@ -158,7 +160,12 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
         w.push((*a, acc));
     }
     w.sort_unstable_by_key(|(a, _)| *a);
-    let height = rng.gen_range(1..120);
+    // Often a gate, where the book of an interval with orders here closes first.
+    let height = if market && rng.gen_bool(0.3) {
+        MarketParams::DEVNET.gate(rng.gen_range(1..6)).unwrap_or(1)
+    } else {
+        rng.gen_range(1..120)
+    };
     // Some accounts are meters already (their own or another's), some have open orders.
     let mut objects: Vec<(StateKey, Option<Vec<u8>>)> = Vec::new();
     let mut placed: Vec<(usize, Hash)> = Vec::new();
@@ -248,11 +255,20 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
             unsigned(&keys[s], nonce, to, amount)
         })
         .collect();
+    // At a gate (about one height in five here) the book closes before the transactions.
+    let system = crate::chain::market::system_steps(
+        std::slice::from_ref(&state),
+        &Default::default(),
+        height,
+    )
+    .pop()
+    .unwrap_or_default();
     Case {
         shards,
         height,
         state,
         incoming,
+        system,
         txs,
     }
 }
@@ -276,6 +292,7 @@ fn run_with_stats(
         incoming: &c.incoming,
         txs: &c.txs,
         market: Default::default(),
+        system: &c.system,
     };
     exec.execute(&c.state, input)
 }
@@ -319,9 +336,11 @@ fn random_market_blocks_reach_every_rule() {
     use std::collections::BTreeSet;
     let pools: Vec<Vec<SecretKey>> = (1..=4).map(|s| keys_on_shard0(s, 24)).collect();
     let mut seen = BTreeSet::new();
+    let mut gates_with_refunds = 0;
     for seed in 0..300 {
         let mut rng = StdRng::seed_from_u64(seed);
         let case = random_case(&mut rng, &pools, true);
+        gates_with_refunds += usize::from(!case.system.credits.is_empty());
         let out = run(&SequentialExecutor, &case);
         for (i, o) in out.included.iter().zip(&out.outcomes) {
             let kind = match &case.txs[*i].tx.payload {
@@ -364,6 +383,10 @@ fn random_market_blocks_reach_every_rule() {
             "never: {kind} {status:?}; saw {seen:?}"
         );
     }
+    assert!(
+        gates_with_refunds > 5,
+        "the gate's step ran in {gates_with_refunds} blocks"
+    );
 }
 
 #[test]
@@ -392,6 +415,7 @@ fn a_block_of_orders_runs_on_the_parallel_path() {
         height: 30,
         state,
         incoming: Vec::new(),
+        system: Default::default(),
         txs,
     };
     let expected = run(&SequentialExecutor, &case);
@@ -456,6 +480,7 @@ fn maximal_contention_terminates_with_the_sequential_result() {
         height: 7,
         state,
         incoming: Vec::new(),
+        system: Default::default(),
         txs,
     };
     let expected = every_way_in_order(
@@ -496,6 +521,7 @@ fn addresses_ground_into_one_partition_still_give_the_in_order_result() {
         height: 7,
         state,
         incoming: Vec::new(),
+        system: Default::default(),
         txs,
     };
     let expected = every_way_in_order(
@@ -548,6 +574,7 @@ fn undeclared_keys_abandon_the_plan_and_the_result_is_still_in_order() {
             incoming: &case.incoming,
             txs: &case.txs,
             market: Default::default(),
+            system: &case.system,
         };
         let vm = input.vm();
         let base = crate::chain::exec::BaseState::new(&case.state, &case.incoming);
