@@ -42,6 +42,20 @@ pub struct IntervalRecord {
     pub shards: u16,
     /// The result; `None` when no bid reached an offer.
     pub clearing: Option<Clearing>,
+    /// What settlement found, once the readings' deadline has passed.
+    pub settlement: Option<Settlement>,
+}
+
+/// An interval's settlement: what the sellers' meters showed they delivered of what they sold,
+/// and the fees the treasury received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    /// The height it settled at (the readings' deadline).
+    pub height: u64,
+    /// Wh delivered: each seller's fill up to its meter's reading, summed over every shard.
+    pub delivered_wh: u64,
+    /// Tokens charged in market fees, buyers' and sellers', sent to the treasury.
+    pub fees: u64,
 }
 
 impl Object for Book {
@@ -174,6 +188,15 @@ impl Encode for IntervalRecord {
                 c.encode_to(out);
             }
         }
+        match &self.settlement {
+            None => 0u8.encode_to(out),
+            Some(s) => {
+                1u8.encode_to(out);
+                s.height.encode_to(out);
+                s.delivered_wh.encode_to(out);
+                s.fees.encode_to(out);
+            }
+        }
     }
 }
 
@@ -189,6 +212,20 @@ impl Decode for IntervalRecord {
                 tag => {
                     return Err(CodecError::UnknownTag {
                         kind: "interval clearing",
+                        tag,
+                    })
+                }
+            },
+            settlement: match r.u8()? {
+                0 => None,
+                1 => Some(Settlement {
+                    height: r.u64()?,
+                    delivered_wh: r.u64()?,
+                    fees: r.u64()?,
+                }),
+                tag => {
+                    return Err(CodecError::UnknownTag {
+                        kind: "interval settlement",
                         tag,
                     })
                 }
@@ -237,6 +274,11 @@ mod tests {
             gate_height: 176,
             shards: 2,
             clearing: clear(&curves).unwrap(),
+            settlement: Some(Settlement {
+                height: 196,
+                delivered_wh: 150,
+                fees: 9,
+            }),
         }
     }
 

@@ -11,10 +11,10 @@ pub use clearing::{
     Margin, Side,
 };
 pub use interval::{
-    book_key, interval_key, verify_clearing, Book, ClearingCheckError, IntervalRecord,
+    book_key, interval_key, verify_clearing, Book, ClearingCheckError, IntervalRecord, Settlement,
 };
 pub use objects::{
-    bid_escrow, cert_lot_key, market_fee, meter_key, order_key, params_key, CertLot, Meter,
-    MeterKind, Order,
+    bid_escrow, cert_lot_key, market_fee, meter_key, order_key, params_key, treasury, CertLot,
+    Meter, MeterKind, Order,
 };
 pub use schedule::{MarketParams, ParamError, WindowError};

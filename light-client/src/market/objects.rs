@@ -61,6 +61,9 @@ pub struct Meter {
     pub produced_wh: u64,
     /// Wh consumed over all its readings.
     pub consumed_wh: u64,
+    /// Wh produced in its last reading (for interval `next_interval − 1`; 0 before any):
+    /// what settlement pays its offers for.
+    pub last_produced_wh: u64,
 }
 
 /// An order on an interval's book (deleted once settled).
@@ -114,6 +117,15 @@ pub fn market_fee(value: u64, fee_bps: u16) -> u64 {
 pub fn bid_escrow(price: u64, qty_wh: u64, fee_bps: u16) -> Option<u64> {
     let value = price.checked_mul(qty_wh)?;
     value.checked_add(market_fee(value, fee_bps))
+}
+
+/// The community treasury's account: where market fees go (and, with governance, what the
+/// community spends). No key is known for it: only the chain's own steps move its tokens.
+pub fn treasury() -> Address {
+    let key = blake3::derive_key("joule 2026-12 community treasury", b"");
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&key[..20]);
+    Address(a)
 }
 
 /// The key of `meter`'s object.
@@ -207,6 +219,7 @@ impl Encode for Meter {
         self.next_interval.encode_to(out);
         self.produced_wh.encode_to(out);
         self.consumed_wh.encode_to(out);
+        self.last_produced_wh.encode_to(out);
     }
 }
 
@@ -219,6 +232,7 @@ impl Decode for Meter {
             next_interval: r.u64()?,
             produced_wh: r.u64()?,
             consumed_wh: r.u64()?,
+            last_produced_wh: r.u64()?,
         })
     }
 }
@@ -307,6 +321,7 @@ mod tests {
             next_interval: 7,
             produced_wh: 1_200,
             consumed_wh: 300,
+            last_produced_wh: 200,
         }
     }
 
@@ -345,7 +360,8 @@ mod tests {
              8813000000000000\
              0700000000000000\
              b004000000000000\
-             2c01000000000000"
+             2c01000000000000\
+             c800000000000000"
         );
         let o = order().encode();
         assert_eq!(decode_exact::<Order>(&o), Ok(order()));

@@ -108,10 +108,13 @@ impl MarketParams {
             self.gate_blocks.into(),
             (1, u64::from(self.interval_blocks) - 1),
         )?;
+        // Readings for the next interval start one interval after this one's: the window
+        // must close by then, so settlement sees each meter's reading for its interval last.
+        let r = bounds::READING_BLOCKS;
         within(
             "reading_blocks",
             self.reading_blocks.into(),
-            w(bounds::READING_BLOCKS),
+            (u64::from(r.0), u64::from(r.1.min(self.interval_blocks))),
         )?;
         within("max_ahead", self.max_ahead.into(), w(bounds::MAX_AHEAD))?;
         let f = bounds::FEE_BPS;
@@ -376,6 +379,7 @@ mod tests {
         assert_eq!(bad(|p| p.fee_bps = 10_000), "fee_bps");
         assert_eq!(bad(|p| p.min_order_wh = 0), "min_order_wh");
         assert_eq!(bad(|p| p.reading_blocks = 0), "reading_blocks");
+        assert_eq!(bad(|p| p.reading_blocks = 21), "reading_blocks");
         assert_eq!(bad(|p| p.max_ahead = 0), "max_ahead");
         assert_eq!(bad(|p| p.anchor_height = 1), "anchor_height");
     }

@@ -9,6 +9,16 @@
 //! fill can cost — every filled Wh at the clearing price plus the market fee — goes back to its
 //! owner.
 //!
+//! **At an interval's readings' deadline** it settles: each offer is worth what its meter
+//! showed it delivered, up to its fill (a meter backing several offers fills them in key
+//! order); the community's delivered Wh go to the buyers in proportion to their fills (by
+//! largest remainder, shard by shard, then order by order); everyone trades at the clearing
+//! price — a seller receives its delivered Wh × price less the market fee, a buyer pays its
+//! received Wh × price plus the fee out of its escrow and gets the rest back —; every fee goes to
+//! the community treasury; the interval's orders are deleted and its record notes the
+//! delivered Wh and the fees. Buyers pay for exactly what sellers are paid for, so tokens are
+//! conserved to the unit.
+//!
 //! Every block carries every shard and commits them together, so a step can read all shards'
 //! books as the previous block left them and write each shard's share in this one: the
 //! community's single price needs no round of receipts, and a light client checks it by
@@ -17,8 +27,8 @@
 
 use joule_light_client::codec::decode_exact;
 use joule_light_client::market::{
-    book_key, clear, fill_orders, interval_key, market_fee, Book, BookOrder, Curve, IntervalRecord,
-    Order, Side,
+    book_key, clear, fill_orders, interval_key, market_fee, meter_key, split, treasury, Book,
+    BookOrder, Curve, IntervalRecord, Meter, Order, Settlement, Side,
 };
 use joule_light_client::object::{ObjectKind, StateKey};
 use joule_light_client::{Address, Encode, Hash};
@@ -49,17 +59,164 @@ pub fn closing_at(market: &MarketContext, height: u64) -> Option<u64> {
     (p.gate(interval) == Some(height)).then_some(interval)
 }
 
+/// The interval whose readings' deadline is `height`, if one's is.
+pub fn settling_at(market: &MarketContext, height: u64) -> Option<u64> {
+    let p = &market.params;
+    let ended = p.interval_at(height.checked_sub(u64::from(p.reading_blocks))?)?;
+    let interval = ended.checked_sub(1)?;
+    (p.deadline(interval) == Some(height)).then_some(interval)
+}
+
 /// The system steps of the block at `height`, one entry per shard (all empty when nothing is
-/// due).
+/// due). A gate and a deadline may fall on one height: they touch different intervals' orders
+/// and records, read the same state, and their writes are merged.
 pub fn system_steps(
     shards: &[ShardState],
     market: &MarketContext,
     height: u64,
 ) -> Vec<SystemWrites> {
-    match closing_at(market, height) {
-        Some(interval) => close_interval(shards, market, height, interval),
-        None => vec![SystemWrites::default(); shards.len()],
+    let mut out = vec![SystemWrites::default(); shards.len()];
+    let steps = [
+        closing_at(market, height).map(|i| close_interval(shards, market, height, i)),
+        settling_at(market, height).map(|i| settle_interval(shards, market, height, i)),
+    ];
+    for step in steps.into_iter().flatten() {
+        for (all, w) in out.iter_mut().zip(step) {
+            all.credits.extend(w.credits);
+            all.objects.extend(w.objects);
+        }
     }
+    for w in &mut out {
+        w.objects.sort_unstable_by_key(|(k, _)| *k);
+    }
+    out
+}
+
+/// What one shard's orders of a settling interval come to.
+struct ShardSettlement {
+    /// Each order, with what it delivered (an offer) or filled (a bid), in key order.
+    orders: Vec<(StateKey, Order, u64)>,
+    /// Wh its offers delivered.
+    delivered: u64,
+    /// Wh its bids filled.
+    bought: u64,
+}
+
+/// A shard's orders of `interval`, offers valued by their meters' last readings.
+fn delivered_on(state: &ShardState, interval: u64) -> ShardSettlement {
+    let mut left: std::collections::BTreeMap<Address, u64> = Default::default();
+    let mut s = ShardSettlement {
+        orders: Vec::new(),
+        delivered: 0,
+        bought: 0,
+    };
+    for (key, order) in book_of(state, interval) {
+        let amount = match (order.side, order.meter) {
+            (Side::Ask, Some(meter)) => {
+                let available = left.entry(meter).or_insert_with(|| {
+                    state
+                        .object(&meter_key(&meter))
+                        .and_then(|b| decode_exact::<Meter>(b).ok())
+                        // The meter's last reading counts if it is this interval's.
+                        .filter(|m| m.next_interval == interval + 1)
+                        .map_or(0, |m| m.last_produced_wh)
+                });
+                let d = order.filled_wh.min(*available);
+                *available -= d;
+                s.delivered += d;
+                d
+            }
+            (Side::Ask, None) => 0,
+            (Side::Bid, _) => {
+                s.bought += order.filled_wh;
+                order.filled_wh
+            }
+        };
+        s.orders.push((key, order, amount));
+    }
+    s
+}
+
+fn settle_interval(
+    shards: &[ShardState],
+    market: &MarketContext,
+    height: u64,
+    interval: u64,
+) -> Vec<SystemWrites> {
+    let n = shards.len();
+    let mut out = vec![SystemWrites::default(); n];
+    let Some(mut record) = shards[0]
+        .object(&interval_key(interval))
+        .and_then(|b| decode_exact::<IntervalRecord>(b).ok())
+    else {
+        // Never closed here (a chain started after its gate): nothing to settle.
+        return out;
+    };
+    let price = record.clearing.as_ref().map_or(0, |c| c.price);
+    let fee_bps = market.params.fee_bps;
+    let per_shard: Vec<ShardSettlement> = shards
+        .par_iter()
+        .map(|s| delivered_on(s, interval))
+        .collect();
+    let delivered: u64 = per_shard.iter().map(|s| s.delivered).sum();
+    let bought: Vec<u64> = per_shard.iter().map(|s| s.bought).collect();
+    // The delivered Wh, to each shard's buyers in proportion to what they bought.
+    let shares = split(delivered, &bought);
+    let fees: Vec<u64> = per_shard
+        .into_par_iter()
+        .zip(out.par_iter_mut())
+        .zip(shares)
+        .map(|((s, w), share)| {
+            let bids: Vec<u64> = s
+                .orders
+                .iter()
+                .filter(|(_, o, _)| o.side == Side::Bid)
+                .map(|(_, _, f)| *f)
+                .collect();
+            let mut received = split(share, &bids).into_iter();
+            let mut fees = 0u64;
+            for (key, order, amount) in s.orders {
+                match order.side {
+                    Side::Ask => {
+                        let value = amount.saturating_mul(price);
+                        let fee = market_fee(value, fee_bps).min(value);
+                        fees += fee;
+                        if value > fee {
+                            w.credits.push((order.owner, value - fee));
+                        }
+                    }
+                    Side::Bid => {
+                        let got = received.next().unwrap_or(0);
+                        let value = got.saturating_mul(price);
+                        // At most the fill's cost, which the gate kept in escrow.
+                        let pay = value
+                            .saturating_add(market_fee(value, fee_bps))
+                            .min(order.escrow);
+                        fees += pay - value.min(pay);
+                        if order.escrow > pay {
+                            w.credits.push((order.owner, order.escrow - pay));
+                        }
+                    }
+                }
+                w.objects.push((key, None));
+            }
+            fees
+        })
+        .collect();
+    let fees: u64 = fees.iter().sum();
+    if fees > 0 {
+        let t = treasury();
+        out[usize::from(t.shard(n as u16))].credits.push((t, fees));
+    }
+    record.settlement = Some(Settlement {
+        height,
+        delivered_wh: delivered,
+        fees,
+    });
+    out[0]
+        .objects
+        .push((interval_key(interval), Some(record.encode())));
+    out
 }
 
 /// A shard's open orders for `interval`, in key order.
@@ -101,6 +258,7 @@ fn close_interval(
         gate_height: height,
         shards: shards.len() as u16,
         clearing: clearing.clone(),
+        settlement: None,
     };
     let fee_bps = market.params.fee_bps;
     books
@@ -254,5 +412,105 @@ mod tests {
         assert!(system_steps(&shards, &m, gate + 1)
             .iter()
             .all(|w| w == &SystemWrites::default()));
+    }
+
+    #[test]
+    fn settlement_pays_for_what_meters_delivered_and_conserves_every_token() {
+        let m = market();
+        let price = 115;
+        let fee = |v: u64| market_fee(v, m.params.fee_bps);
+        // After the gate of interval 1: the seller filled 200 Wh but its meter read 150; two
+        // buyers on another shard filled 120 and 80 Wh, their escrow kept for those fills.
+        let seller = Address([1; 20]);
+        let filled = |(k, mut o): (StateKey, Order), f: u64| {
+            o.filled_wh = f;
+            if o.side == Side::Bid {
+                o.escrow = f * price + fee(f * price);
+            }
+            (k, o)
+        };
+        let ask = filled(order(1, Side::Ask, 100, 300, 0), 200);
+        let b1 = filled(order(2, Side::Bid, 130, 120, 0), 120);
+        let b2 = filled(order(3, Side::Bid, 120, 80, 0), 80);
+        let meter = Meter {
+            owner: seller,
+            kind: joule_light_client::market::MeterKind::Solar,
+            capacity_w: 1_000_000,
+            next_interval: 2,
+            produced_wh: 150,
+            consumed_wh: 0,
+            last_produced_wh: 150,
+        };
+        let record = IntervalRecord {
+            interval: 1,
+            gate_height: 16,
+            shards: 2,
+            clearing: Some(joule_light_client::market::Clearing {
+                price,
+                volume_wh: 200,
+                bids: joule_light_client::market::Margin {
+                    price: 120,
+                    per_curve: vec![0, 80],
+                },
+                asks: joule_light_client::market::Margin {
+                    price: 100,
+                    per_curve: vec![200, 0],
+                },
+            }),
+            settlement: None,
+        };
+        let mut objects0: Vec<(StateKey, Vec<u8>)> = vec![
+            (ask.0, ask.1.encode()),
+            (meter_key(&seller), meter.encode()),
+            (interval_key(1), record.encode()),
+        ];
+        objects0.sort_unstable_by_key(|(k, _)| *k);
+        let s0 = ShardState::from_parts(&[], &objects0);
+        let s1 = shard_with(&[b1, b2]);
+        let deadline = m.params.deadline(1).unwrap();
+        assert_eq!(settling_at(&m, deadline), Some(1));
+        assert_eq!(settling_at(&m, deadline - 1), None);
+        let w = system_steps(&[s0, s1], &m, deadline);
+        // 150 Wh delivered: the seller is paid for them, the buyers get 90 and 60.
+        let sold = 150 * price;
+        let (got1, got2) = (90 * price, 60 * price);
+        let credit = |s: usize, a: Address| -> u64 {
+            w[s].credits
+                .iter()
+                .filter(|(to, _)| *to == a)
+                .map(|(_, v)| v)
+                .sum()
+        };
+        assert_eq!(credit(0, seller), sold - fee(sold));
+        assert_eq!(credit(1, b1.1.owner), b1.1.escrow - got1 - fee(got1));
+        assert_eq!(credit(1, b2.1.owner), b2.1.escrow - got2 - fee(got2));
+        let t = treasury();
+        let fees = fee(sold) + fee(got1) + fee(got2);
+        assert_eq!(credit(usize::from(t.shard(2)), t), fees);
+        // Every escrowed token is accounted for, exactly.
+        let paid_out: u64 = w.iter().flat_map(|w| &w.credits).map(|(_, v)| v).sum();
+        assert_eq!(paid_out, b1.1.escrow + b2.1.escrow);
+        // The orders are gone; the record notes the settlement.
+        for (k, _) in [&ask, &b1, &b2] {
+            assert!(w
+                .iter()
+                .flat_map(|w| &w.objects)
+                .any(|(key, v)| key == k && v.is_none()));
+        }
+        let settled: IntervalRecord = w[0]
+            .objects
+            .iter()
+            .find(|(k, _)| *k == interval_key(1))
+            .and_then(|(_, v)| v.as_ref())
+            .map(|v| decode_exact(v).unwrap())
+            .unwrap();
+        assert_eq!(
+            settled.settlement,
+            Some(Settlement {
+                height: deadline,
+                delivered_wh: 150,
+                fees
+            })
+        );
     }
 }

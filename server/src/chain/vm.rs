@@ -248,6 +248,7 @@ impl JouleVm {
             next_interval,
             produced_wh: 0,
             consumed_wh: 0,
+            last_produced_wh: 0,
         };
         view.write_object(&meter, key, Some(m.encode()));
         Ok(Ok(()))
@@ -284,6 +285,7 @@ impl JouleVm {
         m.next_interval = interval + 1;
         m.produced_wh = m.produced_wh.saturating_add(produced_wh);
         m.consumed_wh = m.consumed_wh.saturating_add(consumed_wh);
+        m.last_produced_wh = produced_wh;
         view.write_object(&meter, key, Some(m.encode()));
         if produced_wh > 0 && m.kind.renewable() {
             let day = market.day_of(interval);

@@ -459,7 +459,7 @@ fn a_prosumer_registers_a_meter_reads_it_and_trades_and_every_refusal_is_named()
 }
 
 #[test]
-fn an_interval_clears_at_its_gate_across_shards_and_the_light_client_recomputes_it() {
+fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_is_proven() {
     use joule_light_client::api::IntervalResponse;
     use joule_light_client::market::{bid_escrow, market_fee};
     use joule_light_client::ProvenClearing;
@@ -476,7 +476,8 @@ fn an_interval_clears_at_its_gate_across_shards_and_the_light_client_recomputes_
     let (_, high) = devnet_key_where(n, |s| s == 1);
     let (_, low) = devnet_key_where(n, |s| s == 2);
     let meter = meter_on(0, n, 21);
-    let reg = register(&chain_id, &seller, &meter, MeterKind::Wind, 50_000);
+    // 1 MW: 150 Wh in a 2 s interval (20 blocks of 100 ms) is within its capacity.
+    let reg = register(&chain_id, &seller, &meter, MeterKind::Wind, 1_000_000);
     assert_eq!(
         outcome(&node, &signed(&node, &seller, reg)),
         ExecStatus::Success
@@ -520,7 +521,18 @@ fn an_interval_clears_at_its_gate_across_shards_and_the_light_client_recomputes_
 
     // After it: one price for the three shards, recomputed from the proven books.
     node.wait_until("the gate", |t| t.chain().head_height >= gate);
+    // Spare escrow is back at once (checked first: settlement follows a few blocks later).
+    let kept = 200 * 115 + market_fee(200 * 115, p.fee_bps);
+    let high_escrow = bid_escrow(130, 200, p.fee_bps).unwrap();
+    let low_escrow = bid_escrow(90, 100, p.fee_bps).unwrap();
+    assert_eq!(balance(&high), high_before + high_escrow - kept);
+    assert_eq!(balance(&low), low_before + low_escrow);
+    // Everything fetched at once (settlement follows a few blocks later), checked after.
     let r: IntervalResponse = node.get(&format!("/market/intervals/{interval}"));
+    let orders: Vec<ObjectResponse> = [ask, bid_high, bid_low]
+        .iter()
+        .map(|k| node.get(&format!("/state/{k}")))
+        .collect();
     let block = proven_block(&node, r.height);
     let cleared =
         ProvenClearing::verify(&block, interval, &r.record_proof, &r.book_proofs).unwrap();
@@ -530,16 +542,82 @@ fn an_interval_clears_at_its_gate_across_shards_and_the_light_client_recomputes_
     assert_eq!(cleared.books().len(), usize::from(n));
     assert_eq!(Some(cleared.record()), r.record.as_ref());
     // Each order's fill, proven; spare escrow back to the buyers.
-    let o = |k| proven::<Order>(&node, &k).expect("the order is kept until settlement");
-    assert_eq!(o(ask).filled_wh, 200);
-    let kept = 200 * 115 + market_fee(200 * 115, p.fee_bps);
-    assert_eq!((o(bid_high).filled_wh, o(bid_high).escrow), (200, kept));
-    assert_eq!((o(bid_low).filled_wh, o(bid_low).escrow), (0, 0));
-    let high_escrow = bid_escrow(130, 200, p.fee_bps).unwrap();
-    let low_escrow = bid_escrow(90, 100, p.fee_bps).unwrap();
-    assert_eq!(balance(&high), high_before + high_escrow - kept);
-    assert_eq!(balance(&low), low_before + low_escrow);
+    let o = |i: usize| -> Order {
+        let at = orders[i].proof.as_ref().unwrap();
+        let block = proven_block(&node, at.at.height);
+        ProvenObject::<Order>::verify(&block, &orders[i].key, &at.proof)
+            .unwrap()
+            .value()
+            .copied()
+            .expect("the order is kept until settlement")
+    };
+    assert_eq!(o(0).filled_wh, 200);
+    assert_eq!((o(1).filled_wh, o(1).escrow), (200, kept));
+    assert_eq!((o(2).filled_wh, o(2).escrow), (0, 0));
     node.wait_until("supply conserved", |t| {
+        let n = t.node();
+        n.chain().supply_in_state() + n.burned() == u128::from(n.genesis.total_supply())
+    });
+    // The meter reads 150 Wh for the interval (less than the 200 sold); at the readings'
+    // deadline the interval settles on what it delivered.
+    let fund = transfer(
+        &chain,
+        &seller,
+        node.get::<AccountResponse>(&format!("/accounts/{}", address(&seller)))
+            .next_nonce,
+        address(&meter),
+        1_000_000_000,
+    );
+    node.wait_included(&node.submit(&fund).unwrap());
+    let end = p.start(interval + 1).unwrap();
+    node.wait_until("the interval's end", |t| t.chain().head_height + 1 >= end);
+    let reading = Payload::Reading {
+        interval,
+        produced_wh: 150,
+        consumed_wh: 0,
+    };
+    assert_eq!(
+        outcome(&node, &signed(&node, &meter, reading)),
+        ExecStatus::Success
+    );
+    let (seller_before, high_mid, low_mid) = (balance(&seller), balance(&high), balance(&low));
+    let treasury = joule_light_client::market::treasury();
+    let treasury_balance = || {
+        node.get::<AccountResponse>(&format!("/accounts/{treasury}"))
+            .account
+            .balance
+    };
+    let treasury_before = treasury_balance();
+    let deadline = p.deadline(interval).unwrap();
+    node.wait_until("the readings' deadline", |t| {
+        t.chain().head_height >= deadline
+    });
+    let r2: IntervalResponse = node.get(&format!("/market/intervals/{interval}"));
+    let block = proven_block(&node, r2.height);
+    let settled =
+        ProvenClearing::verify(&block, interval, &r2.record_proof, &r2.book_proofs).unwrap();
+    let s = settled.record().settlement.expect("settled");
+    let (sold, got) = (150 * 115, 150 * 115);
+    let fees = market_fee(sold, p.fee_bps) + market_fee(got, p.fee_bps);
+    assert_eq!((s.height, s.delivered_wh, s.fees), (deadline, 150, fees));
+    assert_eq!(
+        balance(&seller),
+        seller_before + sold - market_fee(sold, p.fee_bps)
+    );
+    assert_eq!(
+        balance(&high),
+        high_mid + kept - got - market_fee(got, p.fee_bps)
+    );
+    assert_eq!(balance(&low), low_mid);
+    assert_eq!(treasury_balance(), treasury_before + fees);
+    for k in [ask, bid_high, bid_low] {
+        assert_eq!(
+            proven::<Order>(&node, &k),
+            None,
+            "settled orders are deleted"
+        );
+    }
+    node.wait_until("supply conserved after settlement", |t| {
         let n = t.node();
         n.chain().supply_in_state() + n.burned() == u128::from(n.genesis.total_supply())
     });

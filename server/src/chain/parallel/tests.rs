@@ -160,9 +160,14 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
         w.push((*a, acc));
     }
     w.sort_unstable_by_key(|(a, _)| *a);
-    // Often a gate, where the book of an interval with orders here closes first.
-    let height = if market && rng.gen_bool(0.3) {
-        MarketParams::DEVNET.gate(rng.gen_range(1..6)).unwrap_or(1)
+    // Often a gate, where the book of an interval with orders here closes first, or a
+    // readings' deadline, where an interval cleared at price 3 settles.
+    let p = MarketParams::DEVNET;
+    let settling = (market && rng.gen_bool(0.2)).then(|| rng.gen_range(1..6u64));
+    let height = if let Some(i) = settling {
+        p.deadline(i).unwrap_or(1)
+    } else if market && rng.gen_bool(0.3) {
+        p.gate(rng.gen_range(1..6)).unwrap_or(1)
     } else {
         rng.gen_range(1..120)
     };
@@ -187,24 +192,54 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
                     next_interval: rng.gen_range(0..6),
                     produced_wh: 0,
                     consumed_wh: 0,
+                    last_produced_wh: rng.gen_range(0..100),
                 };
                 objects.push((meter_key(a), Some(m.encode())));
             }
             if rng.gen_bool(0.3) {
                 let id = Hash(rng.gen());
+                let (side, filled) = if rng.gen_bool(0.5) {
+                    (Side::Bid, rng.gen_range(0..=10))
+                } else {
+                    (Side::Ask, rng.gen_range(0..=10))
+                };
                 let o = Order {
                     owner: *a,
                     interval: rng.gen_range(1..8),
-                    side: Side::Bid,
+                    side,
                     price: 3,
                     qty_wh: 10,
-                    meter: None,
-                    escrow: 31,
-                    filled_wh: 0,
+                    meter: (side == Side::Ask).then_some(*a),
+                    escrow: if side == Side::Bid { 31 } else { 0 },
+                    filled_wh: filled,
                 };
                 objects.push((order_key(a, &id), Some(o.encode())));
                 placed.push((i, id));
             }
+        }
+        if let Some(i) = settling {
+            let record = joule_light_client::market::IntervalRecord {
+                interval: i,
+                gate_height: p.gate(i).unwrap_or(0),
+                shards: 1,
+                clearing: Some(joule_light_client::market::Clearing {
+                    price: 3,
+                    volume_wh: 10,
+                    bids: joule_light_client::market::Margin {
+                        price: 3,
+                        per_curve: vec![10],
+                    },
+                    asks: joule_light_client::market::Margin {
+                        price: 3,
+                        per_curve: vec![10],
+                    },
+                }),
+                settlement: None,
+            };
+            objects.push((
+                joule_light_client::market::interval_key(i),
+                Some(record.encode()),
+            ));
         }
         objects.sort_unstable_by_key(|(k, _)| *k);
     }
@@ -337,10 +372,14 @@ fn random_market_blocks_reach_every_rule() {
     let pools: Vec<Vec<SecretKey>> = (1..=4).map(|s| keys_on_shard0(s, 24)).collect();
     let mut seen = BTreeSet::new();
     let mut gates_with_refunds = 0;
+    let mut settlements = 0;
     for seed in 0..300 {
         let mut rng = StdRng::seed_from_u64(seed);
         let case = random_case(&mut rng, &pools, true);
         gates_with_refunds += usize::from(!case.system.credits.is_empty());
+        settlements += usize::from(case.system.objects.iter().any(|(k, v)| {
+            k.kind() == Some(joule_light_client::object::ObjectKind::Order) && v.is_none()
+        }));
         let out = run(&SequentialExecutor, &case);
         for (i, o) in out.included.iter().zip(&out.outcomes) {
             let kind = match &case.txs[*i].tx.payload {
@@ -387,6 +426,7 @@ fn random_market_blocks_reach_every_rule() {
         gates_with_refunds > 5,
         "the gate's step ran in {gates_with_refunds} blocks"
     );
+    assert!(settlements > 5, "settlement ran in {settlements} blocks");
 }
 
 #[test]
