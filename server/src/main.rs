@@ -56,9 +56,13 @@ enum Command {
         /// Seconds of sending.
         #[arg(long, default_value_t = 10)]
         duration: u64,
-        /// Devnet accounts to send from.
-        #[arg(long, default_value_t = 256)]
-        senders: u32,
+        /// Devnet accounts to send from (the market workload: its prosumers, default 24).
+        #[arg(long)]
+        senders: Option<u32>,
+        /// `transfers` (the default) or `market`: meters, offers, bids and readings, reporting
+        /// each interval's clearing and settlement.
+        #[arg(long, default_value = "transfers")]
+        workload: String,
     },
 }
 
@@ -308,18 +312,30 @@ async fn main() -> anyhow::Result<()> {
             tps,
             duration,
             senders,
-        } => {
-            let report = tokio::task::spawn_blocking(move || {
-                load::run(&LoadOptions {
-                    url,
-                    tps,
-                    duration_s: duration,
-                    senders,
+            workload,
+        } => match workload.as_str() {
+            "transfers" => {
+                let report = tokio::task::spawn_blocking(move || {
+                    load::run(&LoadOptions {
+                        url,
+                        tps,
+                        duration_s: duration,
+                        senders: senders.unwrap_or(256),
+                    })
                 })
-            })
-            .await??;
-            println!("{report}");
-            Ok(())
-        }
+                .await??;
+                println!("{report}");
+                Ok(())
+            }
+            "market" => {
+                let report = tokio::task::spawn_blocking(move || {
+                    load::market::run(&url, senders.unwrap_or(24), duration)
+                })
+                .await??;
+                println!("{report}");
+                Ok(())
+            }
+            other => anyhow::bail!("unknown workload {other:?}: use transfers or market"),
+        },
     }
 }

@@ -628,3 +628,33 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
     let (status, e) = node.get_err("/market/intervals/x");
     assert_eq!((status, e.code.as_str()), (400, "invalid_interval"));
 }
+
+#[test]
+fn the_market_workload_clears_and_settles_intervals_the_light_client_verifies() {
+    use joule_light_client::api::IntervalResponse;
+    use joule_light_client::ProvenClearing;
+    let node = TestNode::start();
+    let report = joule_server::load::market::run(&node.base, 8, 5).unwrap();
+    assert_eq!(report.meters_registered, 8);
+    assert!(report.orders >= 8, "{report}");
+    assert!(report.readings >= 8, "{report}");
+    assert!(report.rejected.is_empty(), "{report}");
+    let settled: Vec<_> = report
+        .intervals
+        .iter()
+        .filter(|(_, price, _, delivered)| price.is_some() && delivered.is_some())
+        .collect();
+    assert!(!settled.is_empty(), "{report}");
+    assert!(report.treasury > 0, "{report}");
+    // What the report says, the light client proves.
+    let (interval, price, volume, delivered) = *settled[0];
+    let r: IntervalResponse = node.get(&format!("/market/intervals/{interval}"));
+    let block = proven_block(&node, r.height);
+    let proven = ProvenClearing::verify(&block, interval, &r.record_proof, &r.book_proofs).unwrap();
+    let c = proven.clearing().unwrap();
+    assert_eq!((Some(c.price), c.volume_wh), (price, volume));
+    assert_eq!(
+        proven.record().settlement.map(|s| s.delivered_wh),
+        delivered
+    );
+}

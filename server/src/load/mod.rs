@@ -1,5 +1,8 @@
 //! `joule load`: signs devnet transfers (same- and cross-shard) and submits them to a node at a
-//! target rate, then waits for them and reports accepted, included and achieved TPS.
+//! target rate, then waits for them and reports accepted, included and achieved TPS; or, with
+//! `--workload market`, drives the energy market ([`market`]).
+
+pub mod market;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -102,9 +105,9 @@ impl fmt::Display for LoadReport {
     }
 }
 
-struct Client {
-    agent: ureq::Agent,
-    base: String,
+pub(crate) struct Client {
+    pub(crate) agent: ureq::Agent,
+    pub(crate) base: String,
 }
 
 impl Client {
@@ -112,7 +115,7 @@ impl Client {
         format!("{}/api/v1{path}", self.base.trim_end_matches('/'))
     }
 
-    fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, LoadError> {
+    pub(crate) fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, LoadError> {
         let url = self.url(path);
         let err = |message: String| LoadError::Http {
             url: url.clone(),
@@ -126,7 +129,7 @@ impl Client {
             .map_err(|e| err(e.to_string()))
     }
 
-    fn post<T: serde::de::DeserializeOwned>(
+    pub(crate) fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         body: &impl serde::Serialize,
