@@ -658,3 +658,221 @@ fn the_market_workload_clears_and_settles_intervals_the_light_client_verifies() 
         delivered
     );
 }
+
+/// A long random market run on a node, checked after every block: tokens conserved to the unit
+/// (balances, escrows, receipts in flight and burned fees), certificates minted equal to the
+/// renewable Wh measured, no order filled beyond its quantity or on the wrong side of the price,
+/// no escrow below what its fill costs. `JOULE_MARKET_BLOCKS` sets the length (500 here).
+#[test]
+fn invariants_hold_over_a_long_random_market_run() {
+    use joule_light_client::codec::decode_exact;
+    use joule_light_client::market::{interval_key, market_fee, IntervalRecord};
+    use joule_light_client::object::ObjectKind;
+    use rand::{Rng, SeedableRng};
+    let blocks: u64 = std::env::var("JOULE_MARKET_BLOCKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let dir = tempfile::tempdir().unwrap();
+    let node = joule_server::Node::open(&config(dir.path())).unwrap();
+    let g = node.genesis.clone();
+    let (n, p) = (g.shard_count, g.market);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    struct Person {
+        key: SecretKey,
+        meter: SecretKey,
+        nonce: u64,
+        meter_nonce: u64,
+        orders: Vec<joule_light_client::Hash>,
+    }
+    let mut people: Vec<Person> = (0..24u32)
+        .map(|i| {
+            let key = joule_server::devnet::account_key(i);
+            let meter = meter_on(address(&key).shard(n), n, 100 + i as u8);
+            Person {
+                key,
+                meter,
+                nonce: 0,
+                meter_nonce: 0,
+                orders: Vec::new(),
+            }
+        })
+        .collect();
+    let addrs: Vec<Address> = people.iter().map(|p| address(&p.key)).collect();
+    let tx = |key: &SecretKey, nonce: u64, payload: Payload| {
+        Transaction {
+            chain_id: g.chain_id.clone(),
+            sender: key.public_key(),
+            nonce,
+            max_fee: g.min_fee,
+            payload,
+        }
+        .sign(key)
+    };
+    // Meters funded and registered in the first block: even ones solar, odd ones consumption.
+    let mut first = Vec::new();
+    for (i, person) in people.iter_mut().enumerate() {
+        let kind = if i % 2 == 0 {
+            MeterKind::Solar
+        } else {
+            MeterKind::Consumption
+        };
+        first.push(tx(
+            &person.key,
+            0,
+            Payload::Transfer {
+                to: address(&person.meter),
+                amount: 10_000_000_000,
+            },
+        ));
+        first.push(tx(
+            &person.key,
+            1,
+            register(&g.chain_id, &person.key, &person.meter, kind, 1_000_000),
+        ));
+        person.nonce = 2;
+    }
+    assert!(node.admit_many(first).iter().all(Result::is_ok));
+    let supply = u128::from(g.total_supply());
+    let (mut cleared, mut settled, mut filled_orders) = (0, 0, 0);
+    for _ in 0..blocks {
+        let head = node.chain().height();
+        let h = head + 1;
+        let mut txs = Vec::new();
+        for (i, person) in people.iter_mut().enumerate() {
+            let roll = rng.gen_range(0..10);
+            if roll < 3 {
+                // An order, usually for an open interval, sometimes for a closed one.
+                let interval = p.first_open(h) + rng.gen_range(0..2) - u64::from(rng.gen_bool(0.1));
+                let (side, meter) = if i % 2 == 0 {
+                    (Side::Ask, Some(address(&person.meter)))
+                } else {
+                    (Side::Bid, None)
+                };
+                let price = rng.gen_range(90..=130) * 1_000;
+                let stx = tx(
+                    &person.key,
+                    person.nonce,
+                    Payload::PlaceOrder {
+                        interval,
+                        side,
+                        price,
+                        qty_wh: rng.gen_range(1..500),
+                        meter,
+                    },
+                );
+                person.orders.push(stx.id());
+                txs.push(stx);
+                person.nonce += 1;
+            } else if roll == 3 && !person.orders.is_empty() {
+                let order = person.orders[rng.gen_range(0..person.orders.len())];
+                txs.push(tx(
+                    &person.key,
+                    person.nonce,
+                    Payload::CancelOrder { order },
+                ));
+                person.nonce += 1;
+            } else if roll == 4 {
+                // A reading for the interval that ended (or an older one: stale).
+                if let Some(ended) = p.interval_at(h).and_then(|d| d.checked_sub(1)) {
+                    let produced = if i % 2 == 0 { rng.gen_range(0..700) } else { 0 };
+                    txs.push(tx(
+                        &person.meter,
+                        person.meter_nonce,
+                        Payload::Reading {
+                            interval: ended,
+                            produced_wh: produced,
+                            consumed_wh: rng.gen_range(0..300),
+                        },
+                    ));
+                    person.meter_nonce += 1;
+                }
+            } else if roll == 5 {
+                let to = addrs[rng.gen_range(0..addrs.len())];
+                txs.push(tx(
+                    &person.key,
+                    person.nonce,
+                    Payload::Transfer {
+                        to,
+                        amount: rng.gen_range(1..1_000_000),
+                    },
+                ));
+                person.nonce += 1;
+            }
+        }
+        // Refused ones (a closed book, a reading out of its window) leave a nonce gap: resync.
+        let verdicts = node.admit_many(txs);
+        if verdicts.iter().any(Result::is_err) {
+            let chain = node.chain();
+            for person in &mut people {
+                person.nonce = node
+                    .next_nonce(&address(&person.key))
+                    .max(chain.account(&address(&person.key)).nonce);
+                person.meter_nonce = node.next_nonce(&address(&person.meter));
+            }
+        }
+        node.produce_block().unwrap();
+
+        let chain = node.chain();
+        assert_eq!(
+            chain.supply_in_state() + node.burned(),
+            supply,
+            "tokens at height {h}"
+        );
+        let (mut minted, mut held) = (0u64, 0u64);
+        for shard in &chain.shards {
+            for (k, v) in shard.objects_in(..) {
+                match k.kind() {
+                    Some(ObjectKind::Meter) => {
+                        let m: Meter = decode_exact(v).unwrap();
+                        if m.kind.renewable() {
+                            minted += m.produced_wh;
+                        }
+                    }
+                    Some(ObjectKind::CertLot) => {
+                        let l: CertLot = decode_exact(v).unwrap();
+                        held += l.wh + l.claimed_wh;
+                    }
+                    Some(ObjectKind::Order) => {
+                        let o: Order = decode_exact(v).unwrap();
+                        assert!(o.filled_wh <= o.qty_wh, "overfilled at {h}: {o:?}");
+                        if o.filled_wh > 0 {
+                            filled_orders += 1;
+                            let r: IntervalRecord = chain.shards[0]
+                                .object(&interval_key(o.interval))
+                                .map(|b| decode_exact(b).unwrap())
+                                .expect("a filled order's interval has a record");
+                            let price = r.clearing.expect("it cleared").price;
+                            match o.side {
+                                Side::Bid => {
+                                    assert!(o.price >= price, "bid filled above its limit: {o:?}");
+                                    let cost = o.filled_wh * price;
+                                    assert!(
+                                        o.escrow >= cost + market_fee(cost, p.fee_bps),
+                                        "escrow short: {o:?}"
+                                    );
+                                }
+                                Side::Ask => {
+                                    assert!(o.price <= price, "ask filled below its limit: {o:?}")
+                                }
+                            }
+                        }
+                    }
+                    Some(ObjectKind::Interval) => {
+                        let r: IntervalRecord = decode_exact(v).unwrap();
+                        cleared += usize::from(r.gate_height == h && r.clearing.is_some());
+                        settled += usize::from(r.settlement.is_some_and(|s| s.height == h));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(minted, held, "certificates at height {h}");
+    }
+    if blocks >= 200 {
+        assert!(
+            settled >= 5 && filled_orders > 0,
+            "settled {settled}, cleared {cleared}, filled {filled_orders}"
+        );
+    }
+}
