@@ -131,6 +131,25 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// The market's work for one interval: the gate (books, clearing, fills) and settlement,
+    /// for N orders over the shards.
+    Clear {
+        /// Orders in the interval (half offers, half bids).
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        /// Shards.
+        #[arg(long, default_value_t = 4)]
+        shards: u16,
+        /// Runs (median reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Threads (default: the machine's cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the row as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 /// Percent-encodes a query value (keeping unreserved characters and `:`).
@@ -270,6 +289,30 @@ async fn main() -> anyhow::Result<()> {
                 .await?
                 .map_err(anyhow::Error::msg)?;
             print!("{}", e2e::table(&row));
+            write_json(json, &vec![row])
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Clear {
+                    orders,
+                    shards,
+                    reps,
+                    threads,
+                    json,
+                },
+        } => {
+            use joule_server::bench::clear;
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let opts = clear::ClearBenchOptions {
+                orders,
+                shards,
+                reps,
+                threads,
+            };
+            println!("clear: one interval's gate and settlement, median of {reps}");
+            let row = tokio::task::spawn_blocking(move || clear::run_clear(&opts)).await?;
+            print!("{}", clear::table(std::slice::from_ref(&row)));
             write_json(json, &vec![row])
         }
         Command::Bench {
