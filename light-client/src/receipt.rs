@@ -16,9 +16,9 @@ use crate::hash::{Domain, Hash};
 use crate::merkle::MerkleTree;
 
 /// How a transaction's execution ended. Included transactions always have one; every status
-/// but `Success` charged the fee, advanced the nonce and changed nothing else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// but `Success` charged the fee, advanced the nonce and changed nothing else. In JSON, its
+/// [`ExecStatus::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExecStatus {
     /// Applied.
     Success,
@@ -62,7 +62,46 @@ const STATUSES: [ExecStatus; 12] = [
     ExecStatus::BadPrice,
 ];
 
+/// JSON names, by code.
+const NAMES: [&str; 12] = [
+    "success",
+    "insufficient_balance",
+    "market_closed",
+    "unknown_meter",
+    "not_meter_owner",
+    "meter_exists",
+    "stale_reading",
+    "over_capacity",
+    "unknown_order",
+    "order_too_small",
+    "not_a_producer",
+    "bad_price",
+];
+
+impl Serialize for ExecStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExecStatus {
+    // By hand: the derived visitor costs the browser's bundle more than this table.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STATUSES
+            .iter()
+            .copied()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&s, &NAMES))
+    }
+}
+
 impl ExecStatus {
+    /// Its name in JSON (snake case).
+    pub fn name(self) -> &'static str {
+        NAMES[usize::from(self.code())]
+    }
+
     /// In words, for people (and CSV: the names are stable).
     pub fn label(self) -> &'static str {
         match self {
@@ -219,5 +258,16 @@ mod tests {
         .encode();
         bytes[32] = STATUSES.len() as u8;
         assert!(codec::decode_exact::<TxOutcome>(&bytes).is_err());
+        // JSON: snake-case names, each read back; an unknown one refused.
+        for s in STATUSES {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.name()));
+            assert_eq!(serde_json::from_str::<ExecStatus>(&json).unwrap(), s);
+        }
+        assert_eq!(
+            ExecStatus::InsufficientBalance.name(),
+            "insufficient_balance"
+        );
+        assert!(serde_json::from_str::<ExecStatus>("\"rich\"").is_err());
     }
 }

@@ -128,15 +128,14 @@ pub fn run_clear(opts: &ClearBenchOptions) -> ClearRow {
         let closed = pool.install(|| system_steps(&shards, &market, gate));
         gate_ms.push(t.elapsed().as_secs_f64() * 1e3);
         apply(&mut shards, &closed);
-        let record =
-            shards[0]
-                .object(&joule_light_client::market::interval_key(1))
-                .and_then(|b| {
-                    joule_light_client::codec::decode_exact::<
+        let record = shards[0]
+            .object(&joule_light_client::market::interval_key(1))
+            .and_then(|b| {
+                joule_light_client::codec::decode_exact::<
                         joule_light_client::market::IntervalRecord,
                     >(b)
                     .ok()
-                });
+            });
         if let Some(c) = record.and_then(|r| r.clearing) {
             (price, volume_wh) = (Some(c.price), c.volume_wh);
         }
