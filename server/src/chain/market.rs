@@ -14,8 +14,10 @@
 //! order); the community's delivered Wh go to the buyers in proportion to their fills (by
 //! largest remainder, shard by shard, then order by order); everyone trades at the clearing
 //! price — a seller receives its delivered Wh × price less the market fee, a buyer pays its
-//! received Wh × price plus the fee out of its escrow and gets the rest back —; every fee goes to
-//! the community treasury; the interval's orders are deleted and its record notes the
+//! received Wh × price plus the fee out of its escrow and gets the rest back —; certificates of
+//! origin follow the energy (a renewable delivery takes its Wh out of the meter's lot for the
+//! day; buyers receive them, kind by kind, in proportion to what they received, in lots naming
+//! the community's pool as origin); every fee goes to the community treasury; the interval's orders are deleted and its record notes the
 //! delivered Wh and the fees. Buyers pay for exactly what sellers are paid for, so tokens are
 //! conserved to the unit.
 //!
@@ -27,8 +29,9 @@
 
 use joule_light_client::codec::decode_exact;
 use joule_light_client::market::{
-    book_key, clear, fill_orders, interval_key, market_fee, meter_key, split, treasury, Book,
-    BookOrder, Curve, IntervalRecord, Meter, Order, Settlement, Side,
+    book_key, cert_lot_key, clear, fill_orders, interval_key, market_fee, meter_key, split,
+    treasury, Book, BookOrder, CertLot, Curve, IntervalRecord, Meter, MeterKind, Order, Settlement,
+    Side,
 };
 use joule_light_client::object::{ObjectKind, StateKey};
 use joule_light_client::{Address, Encode, Hash};
@@ -92,6 +95,13 @@ pub fn system_steps(
     out
 }
 
+/// The renewable kinds certificates are kept for, in the order settlement splits them.
+const RENEWABLE: [MeterKind; 2] = [MeterKind::Solar, MeterKind::Wind];
+
+/// The origin named by certificates a buyer received through the market: the community's
+/// renewable meters of that day, pooled (the sellers' own lots name their meters).
+pub const POOLED_ORIGIN: Address = Address([0; 20]);
+
 /// What one shard's orders of a settling interval come to.
 struct ShardSettlement {
     /// Each order, with what it delivered (an offer) or filled (a bid), in key order.
@@ -100,30 +110,50 @@ struct ShardSettlement {
     delivered: u64,
     /// Wh its bids filled.
     bought: u64,
+    /// The sellers' certificate lots after giving up what they delivered.
+    lots: Vec<(StateKey, CertLot)>,
+    /// Certificate Wh given up, per renewable kind.
+    certified: [u64; 2],
 }
 
-/// A shard's orders of `interval`, offers valued by their meters' last readings.
-fn delivered_on(state: &ShardState, interval: u64) -> ShardSettlement {
-    let mut left: std::collections::BTreeMap<Address, u64> = Default::default();
+/// A shard's orders of `interval`, offers valued by their meters' last readings; each
+/// renewable delivery takes its Wh of certificates out of the meter's lot for the day.
+fn delivered_on(state: &ShardState, interval: u64, day: u32) -> ShardSettlement {
+    // Per meter: Wh still to deliver, its kind, and its lot (as settlement leaves it).
+    let mut meters: std::collections::BTreeMap<Address, (u64, MeterKind, Option<CertLot>)> =
+        Default::default();
     let mut s = ShardSettlement {
         orders: Vec::new(),
         delivered: 0,
         bought: 0,
+        lots: Vec::new(),
+        certified: [0; 2],
     };
     for (key, order) in book_of(state, interval) {
         let amount = match (order.side, order.meter) {
             (Side::Ask, Some(meter)) => {
-                let available = left.entry(meter).or_insert_with(|| {
-                    state
+                let (available, kind, lot) = meters.entry(meter).or_insert_with(|| {
+                    let m = state
                         .object(&meter_key(&meter))
-                        .and_then(|b| decode_exact::<Meter>(b).ok())
-                        // The meter's last reading counts if it is this interval's.
+                        .and_then(|b| decode_exact::<Meter>(b).ok());
+                    // The meter's last reading counts if it is this interval's.
+                    let available = m
                         .filter(|m| m.next_interval == interval + 1)
-                        .map_or(0, |m| m.last_produced_wh)
+                        .map_or(0, |m| m.last_produced_wh);
+                    let kind = m.map_or(MeterKind::Consumption, |m| m.kind);
+                    let lot = state
+                        .object(&cert_lot_key(&meter, &meter, day, kind))
+                        .and_then(|b| decode_exact::<CertLot>(b).ok());
+                    (available, kind, lot)
                 });
                 let d = order.filled_wh.min(*available);
                 *available -= d;
                 s.delivered += d;
+                if let (Some(k), Some(lot)) = (RENEWABLE.iter().position(|r| r == kind), lot) {
+                    let c = d.min(lot.wh);
+                    lot.wh -= c;
+                    s.certified[k] += c;
+                }
                 d
             }
             (Side::Ask, None) => 0,
@@ -133,6 +163,11 @@ fn delivered_on(state: &ShardState, interval: u64) -> ShardSettlement {
             }
         };
         s.orders.push((key, order, amount));
+    }
+    for (meter, (_, kind, lot)) in meters {
+        if let Some(lot) = lot {
+            s.lots.push((cert_lot_key(&meter, &meter, day, kind), lot));
+        }
     }
     s
 }
@@ -144,6 +179,7 @@ fn settle_interval(
     interval: u64,
 ) -> Vec<SystemWrites> {
     let n = shards.len();
+    let states = shards;
     let mut out = vec![SystemWrites::default(); n];
     let Some(mut record) = shards[0]
         .object(&interval_key(interval))
@@ -154,26 +190,67 @@ fn settle_interval(
     };
     let price = record.clearing.as_ref().map_or(0, |c| c.price);
     let fee_bps = market.params.fee_bps;
+    let day = market.day_of(interval);
     let per_shard: Vec<ShardSettlement> = shards
         .par_iter()
-        .map(|s| delivered_on(s, interval))
+        .map(|s| delivered_on(s, interval, day))
         .collect();
     let delivered: u64 = per_shard.iter().map(|s| s.delivered).sum();
     let bought: Vec<u64> = per_shard.iter().map(|s| s.bought).collect();
-    // The delivered Wh, to each shard's buyers in proportion to what they bought.
+    // The delivered Wh, to each shard's buyers in proportion to what they bought; the
+    // certificates that came with them likewise, kind by kind, in proportion to that.
     let shares = split(delivered, &bought);
+    let cert_shares: Vec<Vec<u64>> = (0..RENEWABLE.len())
+        .map(|k| split(per_shard.iter().map(|s| s.certified[k]).sum(), &shares))
+        .collect();
     let fees: Vec<u64> = per_shard
         .into_par_iter()
         .zip(out.par_iter_mut())
         .zip(shares)
-        .map(|((s, w), share)| {
+        .enumerate()
+        .map(|(shard, ((s, w), share))| {
             let bids: Vec<u64> = s
                 .orders
                 .iter()
                 .filter(|(_, o, _)| o.side == Side::Bid)
                 .map(|(_, _, f)| *f)
                 .collect();
-            let mut received = split(share, &bids).into_iter();
+            let got: Vec<u64> = split(share, &bids);
+            let mut received = got.clone().into_iter();
+            // Each buyer's certificates, kind by kind, in proportion to what it received.
+            let mut bought_lots: std::collections::BTreeMap<StateKey, CertLot> = Default::default();
+            let buyers: Vec<Address> = s
+                .orders
+                .iter()
+                .filter(|(_, o, _)| o.side == Side::Bid)
+                .map(|(_, o, _)| o.owner)
+                .collect();
+            for (k, kind) in RENEWABLE.iter().enumerate() {
+                for (buyer, wh) in buyers.iter().zip(split(cert_shares[k][shard], &got)) {
+                    if wh == 0 {
+                        continue;
+                    }
+                    let key = cert_lot_key(buyer, &POOLED_ORIGIN, day, *kind);
+                    let lot = bought_lots.entry(key).or_insert_with(|| {
+                        states[shard]
+                            .object(&key)
+                            .and_then(|b| decode_exact::<CertLot>(b).ok())
+                            .unwrap_or(CertLot {
+                                holder: *buyer,
+                                origin: POOLED_ORIGIN,
+                                day,
+                                kind: *kind,
+                                wh: 0,
+                                claimed_wh: 0,
+                            })
+                    });
+                    lot.wh += wh;
+                }
+            }
+            let lots = s.lots.iter().map(|(k, l)| (k, l)).chain(&bought_lots);
+            for (key, lot) in lots {
+                w.objects.push((*key, Some(lot.encode())));
+            }
             let mut fees = 0u64;
             for (key, order, amount) in s.orders {
                 match order.side {
@@ -459,10 +536,24 @@ mod tests {
             }),
             settlement: None,
         };
+        // The seller's meter reads 150 Wh solar: minted as its lot for the interval's day.
+        let day = m.day_of(1);
+        let lot = CertLot {
+            holder: seller,
+            origin: seller,
+            day,
+            kind: MeterKind::Solar,
+            wh: 150,
+            claimed_wh: 0,
+        };
         let mut objects0: Vec<(StateKey, Vec<u8>)> = vec![
             (ask.0, ask.1.encode()),
             (meter_key(&seller), meter.encode()),
             (interval_key(1), record.encode()),
+            (
+                cert_lot_key(&seller, &seller, day, MeterKind::Solar),
+                lot.encode(),
+            ),
         ];
         objects0.sort_unstable_by_key(|(k, _)| *k);
         let s0 = ShardState::from_parts(&[], &objects0);
@@ -497,6 +588,21 @@ mod tests {
                 .flat_map(|w| &w.objects)
                 .any(|(key, v)| key == k && v.is_none()));
         }
+        // The certificates followed the energy: the meter's lot gave up 150 Wh, the buyers
+        // got 90 and 60 in pooled lots.
+        let lot_after = |s: usize, k: StateKey| -> CertLot {
+            w[s].objects
+                .iter()
+                .find(|(key, _)| *key == k)
+                .and_then(|(_, v)| v.as_ref())
+                .map(|v| decode_exact(v).unwrap())
+                .unwrap()
+        };
+        let sold_lot = cert_lot_key(&seller, &seller, day, MeterKind::Solar);
+        assert_eq!(lot_after(0, sold_lot).wh, 0);
+        let pooled = |a: Address| cert_lot_key(&a, &POOLED_ORIGIN, day, MeterKind::Solar);
+        assert_eq!(lot_after(1, pooled(b1.1.owner)).wh, 90);
+        assert_eq!(lot_after(1, pooled(b2.1.owner)).wh, 60);
         let settled: IntervalRecord = w[0]
             .objects
             .iter()

@@ -735,6 +735,7 @@ fn invariants_hold_over_a_long_random_market_run() {
     assert!(node.admit_many(first).iter().all(Result::is_ok));
     let supply = u128::from(g.total_supply());
     let (mut cleared, mut settled, mut filled_orders) = (0, 0, 0);
+    let mut bought_certificates = 0u64;
     for _ in 0..blocks {
         let head = node.chain().height();
         let h = head + 1;
@@ -820,6 +821,7 @@ fn invariants_hold_over_a_long_random_market_run() {
             "tokens at height {h}"
         );
         let (mut minted, mut held) = (0u64, 0u64);
+        bought_certificates = 0;
         for shard in &chain.shards {
             for (k, v) in shard.objects_in(..) {
                 match k.kind() {
@@ -832,6 +834,9 @@ fn invariants_hold_over_a_long_random_market_run() {
                     Some(ObjectKind::CertLot) => {
                         let l: CertLot = decode_exact(v).unwrap();
                         held += l.wh + l.claimed_wh;
+                        if l.origin == joule_server::chain::market::POOLED_ORIGIN {
+                            bought_certificates += l.wh;
+                        }
                     }
                     Some(ObjectKind::Order) => {
                         let o: Order = decode_exact(v).unwrap();
