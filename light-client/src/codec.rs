@@ -6,7 +6,8 @@
 //! - a variable-length sequence or string is a `u32` count followed by its items; every decode
 //!   site names the largest count it accepts, and the count is checked against that bound and
 //!   against the bytes left **before** anything is allocated;
-//! - an enum is a `u8` tag followed by its variant's fields; unknown tags are errors;
+//! - an enum is a `u8` tag followed by its variant's fields; unknown tags are errors; an
+//!   optional value is `0u8`, or `1u8` and the value;
 //! - a value decodes only if it consumes its input exactly ([`decode_exact`]): trailing bytes are
 //!   rejected, so two different byte strings never decode to the same value.
 
@@ -229,6 +230,32 @@ macro_rules! int_codec {
     )*};
 }
 int_codec!(u8 => u8, u16 => u16, u32 => u32, u64 => u64);
+
+/// An optional value: `0u8` for none, `1u8` and the value for some.
+impl<T: Encode> Encode for Option<T> {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                v.encode_to(out);
+            }
+        }
+    }
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
+        match r.u8()? {
+            0 => Ok(None),
+            1 => Ok(Some(T::decode_from(r)?)),
+            tag => Err(CodecError::UnknownTag {
+                kind: "option",
+                tag,
+            }),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

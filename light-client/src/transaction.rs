@@ -402,13 +402,7 @@ impl Encode for Payload {
                 side.encode_to(out);
                 price.encode_to(out);
                 qty_wh.encode_to(out);
-                match meter {
-                    None => out.push(0),
-                    Some(m) => {
-                        out.push(1);
-                        m.encode_to(out);
-                    }
-                }
+                meter.encode_to(out);
             }
             Payload::CancelOrder { order } => {
                 out.push(4);
@@ -441,16 +435,7 @@ impl Decode for Payload {
                 side: Side::decode_from(r)?,
                 price: r.u64()?,
                 qty_wh: r.u64()?,
-                meter: match r.u8()? {
-                    0 => None,
-                    1 => Some(Address::decode_from(r)?),
-                    tag => {
-                        return Err(CodecError::UnknownTag {
-                            kind: "order meter",
-                            tag,
-                        })
-                    }
-                },
+                meter: Option::decode_from(r)?,
             }),
             4 => Ok(Payload::CancelOrder {
                 order: Hash::decode_from(r)?,

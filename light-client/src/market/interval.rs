@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use super::clearing::{clear, Clearing, ClearingError, Curve, Margin};
 use crate::address::ShardId;
-use crate::codec::{self, CodecError, Decode, Encode, Reader};
+use crate::codec::{self, Decode, Encode, Reader};
 use crate::object::{Object, ObjectKind, StateKey};
 
 /// The most shards a clearing spans (as many curves and margin shares).
@@ -181,22 +181,26 @@ impl Encode for IntervalRecord {
         self.interval.encode_to(out);
         self.gate_height.encode_to(out);
         self.shards.encode_to(out);
-        match &self.clearing {
-            None => 0u8.encode_to(out),
-            Some(c) => {
-                1u8.encode_to(out);
-                c.encode_to(out);
-            }
-        }
-        match &self.settlement {
-            None => 0u8.encode_to(out),
-            Some(s) => {
-                1u8.encode_to(out);
-                s.height.encode_to(out);
-                s.delivered_wh.encode_to(out);
-                s.fees.encode_to(out);
-            }
-        }
+        self.clearing.encode_to(out);
+        self.settlement.encode_to(out);
+    }
+}
+
+impl Encode for Settlement {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.height.encode_to(out);
+        self.delivered_wh.encode_to(out);
+        self.fees.encode_to(out);
+    }
+}
+
+impl Decode for Settlement {
+    fn decode_from(r: &mut Reader<'_>) -> codec::Result<Self> {
+        Ok(Settlement {
+            height: r.u64()?,
+            delivered_wh: r.u64()?,
+            fees: r.u64()?,
+        })
     }
 }
 
@@ -206,30 +210,8 @@ impl Decode for IntervalRecord {
             interval: r.u64()?,
             gate_height: r.u64()?,
             shards: r.u16()?,
-            clearing: match r.u8()? {
-                0 => None,
-                1 => Some(Clearing::decode_from(r)?),
-                tag => {
-                    return Err(CodecError::UnknownTag {
-                        kind: "interval clearing",
-                        tag,
-                    })
-                }
-            },
-            settlement: match r.u8()? {
-                0 => None,
-                1 => Some(Settlement {
-                    height: r.u64()?,
-                    delivered_wh: r.u64()?,
-                    fees: r.u64()?,
-                }),
-                tag => {
-                    return Err(CodecError::UnknownTag {
-                        kind: "interval settlement",
-                        tag,
-                    })
-                }
-            },
+            clearing: Option::decode_from(r)?,
+            settlement: Option::decode_from(r)?,
         })
     }
 }

@@ -244,13 +244,7 @@ impl Encode for Order {
         self.side.encode_to(out);
         self.price.encode_to(out);
         self.qty_wh.encode_to(out);
-        match &self.meter {
-            None => 0u8.encode_to(out),
-            Some(m) => {
-                1u8.encode_to(out);
-                m.encode_to(out);
-            }
-        }
+        self.meter.encode_to(out);
         self.escrow.encode_to(out);
         self.filled_wh.encode_to(out);
     }
@@ -264,16 +258,7 @@ impl Decode for Order {
             side: Side::decode_from(r)?,
             price: r.u64()?,
             qty_wh: r.u64()?,
-            meter: match r.u8()? {
-                0 => None,
-                1 => Some(Address::decode_from(r)?),
-                tag => {
-                    return Err(CodecError::UnknownTag {
-                        kind: "order meter",
-                        tag,
-                    })
-                }
-            },
+            meter: Option::decode_from(r)?,
             escrow: r.u64()?,
             filled_wh: r.u64()?,
         })

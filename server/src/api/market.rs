@@ -23,13 +23,7 @@ pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
     let (bytes, proof, height) = {
         let chain = node.chain();
         let state = &chain.shards[usize::from(shard)];
-        let proof = match &chain.head {
-            Some(head) => Some(ObjectProofAt {
-                at: shard_inclusion(head, shard)?,
-                proof: state.object_proof(&key),
-            }),
-            None => None,
-        };
+        let proof = proof_at(&chain, shard, &key)?;
         (
             state.object(&key).map(<[u8]>::to_vec),
             proof,
@@ -101,6 +95,21 @@ pub async fn interval(
     }))
 }
 
+/// The head's proof of `key` on `shard` (`None` before the first block).
+fn proof_at(
+    chain: &crate::node::ChainState,
+    shard: u16,
+    key: &StateKey,
+) -> Result<Option<ObjectProofAt>, ApiError> {
+    let Some(head) = &chain.head else {
+        return Ok(None);
+    };
+    Ok(Some(ObjectProofAt {
+        at: shard_inclusion(head, shard)?,
+        proof: chain.shards[usize::from(shard)].object_proof(key),
+    }))
+}
+
 /// An object from state, decoded (a failure is the node's, not the caller's).
 fn decode<T: joule_light_client::Decode>(
     bytes: Option<&[u8]>,
@@ -123,13 +132,7 @@ pub async fn object(
     let shard = key.shard(node.genesis.shard_count);
     let chain = node.chain();
     let state = &chain.shards[usize::from(shard)];
-    let proof = match &chain.head {
-        Some(head) => Some(ObjectProofAt {
-            at: shard_inclusion(head, shard)?,
-            proof: state.object_proof(&key),
-        }),
-        None => None,
-    };
+    let proof = proof_at(&chain, shard, &key)?;
     Ok(Json(ObjectResponse {
         key,
         shard,

@@ -876,8 +876,9 @@ fn invariants_hold_over_a_long_random_market_run() {
     }
     if blocks >= 200 {
         assert!(
-            settled >= 5 && filled_orders > 0,
-            "settled {settled}, cleared {cleared}, filled {filled_orders}"
+            cleared >= 5 && settled >= 5 && filled_orders > 0 && bought_certificates > 0,
+            "cleared {cleared}, settled {settled}, filled {filled_orders}, certificates bought \
+             {bought_certificates}"
         );
     }
 }
