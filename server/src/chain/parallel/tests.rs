@@ -117,7 +117,12 @@ fn random_market_payload(
             Payload::PlaceOrder {
                 interval: interval + rng.gen_range(0..3),
                 side,
-                price: rng.gen_range(0..40),
+                // Now and then off the price grid (four significant digits).
+                price: if rng.gen_bool(0.05) {
+                    1_001
+                } else {
+                    rng.gen_range(0..40)
+                },
                 qty_wh: rng.gen_range(0..100),
                 meter: (side == Side::Ask)
                     .then(|| addrs[if rng.gen_bool(0.7) { s } else { other }]),
@@ -409,6 +414,7 @@ fn random_market_blocks_reach_every_rule() {
         ("bid", ExecStatus::InsufficientBalance),
         ("bid", ExecStatus::OrderTooSmall),
         ("bid", ExecStatus::MarketClosed),
+        ("bid", ExecStatus::BadPrice),
         ("ask", ExecStatus::Success),
         ("ask", ExecStatus::UnknownMeter),
         ("ask", ExecStatus::NotMeterOwner),
