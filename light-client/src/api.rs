@@ -386,6 +386,35 @@ pub struct IntervalResponse {
     pub book_proofs: Vec<ObjectProof>,
 }
 
+/// One object of an account's, with its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedObject {
+    /// Its key.
+    pub key: StateKey,
+    /// Its encoding in hex.
+    pub value: String,
+    /// Its proof against the head's objects root of the account's shard.
+    pub proof: ObjectProof,
+}
+
+/// `GET /accounts/{address}/objects?kind=`: the account's objects of one kind (orders,
+/// certificate lots), in key order, each proven at `height`. The node could leave one out: each
+/// is proven, the list is not proven complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedObjects {
+    /// The account.
+    pub address: Address,
+    /// The kind listed.
+    pub kind: ObjectKind,
+    /// The block every proof is against.
+    pub height: u64,
+    /// The objects, at most [`MAX_OWNED_OBJECTS`].
+    pub objects: Vec<OwnedObject>,
+}
+
+/// The most objects `GET /accounts/{address}/objects` lists.
+pub const MAX_OWNED_OBJECTS: usize = 100;
+
 /// `GET /accounts/{address}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountResponse {

@@ -3,15 +3,21 @@
 
 use axum::extract::State;
 use axum::Json;
-use joule_light_client::api::{IntervalResponse, MarketResponse, ObjectProofAt, ObjectResponse};
+use joule_light_client::api::{
+    IntervalResponse, MarketResponse, ObjectProofAt, ObjectResponse, OwnedObject, OwnedObjects,
+    MAX_OWNED_OBJECTS,
+};
 use joule_light_client::codec::decode_exact;
 use joule_light_client::market::{
     book_key, interval_key, params_key, Book, IntervalRecord, MarketParams,
 };
+use joule_light_client::market::{CertLot, Order};
+use joule_light_client::object::ObjectKind;
 use joule_light_client::object::StateKey;
+use joule_light_client::Address;
 use joule_light_client::Hash;
 
-use super::error::{ApiError, ApiPath, ApiResult};
+use super::error::{ApiError, ApiPath, ApiQuery, ApiResult};
 use super::views::shard_inclusion;
 use super::AppState;
 
@@ -119,6 +125,63 @@ fn decode<T: joule_light_client::Decode>(
         .map(decode_exact)
         .transpose()
         .map_err(|e| ApiError::internal(format!("{what} in state: {e}")))
+}
+
+/// `?kind=`.
+#[derive(Debug, serde::Deserialize)]
+pub struct KindQuery {
+    kind: ObjectKind,
+}
+
+/// `GET /accounts/{address}/objects?kind=order|cert_lot`: the account's objects of that kind
+/// (those under its address as their home), each with its proof.
+pub async fn owned(
+    State(node): State<AppState>,
+    ApiPath(address): ApiPath<String>,
+    ApiQuery(KindQuery { kind }): ApiQuery<KindQuery>,
+) -> ApiResult<OwnedObjects> {
+    let address = Address::parse(&address)
+        .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
+    if !matches!(kind, ObjectKind::Order | ObjectKind::CertLot) {
+        return Err(ApiError::bad_request(
+            "invalid_kind",
+            "an account's objects are its orders (order) or certificate lots (cert_lot)",
+        ));
+    }
+    let chain = node.chain();
+    let shard = address.shard(node.genesis.shard_count);
+    let state = &chain.shards[usize::from(shard)];
+    // Keys are home (the address's first 8 bytes) ‖ kind ‖ id: one range of the tree.
+    let mut low = [0u8; 32];
+    low[..8].copy_from_slice(&address.0[..8]);
+    low[8] = kind as u8;
+    let mut high = low;
+    high[9..].fill(0xff);
+    let objects = state
+        .objects_in(StateKey(low)..=StateKey(high))
+        .filter(|(_, v)| owner_of(kind, v) == Some(address))
+        .take(MAX_OWNED_OBJECTS)
+        .map(|(k, v)| OwnedObject {
+            key: *k,
+            value: hex::encode(v),
+            proof: state.object_proof(k),
+        })
+        .collect();
+    Ok(Json(OwnedObjects {
+        address,
+        kind,
+        height: chain.height(),
+        objects,
+    }))
+}
+
+/// Whose object an encoding is (another address can share the first 8 bytes of a home).
+fn owner_of(kind: ObjectKind, value: &[u8]) -> Option<Address> {
+    match kind {
+        ObjectKind::Order => decode_exact::<Order>(value).ok().map(|o| o.owner),
+        ObjectKind::CertLot => decode_exact::<CertLot>(value).ok().map(|l| l.holder),
+        _ => None,
+    }
 }
 
 /// `GET /state/{key}`: a state key (64 hex digits) and what it holds.

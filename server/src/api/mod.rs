@@ -76,6 +76,7 @@ pub fn v1() -> Router<AppState> {
         .route("/transactions/batch", post(transactions::submit_batch))
         .route("/transactions/{id}", get(transactions::get_tx))
         .route("/accounts/{address}", get(accounts::get_account))
+        .route("/accounts/{address}/objects", get(market::owned))
         .route("/faucet", post(transactions::faucet))
         .route("/market", get(market::market))
         .route("/market/intervals/{interval}", get(market::interval))

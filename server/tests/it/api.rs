@@ -373,6 +373,7 @@ fn openapi_documents_every_route() {
         "/transactions/batch",
         "/transactions/{id}",
         "/accounts/{address}",
+        "/accounts/{address}/objects",
         "/faucet",
         "/stream",
         "/market",

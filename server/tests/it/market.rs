@@ -506,6 +506,16 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
         node.chain().head_height < gate,
         "the orders came in before the gate"
     );
+    // The buyer's open orders, listed and each proven.
+    let mine: joule_light_client::api::OwnedObjects =
+        node.get(&format!("/accounts/{}/objects?kind=order", address(&high)));
+    assert_eq!(mine.objects.len(), 1);
+    assert_eq!(mine.objects[0].key, bid_high);
+    let block = proven_block(&node, mine.height);
+    let listed = ProvenObject::<Order>::verify(&block, &bid_high, &mine.objects[0].proof).unwrap();
+    assert_eq!(listed.value().map(|o| o.price), Some(130));
+    let (status, e) = node.get_err(&format!("/accounts/{}/objects?kind=meter", address(&high)));
+    assert_eq!((status, e.code.as_str()), (400, "invalid_kind"));
     let balance = |key: &SecretKey| {
         node.get::<AccountResponse>(&format!("/accounts/{}", address(key)))
             .account
@@ -617,6 +627,22 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
             "settled orders are deleted"
         );
     }
+    // The wind certificates for the 150 Wh delivered went to the buyer who received them.
+    let lots: joule_light_client::api::OwnedObjects = node.get(&format!(
+        "/accounts/{}/objects?kind=cert_lot",
+        address(&high)
+    ));
+    assert_eq!(lots.objects.len(), 1, "{lots:?}");
+    let block = proven_block(&node, lots.height);
+    let lot = ProvenObject::<CertLot>::verify(&block, &lots.objects[0].key, &lots.objects[0].proof)
+        .unwrap()
+        .value()
+        .copied()
+        .unwrap();
+    assert_eq!(
+        (lot.kind, lot.wh, lot.holder),
+        (MeterKind::Wind, 150, address(&high))
+    );
     node.wait_until("supply conserved after settlement", |t| {
         let n = t.node();
         n.chain().supply_in_state() + n.burned() == u128::from(n.genesis.total_supply())
