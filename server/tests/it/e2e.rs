@@ -853,6 +853,8 @@ fn pages_fit_a_phone_screen() {
         ("/wallet".to_owned(), "#wallet-create"),
     ];
     driver.goto(&trusted_url(&node.base, &node, "/"));
+    // The link pins the checkpoint: wait until it took, or the next page asks first.
+    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
     for (path, mark) in pages {
         driver.goto(&format!("{}{path}", node.base));
         driver.element(mark);
@@ -913,6 +915,8 @@ fn pages_have_no_serious_accessibility_violations() {
         ("/wallet".to_owned(), "#wallet-create"),
     ];
     driver.goto(&trusted_url(&node.base, &node, "/"));
+    // The link pins the checkpoint: wait until it took, or the next page asks first.
+    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
     for (path, mark) in pages {
         driver.goto(&format!("{}{path}", node.base));
         driver.element(mark);
