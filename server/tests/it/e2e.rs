@@ -253,6 +253,13 @@ fn checkpoint(node: &TestNode) -> joule_light_client::Checkpoint {
 }
 
 /// `path` on `base`, with the link's checkpoint for `node`'s chain (as the node prints it).
+/// Opens the dashboard through the checkpoint link and waits for its verified head: the link
+/// pins the checkpoint, and a page opened before that took would ask first.
+fn open_trusted(driver: &Driver, node: &TestNode) {
+    driver.goto(&trusted_url(&node.base, node, "/"));
+    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+}
+
 fn trusted_url(base: &str, node: &TestNode, path: &str) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
     format!("{base}{path}{sep}checkpoint={}", checkpoint(node))
@@ -806,8 +813,7 @@ fn many_tabs_and_back_forward_never_stall_a_page() {
     let node = node_with_app();
     let driver = Driver::start();
     let bound = Duration::from_secs(5);
-    driver.goto(&trusted_url(&node.base, &node, "/"));
-    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+    open_trusted(&driver, &node);
     for i in 1..=8u64 {
         let tab = driver.cmd("POST", "/window/new", Some(json!({ "type": "tab" })));
         let handle = tab["handle"].as_str().expect("a new tab").to_owned();
@@ -852,9 +858,7 @@ fn pages_fit_a_phone_screen() {
         ("/blocks/1".to_owned(), "p.verified"),
         ("/wallet".to_owned(), "#wallet-create"),
     ];
-    driver.goto(&trusted_url(&node.base, &node, "/"));
-    // The link pins the checkpoint: wait until it took, or the next page asks first.
-    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+    open_trusted(&driver, &node);
     for (path, mark) in pages {
         driver.goto(&format!("{}{path}", node.base));
         driver.element(mark);
@@ -914,9 +918,7 @@ fn pages_have_no_serious_accessibility_violations() {
         ("/blocks/1/shards/0".to_owned(), "#shard-verified"),
         ("/wallet".to_owned(), "#wallet-create"),
     ];
-    driver.goto(&trusted_url(&node.base, &node, "/"));
-    // The link pins the checkpoint: wait until it took, or the next page asks first.
-    driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
+    open_trusted(&driver, &node);
     for (path, mark) in pages {
         driver.goto(&format!("{}{path}", node.base));
         driver.element(mark);
