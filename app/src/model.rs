@@ -28,6 +28,9 @@ pub fn describe_tx(tx: &SignedTransaction) -> String {
         Payload::Reading { .. } => format!("meter {} sent a reading", short_address(&sender)),
         Payload::PlaceOrder { .. } => format!("{} placed an order", short_address(&sender)),
         Payload::CancelOrder { .. } => format!("{} cancelled an order", short_address(&sender)),
+        Payload::ClaimCertificates { wh, .. } => {
+            format!("{} claimed {wh} Wh of certificates", short_address(&sender))
+        }
     }
 }
 

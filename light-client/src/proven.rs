@@ -457,7 +457,8 @@ impl ProvenReceipt {
             Payload::RegisterMeter { .. }
             | Payload::Reading { .. }
             | Payload::PlaceOrder { .. }
-            | Payload::CancelOrder { .. } => {
+            | Payload::CancelOrder { .. }
+            | Payload::ClaimCertificates { .. } => {
                 return Err(VerifyError::Mismatch {
                     what: "receipt of a transaction that pays none",
                     expected: 0,

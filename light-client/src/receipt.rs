@@ -44,10 +44,12 @@ pub enum ExecStatus {
     NotAProducer,
     /// A limit price off the price grid (`market::price_on_grid`).
     BadPrice,
+    /// The holder has fewer certificates of that origin, day and kind than it claims.
+    InsufficientCertificates,
 }
 
 /// Every status, by code.
-const STATUSES: [ExecStatus; 12] = [
+const STATUSES: [ExecStatus; 13] = [
     ExecStatus::Success,
     ExecStatus::InsufficientBalance,
     ExecStatus::MarketClosed,
@@ -60,10 +62,11 @@ const STATUSES: [ExecStatus; 12] = [
     ExecStatus::OrderTooSmall,
     ExecStatus::NotAProducer,
     ExecStatus::BadPrice,
+    ExecStatus::InsufficientCertificates,
 ];
 
 /// JSON names, by code.
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 13] = [
     "success",
     "insufficient_balance",
     "market_closed",
@@ -76,6 +79,7 @@ const NAMES: [&str; 12] = [
     "order_too_small",
     "not_a_producer",
     "bad_price",
+    "insufficient_certificates",
 ];
 
 impl Serialize for ExecStatus {
@@ -117,6 +121,7 @@ impl ExecStatus {
             ExecStatus::OrderTooSmall => "OrderTooSmall",
             ExecStatus::NotAProducer => "NotAProducer",
             ExecStatus::BadPrice => "BadPrice",
+            ExecStatus::InsufficientCertificates => "InsufficientCertificates",
         }
     }
 

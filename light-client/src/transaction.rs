@@ -48,8 +48,9 @@ pub struct Transaction {
 
 /// What a transaction does. Not `non_exhaustive`: every match over it names every kind, so a
 /// new kind cannot slip through an executor's catch-all. In JSON, an object whose `type` names
-/// the kind (`transfer`, `register_meter`, `reading`, `place_order`, `cancel_order`) beside
-/// that kind's fields (a registration's meter key is `meter_key`).
+/// the kind (`transfer`, `register_meter`, `reading`, `place_order`, `cancel_order`,
+/// `claim_certificates`) beside that kind's fields (a registration's meter key is `meter_key`,
+/// a meter's or certificate's kind `meter_kind`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     /// Moves `amount` tokens from the sender to `to` (possibly on another shard).
@@ -99,6 +100,21 @@ pub enum Payload {
         /// The id of the transaction that placed it.
         order: Hash,
     },
+    /// Claims (retires) certificates of origin: the Wh move from held to claimed for good, so
+    /// the holder can show it used them and nobody can sell or claim them again.
+    ClaimCertificates {
+        /// `None`: the sender's own lot; a meter of the sender's: the lot that meter holds
+        /// (what it produced and did not sell).
+        meter: Option<Address>,
+        /// The meter that measured the energy.
+        origin: Address,
+        /// The day it was produced (UTC days since the Unix epoch).
+        day: u32,
+        /// Solar or wind.
+        kind: MeterKind,
+        /// Wh to claim.
+        wh: u64,
+    },
 }
 
 /// The JSON form of every payload kind at once: one flat object, which costs the browser's
@@ -139,6 +155,12 @@ struct PayloadJson {
     meter: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     order: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    day: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wh: Option<u64>,
 }
 
 impl Serialize for Payload {
@@ -183,6 +205,17 @@ impl Serialize for Payload {
                 j.kind = "cancel_order".into();
                 j.order = Some(*order);
             }
+            Payload::ClaimCertificates {
+                meter,
+                origin,
+                day,
+                kind,
+                wh,
+            } => {
+                j.kind = "claim_certificates".into();
+                (j.meter, j.origin, j.day) = (*meter, Some(*origin), Some(*day));
+                (j.meter_kind, j.wh) = (Some(*kind), Some(*wh));
+            }
         }
         j.serialize(s)
     }
@@ -223,6 +256,15 @@ impl<'de> Deserialize<'de> for Payload {
             "cancel_order" => Payload::CancelOrder {
                 order: j.order.ok_or_else(|| D::Error::missing_field("order"))?,
             },
+            "claim_certificates" => Payload::ClaimCertificates {
+                meter: j.meter,
+                origin: j.origin.ok_or_else(|| D::Error::missing_field("origin"))?,
+                day: j.day.ok_or_else(|| D::Error::missing_field("day"))?,
+                kind: j
+                    .meter_kind
+                    .ok_or_else(|| D::Error::missing_field("meter_kind"))?,
+                wh: need(j.wh, "wh")?,
+            },
             other => return Err(D::Error::unknown_variant(other, PAYLOAD_TYPES)),
         })
     }
@@ -235,6 +277,7 @@ const PAYLOAD_TYPES: &[&str] = &[
     "reading",
     "place_order",
     "cancel_order",
+    "claim_certificates",
 ];
 
 /// What a meter signs to be registered to `owner` on chain `chain_id` with this kind and
@@ -301,7 +344,8 @@ impl Transaction {
             Payload::RegisterMeter { .. }
             | Payload::Reading { .. }
             | Payload::PlaceOrder { .. }
-            | Payload::CancelOrder { .. } => 0,
+            | Payload::CancelOrder { .. }
+            | Payload::ClaimCertificates { .. } => 0,
         }
     }
 }
@@ -408,6 +452,20 @@ impl Encode for Payload {
                 out.push(4);
                 order.encode_to(out);
             }
+            Payload::ClaimCertificates {
+                meter,
+                origin,
+                day,
+                kind,
+                wh,
+            } => {
+                out.push(5);
+                meter.encode_to(out);
+                origin.encode_to(out);
+                day.encode_to(out);
+                kind.encode_to(out);
+                wh.encode_to(out);
+            }
         }
     }
 }
@@ -439,6 +497,13 @@ impl Decode for Payload {
             }),
             4 => Ok(Payload::CancelOrder {
                 order: Hash::decode_from(r)?,
+            }),
+            5 => Ok(Payload::ClaimCertificates {
+                meter: Option::decode_from(r)?,
+                origin: Address::decode_from(r)?,
+                day: r.u32()?,
+                kind: MeterKind::decode_from(r)?,
+                wh: r.u64()?,
             }),
             tag => Err(CodecError::UnknownTag {
                 kind: "payload",

@@ -544,8 +544,9 @@ fn check_window(
         Payload::Reading { interval, .. } => params
             .reading_window(*interval, height)
             .map_err(RejectReason::ReadingOutOfWindow),
-        Payload::Transfer { .. } | Payload::RegisterMeter { .. } | Payload::CancelOrder { .. } => {
-            Ok(())
-        }
+        Payload::Transfer { .. }
+        | Payload::RegisterMeter { .. }
+        | Payload::CancelOrder { .. }
+        | Payload::ClaimCertificates { .. } => Ok(()),
     }
 }

@@ -44,7 +44,11 @@
 //!   `NotAProducer`); a bid moves its escrow — price × quantity plus the market fee on it —
 //!   out of the balance (else `InsufficientBalance`); the order is written under the sender;
 //! - **cancel order**: the sender's order (else `UnknownOrder`) before its gate (else
-//!   `MarketClosed`) is deleted and its escrow returned.
+//!   `MarketClosed`) is deleted and its escrow returned;
+//! - **claim certificates**: from the sender's own lot, or from the lot a meter of the
+//!   sender's holds (a meter of someone else's: `NotMeterOwner`; no such meter:
+//!   `UnknownMeter`), `wh` move from held to claimed, if the lot holds that many (else
+//!   `InsufficientCertificates`; claiming 0 Wh is refused the same way).
 
 use joule_light_client::market::{
     bid_escrow, cert_lot_key, meter_key, order_key, price_on_grid, CertLot, MarketParams, Meter,
@@ -383,6 +387,40 @@ impl JouleVm {
         view.write_object(&owner, key, None);
         Ok(Ok(()))
     }
+
+    fn claim_certificates<V: StateView>(
+        &self,
+        sender: Address,
+        (meter, origin, day, kind, wh): (Option<Address>, Address, u32, MeterKind, u64),
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let holder = match meter {
+            None => sender,
+            Some(m) => {
+                if !self.local(&m) {
+                    return Ok(Err(ExecStatus::UnknownMeter));
+                }
+                match Self::read::<Meter, V>(view, &m, &meter_key(&m))? {
+                    None => return Ok(Err(ExecStatus::UnknownMeter)),
+                    Some(found) if found.owner != sender => {
+                        return Ok(Err(ExecStatus::NotMeterOwner))
+                    }
+                    Some(_) => m,
+                }
+            }
+        };
+        let key = cert_lot_key(&holder, &origin, day, kind);
+        let Some(mut lot) = Self::read::<CertLot, V>(view, &holder, &key)? else {
+            return Ok(Err(ExecStatus::InsufficientCertificates));
+        };
+        if wh == 0 || wh > lot.wh {
+            return Ok(Err(ExecStatus::InsufficientCertificates));
+        }
+        lot.wh -= wh;
+        lot.claimed_wh = lot.claimed_wh.saturating_add(wh);
+        view.write_object(&holder, key, Some(lot.encode()));
+        Ok(Ok(()))
+    }
 }
 
 impl Vm for JouleVm {
@@ -397,7 +435,7 @@ impl Vm for JouleVm {
         let other = match &stx.tx.payload {
             Payload::Transfer { to, .. } => Some(*to),
             Payload::RegisterMeter { meter, .. } => Some(Address::from_public_key(meter)),
-            Payload::PlaceOrder { meter, .. } => *meter,
+            Payload::PlaceOrder { meter, .. } | Payload::ClaimCertificates { meter, .. } => *meter,
             Payload::Reading { .. } | Payload::CancelOrder { .. } => None,
         };
         if let Some(other) = other {
@@ -502,6 +540,18 @@ impl Vm for JouleVm {
             }
             Payload::CancelOrder { order } => {
                 let r = self.cancel_order(sender, &mut acc, order, view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::ClaimCertificates {
+                meter,
+                origin,
+                day,
+                kind,
+                wh,
+            } => {
+                let claim = (*meter, *origin, *day, *kind, *wh);
+                let r = self.claim_certificates(sender, claim, view)?;
                 view.write(sender, acc);
                 r.err().unwrap_or(ExecStatus::Success)
             }

@@ -97,6 +97,9 @@ pub enum RejectReason {
     /// An order that can never succeed.
     #[error("invalid order: {0}")]
     InvalidOrder(&'static str),
+    /// A certificate claim that can never succeed.
+    #[error("invalid claim: {0}")]
+    InvalidClaim(&'static str),
     /// An order for an interval whose book has closed (or is not open yet).
     #[error("{0}")]
     MarketClosed(WindowError),
@@ -122,6 +125,7 @@ impl RejectReason {
             RejectReason::PoolFull => "mempool_full",
             RejectReason::InvalidMeter(_) => "invalid_meter",
             RejectReason::InvalidOrder(_) => "invalid_order",
+            RejectReason::InvalidClaim(_) => "invalid_claim",
             RejectReason::MarketClosed(_) => "market_closed",
             RejectReason::ReadingOutOfWindow(_) => "reading_out_of_window",
         }
@@ -494,6 +498,24 @@ fn check_payload(shard_count: u16, stx: &SignedTransaction) -> Result<(), Reject
                 (Side::Bid, Some(_)) => Err(RejectReason::InvalidOrder("a bid names no meter")),
                 (Side::Ask, Some(m)) if !same_shard(m) => Err(RejectReason::InvalidOrder(
                     "the offer's meter is not on its owner's shard",
+                )),
+                _ => Ok(()),
+            }
+        }
+        Payload::ClaimCertificates {
+            meter, kind, wh, ..
+        } => {
+            if *wh == 0 {
+                return Err(RejectReason::InvalidClaim("claim at least 1 Wh"));
+            }
+            if !kind.renewable() {
+                return Err(RejectReason::InvalidClaim(
+                    "certificates are only minted for solar and wind",
+                ));
+            }
+            match meter {
+                Some(m) if !same_shard(m) => Err(RejectReason::InvalidClaim(
+                    "the meter holding the certificates is not on its owner's shard",
                 )),
                 _ => Ok(()),
             }

@@ -460,6 +460,75 @@ fn a_prosumer_registers_a_meter_reads_it_and_trades_and_every_refusal_is_named()
     )
     .expect("minted");
     assert_eq!((lot.wh, lot.claimed_wh), (4, 0));
+
+    // The owner claims (retires) what its meter holds; each refusal by its name.
+    let claim = |meter: Option<Address>, wh| Payload::ClaimCertificates {
+        meter,
+        origin: m_addr,
+        day,
+        kind: MeterKind::Solar,
+        wh,
+    };
+    for (payload, what) in [
+        (claim(Some(m_addr), 0), "nothing"),
+        (
+            Payload::ClaimCertificates {
+                meter: Some(m_addr),
+                origin: m_addr,
+                day,
+                kind: MeterKind::Storage,
+                wh: 1,
+            },
+            "a kind that is never certified",
+        ),
+        (
+            claim(Some(address(&meter_on((home + 1) % n, n, 2))), 1),
+            "a meter on another shard",
+        ),
+    ] {
+        assert_eq!(
+            refused(&node, &signed(&node, &owner, payload)),
+            "invalid_claim",
+            "{what}"
+        );
+    }
+    assert_eq!(
+        outcome(&node, &signed(&node, &owner, claim(Some(m_addr), 3))),
+        ExecStatus::Success
+    );
+    let lot_key = cert_lot_key(&m_addr, &m_addr, day, MeterKind::Solar);
+    let lot: CertLot = proven(&node, &lot_key).unwrap();
+    assert_eq!((lot.wh, lot.claimed_wh), (1, 3), "claimed for good");
+    for (who, payload, status) in [
+        (
+            &owner,
+            claim(Some(m_addr), 2),
+            ExecStatus::InsufficientCertificates,
+        ),
+        (&owner, claim(None, 1), ExecStatus::InsufficientCertificates),
+        (
+            &owner,
+            claim(Some(address(&meter_on(home, n, 9))), 1),
+            ExecStatus::UnknownMeter,
+        ),
+        (
+            &neighbour,
+            claim(Some(m_addr), 1),
+            ExecStatus::NotMeterOwner,
+        ),
+    ] {
+        assert_eq!(
+            outcome(&node, &signed(&node, who, payload.clone())),
+            status,
+            "{payload:?}"
+        );
+    }
+    let lot: CertLot = proven(&node, &lot_key).unwrap();
+    assert_eq!(
+        (lot.wh, lot.claimed_wh),
+        (1, 3),
+        "refused claims changed nothing"
+    );
 }
 
 #[test]
@@ -486,7 +555,8 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
         outcome(&node, &signed(&node, &seller, reg)),
         ExecStatus::Success
     );
-    let interval = p.first_open(node.chain().head_height + 1) + 1;
+    // Two intervals of slack: three orders, each waited for, on a loaded 2-core machine.
+    let interval = p.first_open(node.chain().head_height + 1) + 2;
     let gate = p.gate(interval).unwrap();
     let place = |key: &SecretKey, side, price, qty_wh, meter| {
         let stx = signed(
@@ -765,7 +835,7 @@ fn invariants_hold_over_a_long_random_market_run() {
     assert!(node.admit_many(first).iter().all(Result::is_ok));
     let supply = u128::from(g.total_supply());
     let (mut cleared, mut settled, mut filled_orders) = (0, 0, 0);
-    let mut bought_certificates = 0u64;
+    let (mut bought_certificates, mut claimed) = (0u64, 0u64);
     for _ in 0..blocks {
         let head = node.chain().height();
         let h = head + 1;
@@ -818,6 +888,29 @@ fn invariants_hold_over_a_long_random_market_run() {
                     ));
                     person.meter_nonce += 1;
                 }
+            } else if roll == 6 {
+                // Claims part of a lot the person, or their meter, holds.
+                let chain = node.chain();
+                let (me, m) = (address(&person.key), address(&person.meter));
+                let lot = chain.shards[usize::from(me.shard(n))]
+                    .objects_in(..)
+                    .filter(|(k, _)| k.kind() == Some(ObjectKind::CertLot))
+                    .map(|(_, v)| decode_exact::<CertLot>(v).unwrap())
+                    .find(|l| (l.holder == me || l.holder == m) && l.wh > 0);
+                if let Some(l) = lot {
+                    txs.push(tx(
+                        &person.key,
+                        person.nonce,
+                        Payload::ClaimCertificates {
+                            meter: (l.holder == m).then_some(m),
+                            origin: l.origin,
+                            day: l.day,
+                            kind: l.kind,
+                            wh: rng.gen_range(1..=l.wh),
+                        },
+                    ));
+                    person.nonce += 1;
+                }
             } else if roll == 5 {
                 let to = addrs[rng.gen_range(0..addrs.len())];
                 txs.push(tx(
@@ -851,7 +944,7 @@ fn invariants_hold_over_a_long_random_market_run() {
             "tokens at height {h}"
         );
         let (mut minted, mut held) = (0u64, 0u64);
-        bought_certificates = 0;
+        (bought_certificates, claimed) = (0, 0);
         for shard in &chain.shards {
             for (k, v) in shard.objects_in(..) {
                 match k.kind() {
@@ -864,6 +957,7 @@ fn invariants_hold_over_a_long_random_market_run() {
                     Some(ObjectKind::CertLot) => {
                         let l: CertLot = decode_exact(v).unwrap();
                         held += l.wh + l.claimed_wh;
+                        claimed += l.claimed_wh;
                         if l.origin == joule_server::chain::market::POOLED_ORIGIN {
                             bought_certificates += l.wh;
                         }
@@ -910,5 +1004,6 @@ fn invariants_hold_over_a_long_random_market_run() {
             "cleared {cleared}, settled {settled}, filled {filled_orders}, certificates bought \
              {bought_certificates}"
         );
+        assert!(claimed > 0, "no certificate was claimed");
     }
 }

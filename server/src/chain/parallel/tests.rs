@@ -3,7 +3,7 @@
 //! maximal-contention stress test.
 
 use joule_light_client::market::{
-    meter_key, order_key, MarketParams, Meter, MeterKind, Order, Side,
+    cert_lot_key, meter_key, order_key, CertLot, MarketParams, Meter, MeterKind, Order, Side,
 };
 use joule_light_client::object::StateKey;
 use joule_light_client::{
@@ -87,7 +87,7 @@ fn random_market_payload(
     let around = p.interval_at(height).unwrap_or(1);
     let interval = (around + rng.gen_range(0..4)).saturating_sub(2);
     let other = rng.gen_range(0..addrs.len());
-    match rng.gen_range(0..10) {
+    match rng.gen_range(0..11) {
         0 | 1 => {
             let kinds = [
                 MeterKind::Solar,
@@ -128,6 +128,20 @@ fn random_market_payload(
                     .then(|| addrs[if rng.gen_bool(0.7) { s } else { other }]),
             }
         }
+        // Certificates from any meter, of the sender's own lot or a meter's (its own or not).
+        10 => Payload::ClaimCertificates {
+            meter: rng
+                .gen_bool(0.5)
+                .then(|| addrs[if rng.gen_bool(0.7) { s } else { other }]),
+            origin: addrs[rng.gen_range(0..addrs.len())],
+            day: 0,
+            kind: if rng.gen_bool(0.9) {
+                MeterKind::Solar
+            } else {
+                MeterKind::Wind
+            },
+            wh: rng.gen_range(0..60),
+        },
         _ => {
             let mine: Vec<Hash> = placed
                 .iter()
@@ -200,6 +214,21 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
                     last_produced_wh: rng.gen_range(0..100),
                 };
                 objects.push((meter_key(a), Some(m.encode())));
+            }
+            if rng.gen_bool(0.4) {
+                let origin = addrs[rng.gen_range(0..accounts)];
+                let lot = CertLot {
+                    holder: *a,
+                    origin,
+                    day: 0,
+                    kind: MeterKind::Solar,
+                    wh: rng.gen_range(0..50),
+                    claimed_wh: rng.gen_range(0..10),
+                };
+                objects.push((
+                    cert_lot_key(a, &origin, 0, MeterKind::Solar),
+                    Some(lot.encode()),
+                ));
             }
             if rng.gen_bool(0.3) {
                 let id = Hash(rng.gen());
@@ -398,6 +427,7 @@ fn random_market_blocks_reach_every_rule() {
                     side: Side::Ask, ..
                 } => "ask",
                 Payload::CancelOrder { .. } => "cancel",
+                Payload::ClaimCertificates { .. } => "claim",
             };
             seen.insert((kind, o.status.label()));
         }
@@ -422,6 +452,10 @@ fn random_market_blocks_reach_every_rule() {
         ("cancel", ExecStatus::Success),
         ("cancel", ExecStatus::UnknownOrder),
         ("cancel", ExecStatus::MarketClosed),
+        ("claim", ExecStatus::Success),
+        ("claim", ExecStatus::InsufficientCertificates),
+        ("claim", ExecStatus::NotMeterOwner),
+        ("claim", ExecStatus::UnknownMeter),
     ] {
         assert!(
             seen.contains(&(kind, status.label())),
