@@ -9,6 +9,11 @@ use joule_server::server::RunningNode;
 use joule_server::{Node, NodeConfig};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's allocator: a block's execution and the market's steps allocate
+/// and free many small values from every thread (see docs/performance.md for the numbers).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "joule",

@@ -33,7 +33,7 @@ use joule_light_client::market::{
     treasury, Book, BookOrder, CertLot, Curve, IntervalRecord, Meter, MeterKind, Order, Settlement,
     Side,
 };
-use joule_light_client::object::{ObjectKind, StateKey};
+use joule_light_client::object::StateKey;
 use joule_light_client::{Address, Encode, Hash};
 use rayon::prelude::*;
 
@@ -297,13 +297,9 @@ fn settle_interval(
 }
 
 /// A shard's open orders for `interval`, in key order.
+/// A shard's orders for `interval`, in key order (from the state's interval index).
 fn book_of(state: &ShardState, interval: u64) -> Vec<(StateKey, Order)> {
-    state
-        .objects_in(..)
-        .filter(|(k, _)| k.kind() == Some(ObjectKind::Order))
-        .filter_map(|(k, v)| decode_exact::<Order>(v).ok().map(|o| (*k, o)))
-        .filter(|(_, o)| o.interval == interval)
-        .collect()
+    state.orders_of(interval).map(|(k, o)| (*k, *o)).collect()
 }
 
 fn book_order((key, o): &(StateKey, Order)) -> BookOrder {

@@ -4,6 +4,7 @@
 pub mod blockstm;
 pub mod declared;
 pub mod exec;
+pub mod indexes;
 pub mod market;
 pub mod parallel;
 pub mod producer;

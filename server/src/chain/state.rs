@@ -8,6 +8,7 @@ use joule_light_client::{Account, Address, Hash, StateProof};
 use rayon::prelude::*;
 
 use super::exec::AccountMap;
+use super::indexes::ObjectIndexes;
 use super::tree::{ObjectTree, Tree};
 
 /// An object written by a block: its new encoding, or `None` when it was deleted.
@@ -24,6 +25,7 @@ pub struct ShardState {
     /// Objects by key: ordered, so an owner's objects of one kind are one range.
     objects: BTreeMap<StateKey, Vec<u8>>,
     object_tree: ObjectTree,
+    indexes: ObjectIndexes,
 }
 
 /// The trees a block leads to, computed before it is applied (their roots go in the header).
@@ -67,6 +69,7 @@ impl Default for ShardState {
             tree: Tree::default(),
             objects: BTreeMap::new(),
             object_tree: ObjectTree::default(),
+            indexes: ObjectIndexes::default(),
         }
     }
 }
@@ -120,14 +123,40 @@ impl ShardState {
 
     /// Tokens held in escrow by the shard's orders.
     pub fn total_escrow(&self) -> u128 {
-        use joule_light_client::market::Order;
-        use joule_light_client::object::ObjectKind;
-        self.objects
-            .iter()
-            .filter(|(k, _)| k.kind() == Some(ObjectKind::Order))
-            .filter_map(|(_, v)| joule_light_client::codec::decode_exact::<Order>(v).ok())
-            .map(|o| u128::from(o.escrow))
-            .sum()
+        self.indexes.escrow()
+    }
+
+    /// The orders for `interval`, decoded, in key order.
+    pub fn orders_of(
+        &self,
+        interval: u64,
+    ) -> impl Iterator<Item = (&StateKey, &joule_light_client::market::Order)> {
+        self.indexes.orders_of(interval)
+    }
+
+    /// `owner`'s meters (on this shard, where its meters live), in key order.
+    pub fn meters_of(&self, owner: &Address) -> impl Iterator<Item = (&StateKey, &[u8])> {
+        self.indexes
+            .meters_of(owner)
+            .filter_map(|k| Some((k, self.object(k)?)))
+    }
+
+    /// Writes (or with `None` deletes) one object, keeping the indexes in step; returns what
+    /// was there.
+    fn set_object(&mut self, key: StateKey, value: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        match value {
+            Some(v) => {
+                let before = self.objects.insert(key, v);
+                let after = self.objects.get(&key).map(Vec::as_slice);
+                self.indexes.update(&key, before.as_deref(), after);
+                before
+            }
+            None => {
+                let before = self.objects.remove(&key);
+                self.indexes.update(&key, before.as_deref(), None);
+                before
+            }
+        }
     }
 
     /// The encoded object at `key`, if there is one.
@@ -204,13 +233,7 @@ impl ShardState {
             .collect();
         let previous_objects = objects
             .iter()
-            .map(|(k, v)| {
-                let before = match v {
-                    Some(v) => self.objects.insert(*k, v.clone()),
-                    None => self.objects.remove(k),
-                };
-                (*k, before)
-            })
+            .map(|(k, v)| (*k, self.set_object(*k, v.clone())))
             .collect();
         Replaced {
             tree: std::mem::replace(&mut self.tree, trees.accounts),
@@ -232,10 +255,7 @@ impl ShardState {
         self.tree = tree;
         self.object_tree = object_tree;
         for (key, before) in previous_objects {
-            match before {
-                Some(v) => self.objects.insert(key, v),
-                None => self.objects.remove(&key),
-            };
+            self.set_object(key, before);
         }
         for (map, part) in self.accounts.iter_mut().zip(previous) {
             for (address, before) in part {
