@@ -294,6 +294,7 @@ mod tests {
             accounts_hash: accounts_hash(std::iter::empty()),
             faucet: None,
             market: joule_light_client::market::MarketParams::DEVNET,
+            objects_root: joule_light_client::Hash::ZERO,
         };
         ChainInfo {
             genesis_hash: genesis.hash(),

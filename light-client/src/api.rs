@@ -359,6 +359,64 @@ pub struct MarketResponse {
     pub blocks_to_gate: u64,
     /// About how long until then, at the chain's block interval.
     pub ms_to_gate: u64,
+    /// The community treasury's account, where market fees go
+    /// ([`crate::market::treasury`]: a client can check it is that address).
+    pub treasury: Address,
+}
+
+/// `GET /market/intervals?before=&limit=`: the latest closed intervals, newest first, each
+/// record proven in shard 0's objects root at `height`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntervalsPage {
+    /// The block every proof is against (the head when asked).
+    pub height: u64,
+    /// At most `limit` intervals below `before`, newest first; intervals without a record
+    /// (their gate came before this chain's first block) are left out.
+    pub intervals: Vec<IntervalItem>,
+    /// `before` for the next page (`None`: no older interval).
+    pub next_before: Option<u64>,
+}
+
+/// One closed interval's record and its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntervalItem {
+    /// The interval.
+    pub interval: u64,
+    /// Its record: clearing (price, volume, margins per shard) and settlement once done.
+    pub record: IntervalRecord,
+    /// Proof of the record under [`crate::market::interval_key`].
+    pub proof: ObjectProof,
+}
+
+/// The most intervals one page of `GET /market/intervals` lists.
+pub const MAX_INTERVALS_PAGE: u64 = 100;
+
+/// `GET /market/intervals/{interval}/book`: the open book's depth across every shard, at
+/// `height`. **Not proven**: an aggregate of every open order, which a client could only check
+/// by fetching each one; the closed book (each shard's curve) is proven after the gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookDepth {
+    /// The interval.
+    pub interval: u64,
+    /// The head it was read at.
+    pub height: u64,
+    /// Whether the book still takes orders.
+    pub open: bool,
+    /// Bids by price, highest first.
+    pub bids: Vec<DepthLevel>,
+    /// Offers by price, lowest first.
+    pub asks: Vec<DepthLevel>,
+}
+
+/// One price level of a book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepthLevel {
+    /// Limit price, token units per Wh.
+    pub price: u64,
+    /// Wh at this price.
+    pub qty_wh: u64,
+    /// Orders at this price.
+    pub orders: u32,
 }
 
 /// `GET /market/intervals/{interval}`: an interval's clearing and every shard's closed book
@@ -398,7 +456,7 @@ pub struct OwnedObject {
 }
 
 /// `GET /accounts/{address}/objects?kind=`: the account's objects of one kind (orders,
-/// certificate lots), in key order, each proven at `height`. The node could leave one out: each
+/// certificate lots, meters it owns), in key order, each proven at `height`. The node could leave one out: each
 /// is proven, the list is not proven complete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnedObjects {

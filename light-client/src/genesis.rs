@@ -3,10 +3,12 @@
 //!
 //! Encoding: `chain_id str(≤32) | genesis_time_ms u64 | shard_count u16 |
 //! block_interval_ms u64 | min_fee u64 | max_txs_per_shard_block u32 |
-//! validator_set_hash [32] | accounts_hash [32] | faucet | market`, where `faucet` is `0u8`
-//! for none or `1u8 | address [20] | amount u64` and `market` is the market's parameters at
-//! genesis ([`MarketParams`]'s encoding; later values are objects in state). The genesis hash is that encoding hashed in the `genesis`
-//! domain. `accounts_hash` is `count u64 | (address [20] | balance u64)*` over the funded
+//! validator_set_hash [32] | accounts_hash [32] | faucet | market | objects_root [32]`, where
+//! `faucet` is `0u8` for none or `1u8 | address [20] | amount u64`, `market` is the market's
+//! parameters at genesis ([`MarketParams`]'s encoding; later values are objects in state) and
+//! `objects_root` is the root of one object tree ([`crate::object::objects_root`]) over every
+//! object in state at genesis, all shards together (the parameters, meters registered at
+//! genesis). The genesis hash is that encoding hashed in the `genesis` domain. `accounts_hash` is `count u64 | (address [20] | balance u64)*` over the funded
 //! accounts in the genesis document's order, hashed in the `genesis accounts` domain (a client
 //! never needs the list itself, only that the node cannot change it under the same hash).
 //!
@@ -52,6 +54,8 @@ pub struct GenesisHeader {
     pub faucet: Option<GenesisFaucet>,
     /// The energy market's parameters at genesis.
     pub market: MarketParams,
+    /// Root over every object in state at genesis (see the module doc).
+    pub objects_root: Hash,
 }
 
 impl GenesisHeader {
@@ -91,6 +95,7 @@ impl Encode for GenesisHeader {
             }
         }
         self.market.encode_to(out);
+        self.objects_root.encode_to(out);
     }
 }
 
@@ -119,6 +124,7 @@ impl Decode for GenesisHeader {
                 }
             },
             market: MarketParams::decode_from(r)?,
+            objects_root: Hash::decode_from(r)?,
         })
     }
 }
@@ -145,6 +151,7 @@ mod tests {
                 amount: 5,
             }),
             market: MarketParams::DEVNET,
+            objects_root: Hash([3; 32]),
         }
     }
 
@@ -155,7 +162,7 @@ mod tests {
             codec::decode_exact::<GenesisHeader>(&h.encode()),
             Ok(h.clone())
         );
-        let changes: [fn(&mut GenesisHeader); 9] = [
+        let changes: [fn(&mut GenesisHeader); 11] = [
             |g| g.chain_id.push('x'),
             |g| g.genesis_time_ms += 1,
             |g| g.shard_count += 1,
@@ -165,6 +172,8 @@ mod tests {
             |g| g.validator_set_hash = Hash::ZERO,
             |g| g.accounts_hash = Hash::ZERO,
             |g| g.faucet = None,
+            |g| g.market.fee_bps += 1,
+            |g| g.objects_root = Hash::ZERO,
         ];
         for change in changes {
             let mut other = h.clone();

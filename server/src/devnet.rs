@@ -9,13 +9,14 @@
 
 use std::path::{Path, PathBuf};
 
+use joule_light_client::market::MeterKind;
 use joule_light_client::units::UNITS_PER_TOKEN;
 use joule_light_client::{Address, SecretKey, Validator, ValidatorSet};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::genesis::{FaucetConfig, Genesis, GenesisAccount};
+use crate::genesis::{FaucetConfig, Genesis, GenesisAccount, GenesisMeter};
 
 /// Chain id of the devnet.
 pub const DEVNET_CHAIN_ID: &str = "joule-devnet";
@@ -34,12 +35,47 @@ pub const DEVNET_MIN_FEE: u64 = 1_000;
 /// Where a devnet's data directory keeps its validator and faucet keys.
 pub const KEYS_FILE: &str = "devnet-keys.json";
 
+/// Devnet accounts `0..DEVNET_METERS` have a meter registered at genesis (funded for its
+/// readings' fees), so a fresh devnet has a market to show and to drive.
+pub const DEVNET_METERS: u32 = 8;
+/// Rated power of the devnet's meters, W: a rooftop array's 10 kW.
+pub const DEVNET_METER_CAPACITY_W: u64 = 10_000;
+/// What each devnet meter holds at genesis for its fees.
+pub const DEVNET_METER_BALANCE: u64 = 100 * UNITS_PER_TOKEN;
+
 /// Signing key of pre-funded devnet account `i` (well known: see the module doc).
 pub fn account_key(i: u32) -> SecretKey {
     SecretKey::from_seed(&blake3::derive_key(
         "joule devnet account key",
         &i.to_le_bytes(),
     ))
+}
+
+/// The meter key of devnet account `i`, well known like the account's: derived from `i` and
+/// ground until its address is on the account's shard of `shards` (a meter shares its
+/// owner's shard).
+pub fn meter_key(i: u32, shards: u16) -> SecretKey {
+    let owner = Address::from_public_key(&account_key(i).public_key()).shard(shards);
+    (0u32..)
+        .map(|n| {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&i.to_le_bytes());
+            seed[4..8].copy_from_slice(&n.to_le_bytes());
+            seed[8..].copy_from_slice(b"joule devnet meter key..");
+            SecretKey::from_seed(&seed)
+        })
+        .find(|k| Address::from_public_key(&k.public_key()).shard(shards) == owner)
+        .expect("a key on every shard within a few tries")
+}
+
+/// What devnet account `i`'s meter measures: every other one produces (solar, or wind for
+/// every fourth account), the rest only consume.
+pub fn meter_kind(i: u32) -> MeterKind {
+    match i % 4 {
+        0 => MeterKind::Solar,
+        2 => MeterKind::Wind,
+        _ => MeterKind::Consumption,
+    }
 }
 
 /// Why a devnet's keys could not be read or written.
@@ -212,6 +248,18 @@ pub fn genesis(opts: &DevnetOptions, keys: &DevnetKeys) -> Genesis {
         address: Address::from_public_key(&account_key(i).public_key()),
         balance: DEVNET_ACCOUNT_BALANCE,
     }));
+    let meters: Vec<GenesisMeter> = (0..DEVNET_METERS)
+        .map(|i| GenesisMeter {
+            address: Address::from_public_key(&meter_key(i, opts.shard_count).public_key()),
+            owner: Address::from_public_key(&account_key(i).public_key()),
+            kind: meter_kind(i),
+            capacity_w: DEVNET_METER_CAPACITY_W,
+        })
+        .collect();
+    accounts.extend(meters.iter().map(|m| GenesisAccount {
+        address: m.address,
+        balance: DEVNET_METER_BALANCE,
+    }));
     Genesis {
         chain_id: DEVNET_CHAIN_ID.into(),
         genesis_time_ms: opts.genesis_time_ms,
@@ -226,6 +274,7 @@ pub fn genesis(opts: &DevnetOptions, keys: &DevnetKeys) -> Genesis {
             amount: FAUCET_AMOUNT,
         }),
         market: joule_light_client::market::MarketParams::DEVNET,
+        meters,
     }
 }
 
@@ -244,7 +293,41 @@ mod tests {
         let g = genesis(&opts, &keys);
         g.validate().unwrap();
         assert_eq!(g.hash(), genesis(&opts, &keys).hash());
-        assert_eq!(g.accounts.len(), 1 + DEVNET_ACCOUNTS as usize);
+        assert_eq!(
+            g.accounts.len(),
+            1 + (DEVNET_ACCOUNTS + DEVNET_METERS) as usize
+        );
+    }
+
+    #[test]
+    fn devnet_meters_are_registered_at_genesis_and_committed_to() {
+        let opts = DevnetOptions {
+            shard_count: 4,
+            block_interval_ms: 500,
+            genesis_time_ms: 1,
+        };
+        let mut g = genesis(&opts, &DevnetKeys::generate());
+        assert_eq!(g.meters.len(), DEVNET_METERS as usize);
+        let kinds: Vec<MeterKind> = g.meters.iter().map(|m| m.kind).collect();
+        assert!(kinds.contains(&MeterKind::Solar) && kinds.contains(&MeterKind::Wind));
+        assert!(kinds.contains(&MeterKind::Consumption));
+        for (i, m) in (0u32..).zip(&g.meters) {
+            assert_eq!(m.owner.shard(4), m.address.shard(4));
+            assert_eq!(
+                m.address,
+                Address::from_public_key(&meter_key(i, 4).public_key())
+            );
+        }
+        // Objects: the parameters and one per meter, sorted, and the genesis hash covers them.
+        let objects = g.objects();
+        assert_eq!(objects.len(), 1 + DEVNET_METERS as usize);
+        assert!(objects.windows(2).all(|w| w[0].0 < w[1].0));
+        let before = g.hash();
+        g.meters[0].capacity_w += 1;
+        assert_ne!(g.hash(), before);
+        // A meter off its owner's shard, or listed twice, is refused.
+        g.meters[0].address = g.meters[1].address;
+        assert!(g.validate().is_err());
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use joule_light_client::block::MAX_SHARDS;
 use joule_light_client::genesis::{accounts_hash, GenesisFaucet};
-use joule_light_client::market::{params_key, MarketParams};
-use joule_light_client::object::StateKey;
+use joule_light_client::market::{self, params_key, MarketParams, Meter, MeterKind};
+use joule_light_client::object::{objects_root, StateKey};
 use joule_light_client::transaction::MAX_CHAIN_ID_LEN;
 use joule_light_client::{Address, Checkpoint, Encode, GenesisHeader, Hash, ValidatorSet};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,19 @@ pub struct FaucetConfig {
     pub amount: u64,
 }
 
+/// A meter registered at genesis (a devnet's, so a fresh chain has a market to show).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisMeter {
+    /// The meter's own address (its key signs its readings); on its owner's shard.
+    pub address: Address,
+    /// The prosumer it belongs to.
+    pub owner: Address,
+    /// What it measures.
+    pub kind: MeterKind,
+    /// Rated power, W.
+    pub capacity_w: u64,
+}
+
 /// The chain's starting point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
@@ -70,6 +83,9 @@ pub struct Genesis {
     /// The energy market's parameters at genesis (later, objects in state that governance
     /// changes).
     pub market: MarketParams,
+    /// Meters registered at genesis.
+    #[serde(default)]
+    pub meters: Vec<GenesisMeter>,
 }
 
 impl Genesis {
@@ -107,12 +123,44 @@ impl Genesis {
         if let Err(e) = self.market.check() {
             return bad(format!("market parameter {e}"));
         }
+        let mut meters = HashSet::new();
+        for m in &self.meters {
+            if !meters.insert(m.address) {
+                return bad(format!("meter {} listed twice", m.address));
+            }
+            if m.capacity_w == 0 {
+                return bad(format!("meter {} has no capacity", m.address));
+            }
+            if m.address == m.owner
+                || m.address.shard(self.shard_count) != m.owner.shard(self.shard_count)
+            {
+                return bad(format!(
+                    "meter {} must have its own address, on its owner's shard",
+                    m.address
+                ));
+            }
+        }
         Ok(())
     }
 
-    /// The objects in state at genesis, sorted by key: the market's parameters.
+    /// The objects in state at genesis, sorted by key: the market's parameters and the
+    /// meters, each expecting its first reading for the anchor interval.
     pub fn objects(&self) -> Vec<(StateKey, Vec<u8>)> {
-        vec![(params_key(), self.market.encode())]
+        let mut all = vec![(params_key(), self.market.encode())];
+        all.extend(self.meters.iter().map(|m| {
+            let meter = Meter {
+                owner: m.owner,
+                kind: m.kind,
+                capacity_w: m.capacity_w,
+                next_interval: self.market.anchor_interval,
+                produced_wh: 0,
+                consumed_wh: 0,
+                last_produced_wh: 0,
+            };
+            (market::meter_key(&m.address), meter.encode())
+        }));
+        all.sort_unstable_by_key(|(k, _)| *k);
+        all
     }
 
     /// Total tokens at genesis.
@@ -136,6 +184,7 @@ impl Genesis {
                 amount: f.amount,
             }),
             market: self.market,
+            objects_root: objects_root(&self.objects()),
         }
     }
 

@@ -166,6 +166,7 @@ fn chain() -> Chain {
         accounts_hash: accounts_hash(std::iter::empty()),
         faucet: None,
         market: joule_light_client::market::MarketParams::DEVNET,
+        objects_root: joule_light_client::Hash::ZERO,
     };
     let b1 = block(&keys, &set, 1, genesis.hash(), vec![s0, empty_shard(1, 1)]);
     let mut s1 = empty_shard(1, 2);

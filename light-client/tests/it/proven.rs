@@ -314,6 +314,7 @@ fn genesis(set: &ValidatorSet) -> GenesisHeader {
         accounts_hash: accounts_hash(std::iter::empty()),
         faucet: None,
         market: joule_light_client::market::MarketParams::DEVNET,
+        objects_root: joule_light_client::Hash::ZERO,
     }
 }
 

@@ -1,17 +1,19 @@
-//! The energy market's parameters and clock, and any object in state by its key — each with
-//! its proof against the head.
+//! The energy market's parameters and clock, its intervals and books, an account's market
+//! objects, and any object in state by its key — each with its proof against the head (but
+//! an open book's depth, an aggregate).
 
 use axum::extract::State;
 use axum::Json;
 use joule_light_client::api::{
-    IntervalResponse, MarketResponse, ObjectProofAt, ObjectResponse, OwnedObject, OwnedObjects,
+    BookDepth, DepthLevel, IntervalItem, IntervalResponse, IntervalsPage, MarketResponse,
+    ObjectProofAt, ObjectResponse, OwnedObject, OwnedObjects, MAX_INTERVALS_PAGE,
     MAX_OWNED_OBJECTS,
 };
 use joule_light_client::codec::decode_exact;
 use joule_light_client::market::{
     book_key, interval_key, params_key, Book, IntervalRecord, MarketParams,
 };
-use joule_light_client::market::{CertLot, Order};
+use joule_light_client::market::{treasury, CertLot, Order, Side};
 use joule_light_client::object::ObjectKind;
 use joule_light_client::object::StateKey;
 use joule_light_client::Address;
@@ -55,7 +57,100 @@ pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
         gate_height,
         blocks_to_gate,
         ms_to_gate: blocks_to_gate.saturating_mul(node.genesis.block_interval_ms),
+        treasury: treasury(),
     }))
+}
+
+/// `?before=&limit=`.
+#[derive(Debug, serde::Deserialize)]
+pub struct IntervalsQuery {
+    before: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// `GET /market/intervals?before=&limit=`: closed intervals, newest first.
+pub async fn intervals(
+    State(node): State<AppState>,
+    ApiQuery(q): ApiQuery<IntervalsQuery>,
+) -> ApiResult<IntervalsPage> {
+    let limit = q.limit.unwrap_or(20).clamp(1, MAX_INTERVALS_PAGE);
+    let chain = node.chain();
+    let height = chain.height();
+    let params = node.market_context(&chain).params;
+    // Every interval whose gate has passed has a record, from the first gate this chain
+    // reached: walk down from the newest until `limit` are found. One missing record at the
+    // top is the gate being produced now; one further down is where this chain began.
+    let newest = params.first_open(height).checked_sub(1);
+    let mut next = match q.before {
+        Some(b) => b.checked_sub(1).zip(newest).map(|(b, n)| b.min(n)),
+        None => newest,
+    };
+    let mut intervals = Vec::new();
+    let mut missed = false;
+    while let Some(i) = next.filter(|i| *i >= params.anchor_interval) {
+        if intervals.len() as u64 == limit {
+            break;
+        }
+        let key = interval_key(i);
+        match decode::<IntervalRecord>(chain.shards[0].object(&key), "interval record")? {
+            Some(record) => intervals.push(IntervalItem {
+                interval: i,
+                record,
+                proof: chain.shards[0].object_proof(&key),
+            }),
+            None if intervals.is_empty() && !missed => missed = true,
+            None => {
+                next = None;
+                break;
+            }
+        }
+        next = i.checked_sub(1);
+    }
+    let next_before = next
+        .filter(|i| *i >= params.anchor_interval)
+        .and_then(|_| intervals.last().map(|l| l.interval));
+    Ok(Json(IntervalsPage {
+        height,
+        intervals,
+        next_before,
+    }))
+}
+
+/// `GET /market/intervals/{interval}/book`: the book's depth, summed over every shard.
+pub async fn book(
+    State(node): State<AppState>,
+    ApiPath(interval): ApiPath<String>,
+) -> ApiResult<BookDepth> {
+    let interval = parse_interval(&interval)?;
+    let chain = node.chain();
+    let height = chain.height();
+    let params = node.market_context(&chain).params;
+    let mut levels: [std::collections::BTreeMap<u64, DepthLevel>; 2] = Default::default();
+    for state in &chain.shards {
+        for (_, o) in state.orders_of(interval) {
+            let side = usize::from(o.side == Side::Ask);
+            let level = levels[side].entry(o.price).or_insert(DepthLevel {
+                price: o.price,
+                qty_wh: 0,
+                orders: 0,
+            });
+            level.qty_wh = level.qty_wh.saturating_add(o.qty_wh);
+            level.orders = level.orders.saturating_add(1);
+        }
+    }
+    let [bids, asks] = levels;
+    Ok(Json(BookDepth {
+        interval,
+        height,
+        open: params.order_window(interval, height + 1).is_ok(),
+        bids: bids.into_values().rev().collect(),
+        asks: asks.into_values().collect(),
+    }))
+}
+
+fn parse_interval(s: &str) -> Result<u64, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::bad_request("invalid_interval", "an interval is a whole number"))
 }
 
 /// `GET /market/intervals/{interval}`.
@@ -63,9 +158,7 @@ pub async fn interval(
     State(node): State<AppState>,
     ApiPath(interval): ApiPath<String>,
 ) -> ApiResult<IntervalResponse> {
-    let interval: u64 = interval
-        .parse()
-        .map_err(|_| ApiError::bad_request("invalid_interval", "an interval is a whole number"))?;
+    let interval = parse_interval(&interval)?;
     let chain = node.chain();
     let height = chain.height();
     if height == 0 {
@@ -133,8 +226,9 @@ pub struct KindQuery {
     kind: ObjectKind,
 }
 
-/// `GET /accounts/{address}/objects?kind=order|cert_lot`: the account's objects of that kind
-/// (those under its address as their home), each with its proof.
+/// `GET /accounts/{address}/objects?kind=order|cert_lot|meter`: the account's objects of that
+/// kind — its orders and certificate lots (under its address as their home), the meters it
+/// owns (each under its own address, found through the owner index) — each with its proof.
 pub async fn owned(
     State(node): State<AppState>,
     ApiPath(address): ApiPath<String>,
@@ -142,15 +236,36 @@ pub async fn owned(
 ) -> ApiResult<OwnedObjects> {
     let address = Address::parse(&address)
         .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
-    if !matches!(kind, ObjectKind::Order | ObjectKind::CertLot) {
+    if !matches!(
+        kind,
+        ObjectKind::Order | ObjectKind::CertLot | ObjectKind::Meter
+    ) {
         return Err(ApiError::bad_request(
             "invalid_kind",
-            "an account's objects are its orders (order) or certificate lots (cert_lot)",
+            "an account's objects are its orders (order), certificate lots (cert_lot) or meters (meter)",
         ));
     }
     let chain = node.chain();
     let shard = address.shard(node.genesis.shard_count);
     let state = &chain.shards[usize::from(shard)];
+    let listed = |(k, v): (&StateKey, &[u8])| OwnedObject {
+        key: *k,
+        value: hex::encode(v),
+        proof: state.object_proof(k),
+    };
+    if kind == ObjectKind::Meter {
+        let objects = state
+            .meters_of(&address)
+            .take(MAX_OWNED_OBJECTS)
+            .map(listed)
+            .collect();
+        return Ok(Json(OwnedObjects {
+            address,
+            kind,
+            height: chain.height(),
+            objects,
+        }));
+    }
     // Keys are home (the address's first 8 bytes) ‖ kind ‖ id: one range of the tree.
     let mut low = [0u8; 32];
     low[..8].copy_from_slice(&address.0[..8]);
@@ -161,11 +276,7 @@ pub async fn owned(
         .objects_in(StateKey(low)..=StateKey(high))
         .filter(|(_, v)| owner_of(kind, v) == Some(address))
         .take(MAX_OWNED_OBJECTS)
-        .map(|(k, v)| OwnedObject {
-            key: *k,
-            value: hex::encode(v),
-            proof: state.object_proof(k),
-        })
+        .map(|(k, v)| listed((k, v)))
         .collect();
     Ok(Json(OwnedObjects {
         address,
@@ -184,6 +295,37 @@ fn owner_of(kind: ObjectKind, value: &[u8]) -> Option<Address> {
     }
 }
 
+/// `GET /market/orders/{tx_id}`: the order a transaction placed, by the transaction's id —
+/// in state with its proof while open, proven absent once cancelled or settled.
+pub async fn order(
+    State(node): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ObjectResponse> {
+    let id = Hash::from_hex(&id).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_hash",
+            format!("an order is named by its transaction's id, 64 hex digits: {e}"),
+        )
+    })?;
+    let stx = match node.store.tx(&id)? {
+        Some(t) => t.stx,
+        None if node.pending(&id).is_some() => {
+            return Err(ApiError::not_found(
+                "the order's transaction is pending: it is in state once its block is made",
+            ))
+        }
+        None => return Err(ApiError::not_found("no transaction with that id")),
+    };
+    if !matches!(
+        stx.tx.payload,
+        joule_light_client::Payload::PlaceOrder { .. }
+    ) {
+        return Err(ApiError::not_found("that transaction placed no order"));
+    }
+    let key = joule_light_client::market::order_key(&stx.tx.sender_address(), &id);
+    object_at(&node, key)
+}
+
 /// `GET /state/{key}`: a state key (64 hex digits) and what it holds.
 pub async fn object(
     State(node): State<AppState>,
@@ -192,6 +334,11 @@ pub async fn object(
     let key = Hash::from_hex(&key).map(|h| StateKey(h.0)).map_err(|e| {
         ApiError::bad_request("invalid_key", format!("a state key is 64 hex digits: {e}"))
     })?;
+    object_at(&node, key)
+}
+
+/// What `key` holds at the head, with its proof.
+fn object_at(node: &AppState, key: StateKey) -> ApiResult<ObjectResponse> {
     let shard = key.shard(node.genesis.shard_count);
     let chain = node.chain();
     let state = &chain.shards[usize::from(shard)];

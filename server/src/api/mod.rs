@@ -79,7 +79,10 @@ pub fn v1() -> Router<AppState> {
         .route("/accounts/{address}/objects", get(market::owned))
         .route("/faucet", post(transactions::faucet))
         .route("/market", get(market::market))
+        .route("/market/intervals", get(market::intervals))
         .route("/market/intervals/{interval}", get(market::interval))
+        .route("/market/intervals/{interval}/book", get(market::book))
+        .route("/market/orders/{id}", get(market::order))
         .route("/state/{key}", get(market::object))
         .route("/stream", get(stream::blocks))
 }

@@ -3,10 +3,12 @@
 //! interval before its gate, readings sent once each interval has ended — and reports what
 //! the chain made of it: intervals cleared and settled, with their price and volume.
 //!
-//! Prosumers are devnet accounts (their keys are well known); each one's meter key is derived
-//! from its index and ground until its address is on the owner's shard. Half are solar
-//! producers who offer what they expect to export, half only consume and bid for it. A run can
-//! be repeated: meters already registered are used as they are.
+//! Prosumers are devnet accounts (their keys are well known), each with the devnet's meter for
+//! it ([`devnet::meter_key`], [`devnet::meter_kind`]): half produce (solar or wind) and offer
+//! what they expect to export, half only consume and bid for it. The first
+//! [`devnet::DEVNET_METERS`] meters are registered at genesis; the others are funded and
+//! registered by the first run. A run can be repeated: meters already registered are used as
+//! they are.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -16,7 +18,7 @@ use joule_light_client::api::{
     AccountResponse, BatchSubmitRequest, BatchSubmitResponse, ChainInfo, IntervalResponse,
     MarketResponse, ObjectResponse,
 };
-use joule_light_client::market::{meter_key, MeterKind, Side};
+use joule_light_client::market::{meter_key, Side};
 use joule_light_client::transaction::meter_pop_message;
 use joule_light_client::{Address, Encode, Payload, SecretKey, Transaction};
 use rand::{Rng, SeedableRng};
@@ -24,8 +26,8 @@ use rand::{Rng, SeedableRng};
 use super::{Client, LoadError};
 use crate::devnet::{self, DEVNET_ACCOUNTS};
 
-/// Rated power of the workload's meters, W: a rooftop array's 10 kW.
-const CAPACITY_W: u64 = 10_000;
+/// Rated power of the workload's meters, W.
+const CAPACITY_W: u64 = devnet::DEVNET_METER_CAPACITY_W;
 
 /// Around 0.10 JOULE/kWh, in token units per Wh.
 const REFERENCE_PRICE: u64 = 100_000;
@@ -84,20 +86,6 @@ struct Prosumer {
     meter_nonce: u64,
 }
 
-/// The meter key of prosumer `i` (a devnet account on `shard` of `shards`).
-fn meter_key_for(i: u32, shard: u16, shards: u16) -> SecretKey {
-    (0u32..)
-        .map(|n| {
-            let mut seed = [0u8; 32];
-            seed[..4].copy_from_slice(&i.to_le_bytes());
-            seed[4..8].copy_from_slice(&n.to_le_bytes());
-            seed[8..].copy_from_slice(b"joule devnet meter key..");
-            SecretKey::from_seed(&seed)
-        })
-        .find(|k| Address::from_public_key(&k.public_key()).shard(shards) == shard)
-        .expect("a key on every shard within a few tries")
-}
-
 /// Runs the market for `duration_s` seconds with `prosumers` devnet accounts, then waits for
 /// the intervals it traded in to settle (bounded) and reports them.
 pub fn run(url: &str, prosumers: u32, duration_s: u64) -> Result<MarketReport, LoadError> {
@@ -122,12 +110,12 @@ pub fn run(url: &str, prosumers: u32, duration_s: u64) -> Result<MarketReport, L
         .map(|i| {
             let key = devnet::account_key(i);
             let address = Address::from_public_key(&key.public_key());
-            let meter = meter_key_for(i, address.shard(shards), shards);
+            let meter = devnet::meter_key(i, shards);
             Prosumer {
                 key,
                 address,
                 meter,
-                producer: i % 2 == 0,
+                producer: devnet::meter_kind(i).produces(),
                 nonce: 0,
                 meter_nonce: 0,
             }
@@ -173,18 +161,14 @@ pub fn run(url: &str, prosumers: u32, duration_s: u64) -> Result<MarketReport, L
 
     // Set-up: each meter funded for its fees and registered, once.
     let mut setup = Vec::new();
-    for p in &mut people {
+    for (i, p) in (0u32..).zip(&mut people) {
         p.nonce = nonce_of(&p.address)?;
         let meter_address = Address::from_public_key(&p.meter.public_key());
         let known: ObjectResponse = client.get(&format!("/state/{}", meter_key(&meter_address)))?;
         if known.value.is_some() {
             continue;
         }
-        let kind = if p.producer {
-            MeterKind::Solar
-        } else {
-            MeterKind::Consumption
-        };
+        let kind = devnet::meter_kind(i);
         let message = meter_pop_message(
             &chain_id,
             &p.address,

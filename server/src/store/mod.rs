@@ -60,8 +60,10 @@ const LAYOUT: &str = "store_layout";
 /// position) has no `store_layout` entry; layout 2 kept the indexes in the chain database;
 /// layout 3 kept accounts in one table, rewritten at random keys by every block; layout 4
 /// numbered account runs one after another; layout 5 had no objects (its shard headers have no
-/// `objects_root`, so its blocks cannot be read here).
-pub const STORE_LAYOUT: u64 = 6;
+/// `objects_root`, so its blocks cannot be read here); layout 6's genesis hash did not commit
+/// to the objects in state at genesis (its first block names a parent this build does not
+/// compute).
+pub const STORE_LAYOUT: u64 = 7;
 const TOTAL_TXS: &str = "total_txs";
 
 /// An account as a run record: address ‖ balance ‖ nonce, big-endian.
@@ -726,7 +728,7 @@ mod tests {
     }
 
     #[test]
-    fn a_layout_5_database_is_refused_it_has_no_objects() {
+    fn an_older_layout_is_refused_with_what_to_do() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("joule.redb");
         {
@@ -734,7 +736,7 @@ mod tests {
             let validators = crate::devnet::DevnetKeys::generate().validator_set();
             store.init_genesis(&[], &[], &validators).unwrap();
             let tx = store.db.begin_write().unwrap();
-            tx.open_table(META).unwrap().insert(LAYOUT, 5).unwrap();
+            tx.open_table(META).unwrap().insert(LAYOUT, 6).unwrap();
             tx.commit().unwrap();
         }
         let err = Store::open(&path).map(|_| ()).unwrap_err();
@@ -742,12 +744,13 @@ mod tests {
             matches!(
                 err,
                 StoreError::Layout {
-                    found: 5,
-                    expected: 6
+                    found: 6,
+                    expected: STORE_LAYOUT
                 }
             ),
             "{err}"
         );
+        assert!(err.to_string().contains("remove"), "{err}");
     }
 
     /// Block `height` of one shard writing `writes`, with a header and commit the store

@@ -377,7 +377,10 @@ fn openapi_documents_every_route() {
         "/faucet",
         "/stream",
         "/market",
+        "/market/intervals",
         "/market/intervals/{interval}",
+        "/market/intervals/{interval}/book",
+        "/market/orders/{id}",
         "/state/{key}",
     ];
     for r in routes {

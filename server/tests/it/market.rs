@@ -4,8 +4,8 @@
 
 use joule_light_client::api::{AccountResponse, MarketResponse, ObjectResponse};
 use joule_light_client::market::{
-    cert_lot_key, meter_key, order_key, params_key, CertLot, MarketParams, Meter, MeterKind, Order,
-    Side,
+    cert_lot_key, interval_key, meter_key, order_key, params_key, CertLot, IntervalRecord,
+    MarketParams, Meter, MeterKind, Order, Side,
 };
 use joule_light_client::object::{Object, ObjectKind, ObjectProofError};
 use joule_light_client::transaction::meter_pop_message;
@@ -78,6 +78,27 @@ fn market_parameters_are_proven_and_the_clock_follows_the_head() {
         m.ms_to_gate,
         m.blocks_to_gate * chain.genesis.block_interval_ms
     );
+    assert_eq!(m.treasury, joule_light_client::market::treasury());
+    // A fresh devnet has meters registered at genesis: account 0's, listed and proven.
+    let owner = address(&joule_server::devnet::account_key(0));
+    let mine: joule_light_client::api::OwnedObjects =
+        node.get(&format!("/accounts/{owner}/objects?kind=meter"));
+    assert_eq!(mine.objects.len(), 1);
+    let block = proven_block(&node, mine.height);
+    let meter = ProvenObject::<Meter>::verify(&block, &mine.objects[0].key, &mine.objects[0].proof)
+        .unwrap()
+        .value()
+        .copied()
+        .unwrap();
+    assert_eq!(
+        (meter.owner, meter.kind),
+        (owner, joule_server::devnet::meter_kind(0))
+    );
+    // Orders by id: a malformed id, an unknown one.
+    let (status, e) = node.get_err("/market/orders/xyz");
+    assert_eq!((status, e.code.as_str()), (400, "invalid_hash"));
+    let (status, _) = node.get_err(&format!("/market/orders/{}", "ab".repeat(32)));
+    assert_eq!(status, 404);
 }
 
 #[test]
@@ -571,7 +592,11 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
             },
         );
         assert_eq!(outcome(&node, &stx), ExecStatus::Success);
-        order_key(&address(key), &stx.id())
+        // The order by its transaction's id: the same key, proven.
+        let by_id: ObjectResponse = node.get(&format!("/market/orders/{}", stx.id()));
+        assert_eq!(by_id.key, order_key(&address(key), &stx.id()));
+        assert!(by_id.value.is_some());
+        by_id.key
     };
     let ask = place(&seller, Side::Ask, 100, 300, Some(address(&meter)));
     let bid_high = place(&high, Side::Bid, 130, 200, None);
@@ -588,7 +613,7 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
     let block = proven_block(&node, mine.height);
     let listed = ProvenObject::<Order>::verify(&block, &bid_high, &mine.objects[0].proof).unwrap();
     assert_eq!(listed.value().map(|o| o.price), Some(130));
-    let (status, e) = node.get_err(&format!("/accounts/{}/objects?kind=meter", address(&high)));
+    let (status, e) = node.get_err(&format!("/accounts/{}/objects?kind=book", address(&high)));
     assert_eq!((status, e.code.as_str()), (400, "invalid_kind"));
     let balance = |key: &SecretKey| {
         node.get::<AccountResponse>(&format!("/accounts/{}", address(key)))
@@ -596,6 +621,28 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
             .balance
     };
     let (high_before, low_before) = (balance(&high), balance(&low));
+
+    // The open book's depth, summed over the shards (an aggregate, not proven).
+    let depth: joule_light_client::api::BookDepth =
+        node.get(&format!("/market/intervals/{interval}/book"));
+    let levels = |l: &[joule_light_client::api::DepthLevel]| -> Vec<(u64, u64, u32)> {
+        l.iter().map(|l| (l.price, l.qty_wh, l.orders)).collect()
+    };
+    assert!(depth.open);
+    assert_eq!(levels(&depth.bids), vec![(130, 200, 1), (90, 100, 1)]);
+    assert_eq!(levels(&depth.asks), vec![(100, 300, 1)]);
+    // The seller's meter, listed under its owner and proven.
+    let meters: joule_light_client::api::OwnedObjects = node.get(&format!(
+        "/accounts/{}/objects?kind=meter",
+        address(&seller)
+    ));
+    let listed: Vec<_> = meters.objects.iter().map(|o| o.key).collect();
+    assert!(listed.contains(&meter_key(&address(&meter))), "{listed:?}");
+    let block = proven_block(&node, meters.height);
+    for o in &meters.objects {
+        let m = ProvenObject::<Meter>::verify(&block, &o.key, &o.proof).unwrap();
+        assert_eq!(m.value().map(|m| m.owner), Some(address(&seller)));
+    }
 
     // Before the gate: no record, its absence proven.
     let r: IntervalResponse = node.get(&format!("/market/intervals/{interval}"));
@@ -617,6 +664,37 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
         .iter()
         .map(|k| node.get(&format!("/state/{k}")))
         .collect();
+    // The meter reads 150 Wh for the interval (less than the 200 sold); at the readings'
+    // deadline the interval settles on what it delivered. Sent before the gate's proofs are
+    // checked: its window is short and checking them in a debug build is not.
+    let fund = transfer(
+        &chain,
+        &seller,
+        node.get::<AccountResponse>(&format!("/accounts/{}", address(&seller)))
+            .next_nonce,
+        address(&meter),
+        1_000_000_000,
+    );
+    node.wait_included(&node.submit(&fund).unwrap());
+    let (seller_before, high_mid, low_mid) = (balance(&seller), balance(&high), balance(&low));
+    let treasury = joule_light_client::market::treasury();
+    let treasury_balance = || {
+        node.get::<AccountResponse>(&format!("/accounts/{treasury}"))
+            .account
+            .balance
+    };
+    let treasury_before = treasury_balance();
+    let end = p.start(interval + 1).unwrap();
+    node.wait_until("the interval's end", |t| t.chain().head_height + 1 >= end);
+    let reading = Payload::Reading {
+        interval,
+        produced_wh: 150,
+        consumed_wh: 0,
+    };
+    assert_eq!(
+        outcome(&node, &signed(&node, &meter, reading)),
+        ExecStatus::Success
+    );
     let block = proven_block(&node, r.height);
     let cleared =
         ProvenClearing::verify(&block, interval, &r.record_proof, &r.book_proofs).unwrap();
@@ -642,36 +720,6 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
         let n = t.node();
         n.chain().supply_in_state() + n.burned() == u128::from(n.genesis.total_supply())
     });
-    // The meter reads 150 Wh for the interval (less than the 200 sold); at the readings'
-    // deadline the interval settles on what it delivered.
-    let fund = transfer(
-        &chain,
-        &seller,
-        node.get::<AccountResponse>(&format!("/accounts/{}", address(&seller)))
-            .next_nonce,
-        address(&meter),
-        1_000_000_000,
-    );
-    node.wait_included(&node.submit(&fund).unwrap());
-    let end = p.start(interval + 1).unwrap();
-    node.wait_until("the interval's end", |t| t.chain().head_height + 1 >= end);
-    let reading = Payload::Reading {
-        interval,
-        produced_wh: 150,
-        consumed_wh: 0,
-    };
-    assert_eq!(
-        outcome(&node, &signed(&node, &meter, reading)),
-        ExecStatus::Success
-    );
-    let (seller_before, high_mid, low_mid) = (balance(&seller), balance(&high), balance(&low));
-    let treasury = joule_light_client::market::treasury();
-    let treasury_balance = || {
-        node.get::<AccountResponse>(&format!("/accounts/{treasury}"))
-            .account
-            .balance
-    };
-    let treasury_before = treasury_balance();
     let deadline = p.deadline(interval).unwrap();
     node.wait_until("the readings' deadline", |t| {
         t.chain().head_height >= deadline
@@ -681,6 +729,29 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
     let settled =
         ProvenClearing::verify(&block, interval, &r2.record_proof, &r2.book_proofs).unwrap();
     let s = settled.record().settlement.expect("settled");
+    // The interval list, newest first, each record proven; paged by `before`.
+    let page: joule_light_client::api::IntervalsPage = node.get(&format!(
+        "/market/intervals?before={}&limit=2",
+        interval + 1
+    ));
+    assert_eq!(page.intervals[0].interval, interval);
+    assert_eq!(page.intervals.len(), 2);
+    let block = proven_block(&node, page.height);
+    for item in &page.intervals {
+        let record = ProvenObject::<IntervalRecord>::verify(
+            &block,
+            &interval_key(item.interval),
+            &item.proof,
+        )
+        .unwrap();
+        assert_eq!(record.value(), Some(&item.record));
+    }
+    assert_eq!(page.intervals[0].record.settlement, Some(s));
+    let older: joule_light_client::api::IntervalsPage = node.get(&format!(
+        "/market/intervals?before={}&limit=2",
+        page.next_before.expect("older intervals")
+    ));
+    assert_eq!(older.intervals[0].interval, interval - 2);
     let (sold, got) = (150 * 115, 150 * 115);
     let fees = market_fee(sold, p.fee_bps) + market_fee(got, p.fee_bps);
     assert_eq!((s.height, s.delivered_wh, s.fees), (deadline, 150, fees));
@@ -734,8 +805,12 @@ fn the_market_workload_clears_and_settles_intervals_the_light_client_verifies() 
     use joule_light_client::api::IntervalResponse;
     use joule_light_client::ProvenClearing;
     let node = TestNode::start();
-    let report = joule_server::load::market::run(&node.base, 8, 5).unwrap();
-    assert_eq!(report.meters_registered, 8);
+    // Ten prosumers: the devnet registered the first eight meters at genesis.
+    let report = joule_server::load::market::run(&node.base, 10, 5).unwrap();
+    assert_eq!(
+        report.meters_registered,
+        u64::from(10 - joule_server::devnet::DEVNET_METERS)
+    );
     assert!(report.orders >= 8, "{report}");
     assert!(report.readings >= 8, "{report}");
     assert!(report.rejected.is_empty(), "{report}");
@@ -766,7 +841,7 @@ fn the_market_workload_clears_and_settles_intervals_the_light_client_verifies() 
 #[test]
 fn invariants_hold_over_a_long_random_market_run() {
     use joule_light_client::codec::decode_exact;
-    use joule_light_client::market::{interval_key, market_fee, IntervalRecord};
+    use joule_light_client::market::market_fee;
     use joule_light_client::object::ObjectKind;
     use rand::{Rng, SeedableRng};
     let blocks: u64 = std::env::var("JOULE_MARKET_BLOCKS")
