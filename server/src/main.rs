@@ -73,11 +73,16 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Execution only: a block of transfers among N accounts, sequential vs Block-STM.
+    /// Execution only: a block of transfers (or market transactions) among N accounts,
+    /// sequential vs parallel.
     Exec {
         /// Transactions per block.
         #[arg(long, default_value_t = 10_000)]
         txs: usize,
+        /// What the blocks hold: transfers; orders and readings (60/40); or transfers, orders
+        /// and readings (50/30/20).
+        #[arg(long, value_enum, default_value = "transfer")]
+        workload: joule_server::bench::workload::WorkloadKind,
         /// Runs per measurement (median reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
@@ -236,6 +241,7 @@ async fn main() -> anyhow::Result<()> {
             which:
                 BenchCommand::Exec {
                     txs,
+                    workload,
                     reps,
                     max_threads,
                     accounts,
@@ -253,8 +259,16 @@ async fn main() -> anyhow::Result<()> {
                 } else {
                     accounts
                 },
+                workload,
             };
-            println!("exec: {txs} transfers per block, median of {reps}, {cores} cores");
+            let what = match workload {
+                joule_server::bench::workload::WorkloadKind::Transfer => "transfers",
+                joule_server::bench::workload::WorkloadKind::Market => "orders and readings",
+                joule_server::bench::workload::WorkloadKind::Mixed => {
+                    "transfers, orders and readings"
+                }
+            };
+            println!("exec: {txs} {what} per block, median of {reps}, {cores} cores");
             let rows =
                 tokio::task::spawn_blocking(move || joule_server::bench::exec::run_exec(&opts))
                     .await?

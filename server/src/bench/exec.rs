@@ -1,5 +1,6 @@
 //! `joule bench exec`: the Block-STM workload. A block of transfers, each between two accounts
-//! drawn at random from N, executed in memory with signatures taken as verified: the sequential
+//! drawn at random from N — or of the market's orders and readings, or a mix
+//! ([`super::workload`]) — executed in memory with signatures taken as verified: the sequential
 //! executor against the parallel one (as the node runs it: Block-STM, or in order when the
 //! block is too contended) and against Block-STM forced on every block, at 1, 2, 4, … threads.
 //! Runs are interleaved, in a new random order each round, so every contender sees the same
@@ -8,13 +9,13 @@
 
 use std::time::Instant;
 
-use joule_light_client::{Account, Address, Payload, Signature, SignedTransaction, Transaction};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use serde::Serialize;
 
-use super::{bench_key, median, thread_counts};
+use super::workload::{workload, Workload, WorkloadKind};
+use super::{median, thread_counts};
 use crate::chain::exec::{
     ExecStats, Executor, Phases, SequentialExecutor, ShardBlockInput, ShardBlockOutput,
 };
@@ -39,6 +40,8 @@ pub struct ExecBenchOptions {
     pub max_threads: usize,
     /// Account counts to try.
     pub accounts: Vec<usize>,
+    /// What the blocks hold.
+    pub workload: WorkloadKind,
 }
 
 /// One row of the result.
@@ -88,60 +91,10 @@ impl PhaseMedians {
     }
 }
 
-struct Workload {
-    state: ShardState,
-    txs: Vec<SignedTransaction>,
-}
-
-fn workload(accounts: usize, txs: usize, seed: u64) -> Workload {
-    let keys: Vec<_> = (0..accounts as u32).map(bench_key).collect();
-    let addrs: Vec<Address> = keys
-        .iter()
-        .map(|k| Address::from_public_key(&k.public_key()))
-        .collect();
-    let mut state = ShardState::default();
-    let mut funded: Vec<(Address, Account)> = addrs
-        .iter()
-        .map(|a| {
-            (
-                *a,
-                Account {
-                    balance: u64::MAX / (2 * accounts as u64),
-                    nonce: 0,
-                },
-            )
-        })
-        .collect();
-    funded.sort_unstable_by_key(|(a, _)| *a);
-    state.apply(&funded, &[]);
-    let mut nonces = vec![0u64; accounts];
-    let mut rng = StdRng::seed_from_u64(seed);
-    let txs = (0..txs)
-        .map(|_| {
-            let s = rng.gen_range(0..accounts);
-            let to = addrs[rng.gen_range(0..accounts)];
-            let tx = Transaction {
-                chain_id: "bench".into(),
-                sender: keys[s].public_key(),
-                nonce: nonces[s],
-                max_fee: 1,
-                payload: Payload::Transfer { to, amount: 1 },
-            };
-            nonces[s] += 1;
-            // Signatures are checked before execution; this workload measures execution only.
-            SignedTransaction {
-                tx,
-                signature: Signature([0; 64]),
-            }
-        })
-        .collect();
-    Workload { state, txs }
-}
-
 fn input(w: &Workload) -> ShardBlockInput<'_> {
     ShardBlockInput {
         shard: 0,
-        height: 1,
+        height: w.height,
         shard_count: 1,
         fee: 1,
         incoming: &[],
@@ -211,7 +164,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
         }
     }
     for &accounts in &opts.accounts {
-        let w = workload(accounts, opts.txs, accounts as u64);
+        let w = workload(opts.workload, accounts, opts.txs, accounts as u64);
         let expected: ShardBlockOutput = SequentialExecutor.execute(&w.state, input(&w)).0;
         for c in &mut contenders {
             c.times.clear();
@@ -324,6 +277,7 @@ mod tests {
             reps: 1,
             max_threads: 2,
             accounts: vec![2, 50],
+            workload: WorkloadKind::Transfer,
         };
         let rows = run_exec(&opts).unwrap();
         // Per account count: sequential, then adaptive and both forced at 1 and 2 threads.
@@ -339,5 +293,23 @@ mod tests {
         let declared = rows.iter().find(|r| r.executor == "declared").unwrap();
         assert!(declared.phases_us.run > 0.0, "{:?}", declared.phases_us);
         assert!(phases_table(&rows, opts.txs).contains("prepare µs"));
+    }
+
+    #[test]
+    fn market_blocks_run_planned_and_agree_with_sequential() {
+        let opts = ExecBenchOptions {
+            txs: 300,
+            reps: 1,
+            max_threads: 2,
+            accounts: vec![2_000],
+            workload: WorkloadKind::Mixed,
+        };
+        let rows = run_exec(&opts).unwrap();
+        // Objects keep Block-STM out: the adaptive executor plans by declared keys.
+        let adaptive = rows
+            .iter()
+            .find(|r| r.executor == "parallel" && r.threads == 2)
+            .unwrap();
+        assert_eq!(adaptive.ran, ExecMode::DeclaredKeys);
     }
 }

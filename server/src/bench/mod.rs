@@ -6,6 +6,7 @@ pub mod clear;
 pub mod e2e;
 pub mod exec;
 pub mod state;
+pub mod workload;
 
 use joule_light_client::{Address, SecretKey};
 
