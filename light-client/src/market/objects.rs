@@ -410,6 +410,21 @@ mod tests {
     }
 
     #[test]
+    fn inflated_certificate() {
+        // A node proves a real lot, then serves it with more Wh than state holds: the leaf no
+        // longer hashes to the proven root.
+        let key = cert_lot_key(&lot().holder, &lot().origin, lot().day, lot().kind);
+        let all = vec![(key, lot().encode())];
+        let root = objects_root(&all);
+        let mut proof = prove_object(&all, &key);
+        assert_eq!(proof.proven::<CertLot>(&root, &key), Ok(Some(lot())));
+        let mut more = lot();
+        more.wh += 1_000;
+        proof.leaf = Some((key, more.encode()));
+        assert!(proof.proven::<CertLot>(&root, &key).is_err());
+    }
+
+    #[test]
     fn a_proven_order_reads_back_typed_and_a_meter_key_cannot_pass_for_it() {
         let (mk, ok) = (
             meter_key(&Address([3; 20])),
