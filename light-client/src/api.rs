@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::{Address, ShardId};
 use crate::block::{BlockHeader, ShardHeader};
 use crate::commit::Commit;
+use crate::event::Event;
 use crate::genesis::GenesisHeader;
 use crate::hash::Hash;
 use crate::market::{Book, IntervalRecord, MarketParams};
@@ -386,6 +387,20 @@ pub struct IntervalItem {
     pub record: IntervalRecord,
     /// Proof of the record under [`crate::market::interval_key`].
     pub proof: ObjectProof,
+}
+
+/// An event (a trade's fill or settlement) and where it is, with its proof against the
+/// `events_root` of that block's shard header ([`crate::ProvenEvent`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventItem {
+    /// The block it happened in.
+    pub height: u64,
+    /// The shard.
+    pub shard: ShardId,
+    /// The event.
+    pub event: Event,
+    /// Its Merkle proof (its index among the shard block's events is `proof.index`).
+    pub proof: MerkleProof,
 }
 
 /// The most intervals one page of `GET /market/intervals` lists.

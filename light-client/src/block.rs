@@ -9,8 +9,8 @@
 //!   proposer [32] | shards_root [32] | shard_count u16 | validator_set_hash [32] |
 //!   next_validator_set_hash [32]`;
 //! - shard header: `shard u16 | height u64 | tx_root [32] | outgoing_receipts_root [32] |
-//!   incoming_receipts_root [32] | state_root [32] | objects_root [32] | tx_count u32 |
-//!   fees u64`.
+//!   incoming_receipts_root [32] | state_root [32] | objects_root [32] | events_root [32] |
+//!   tx_count u32 | fees u64`.
 
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +65,9 @@ pub struct ShardHeader {
     /// Commitment to the shard's objects (meters, orders, certificates, parameters) after the
     /// block: the root of its object tree ([`crate::object`]).
     pub objects_root: Hash,
+    /// Merkle root over the events of the block's system steps on this shard, in order
+    /// ([`crate::event`]): trades' fills and settlements.
+    pub events_root: Hash,
     /// Number of transactions.
     pub tx_count: u32,
     /// Total fees charged (burned) in this shard block.
@@ -134,6 +137,7 @@ impl Encode for ShardHeader {
         self.incoming_receipts_root.encode_to(out);
         self.state_root.encode_to(out);
         self.objects_root.encode_to(out);
+        self.events_root.encode_to(out);
         self.tx_count.encode_to(out);
         self.fees.encode_to(out);
     }
@@ -149,6 +153,7 @@ impl Decode for ShardHeader {
             incoming_receipts_root: Hash::decode_from(r)?,
             state_root: Hash::decode_from(r)?,
             objects_root: Hash::decode_from(r)?,
+            events_root: Hash::decode_from(r)?,
             tx_count: r.u32()?,
             fees: r.u64()?,
         })

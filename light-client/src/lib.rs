@@ -11,6 +11,7 @@ pub mod codec;
 pub mod commit;
 pub mod crypto;
 pub mod error;
+pub mod event;
 pub mod genesis;
 pub mod hash;
 pub mod market;
@@ -36,7 +37,7 @@ pub use genesis::GenesisHeader;
 pub use hash::{Domain, Hash};
 pub use merkle::{MerkleError, MerkleProof, MerkleTree};
 pub use proven::{
-    ProvenAccount, ProvenAt, ProvenBlock, ProvenClearing, ProvenCredit, ProvenObject,
+    ProvenAccount, ProvenAt, ProvenBlock, ProvenClearing, ProvenCredit, ProvenEvent, ProvenObject,
     ProvenReceipt, ProvenShardBlock, ProvenTx,
 };
 pub use receipt::{ExecStatus, Receipt, TxOutcome};

@@ -14,11 +14,13 @@
 
 use crate::address::{Address, ShardId};
 use crate::block::{shards_tree, BlockHeader, ShardHeader};
+use crate::codec::Encode;
 use crate::commit::{verify_commit, Commit};
 use crate::error::{Result, VerifyError};
+use crate::event::Event;
 use crate::hash::Hash;
 use crate::market::{book_key, interval_key, verify_clearing, Book, Clearing, IntervalRecord};
-use crate::merkle::{MerkleError, MerkleProof};
+use crate::merkle::{verify_proof, MerkleError, MerkleProof};
 use crate::object::{Object, ObjectProof, StateKey};
 use crate::receipt::{receipts_tree, Receipt, TxOutcome};
 use crate::smt::StateProof;
@@ -253,6 +255,52 @@ impl<T: Object> ProvenObject<T> {
     /// The object, or `None` when the proof shows the key holds none.
     pub fn value(&self) -> Option<&T> {
         self.value.as_ref()
+    }
+
+    /// The block and shard it was proven at.
+    pub fn at(&self) -> ProvenAt {
+        self.at
+    }
+}
+
+/// An event (a trade's fill or settlement) proven in a block's shard header's events root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenEvent {
+    event: Event,
+    index: u64,
+    at: ProvenAt,
+}
+
+impl ProvenEvent {
+    /// Verifies that `event` is leaf `proof.index` of `shard`'s events root in `block`.
+    pub fn verify(
+        block: &ProvenBlock,
+        shard: ShardId,
+        event: &Event,
+        proof: &MerkleProof,
+    ) -> Result<Self> {
+        let header = block.shard(shard)?;
+        verify_proof(&header.events_root, &event.encode(), proof).map_err(|source| {
+            VerifyError::Proof {
+                what: "event",
+                source,
+            }
+        })?;
+        Ok(ProvenEvent {
+            event: *event,
+            index: proof.index,
+            at: ProvenAt::of(block, shard),
+        })
+    }
+
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// Its position among the shard block's events.
+    pub fn index(&self) -> u64 {
+        self.index
     }
 
     /// The block and shard it was proven at.

@@ -81,6 +81,7 @@ fn empty_shard(shard: u16, height: u64) -> ShardHeader {
         incoming_receipts_root: receipts_tree(&[]).root(),
         state_root: Hash::ZERO,
         objects_root: Hash::ZERO,
+        events_root: Hash::ZERO,
         tx_count: 0,
         fees: 0,
     }
@@ -152,6 +153,7 @@ fn chain() -> Chain {
         incoming_receipts_root: receipts_tree(&[]).root(),
         state_root: smt::state_root(&accounts),
         objects_root: Hash::ZERO,
+        events_root: Hash::ZERO,
         tx_count: 2,
         fees: 2000,
     };

@@ -45,6 +45,7 @@ pub fn shard_header(shard: u16, height: u64, outcomes: &[TxOutcome]) -> ShardHea
         incoming_receipts_root: merkle::merkle_root(std::iter::empty()),
         state_root: Hash::ZERO,
         objects_root: Hash::ZERO,
+        events_root: Hash::ZERO,
         tx_count: outcomes.len() as u32,
         fees: 1000 * outcomes.len() as u64,
     }

@@ -5,11 +5,12 @@
 use axum::extract::State;
 use axum::Json;
 use joule_light_client::api::{
-    BookDepth, DepthLevel, IntervalItem, IntervalResponse, IntervalsPage, MarketResponse,
-    ObjectProofAt, ObjectResponse, OwnedObject, OwnedObjects, MAX_INTERVALS_PAGE,
-    MAX_OWNED_OBJECTS,
+    BookDepth, DepthLevel, EventItem, IntervalItem, IntervalResponse, IntervalsPage,
+    MarketResponse, ObjectProofAt, ObjectResponse, OwnedObject, OwnedObjects, Page,
+    MAX_INTERVALS_PAGE, MAX_OWNED_OBJECTS,
 };
 use joule_light_client::codec::decode_exact;
+use joule_light_client::event::{events_tree, Event};
 use joule_light_client::market::{
     book_key, interval_key, params_key, Book, IntervalRecord, MarketParams,
 };
@@ -21,7 +22,7 @@ use joule_light_client::Hash;
 
 use super::error::{ApiError, ApiPath, ApiQuery, ApiResult};
 use super::views::shard_inclusion;
-use super::AppState;
+use super::{AppState, PageQuery};
 
 /// `GET /market`.
 pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
@@ -146,6 +147,102 @@ pub async fn book(
         bids: bids.into_values().rev().collect(),
         asks: asks.into_values().collect(),
     }))
+}
+
+/// `GET /market/intervals/{interval}/trades?page=&limit=`: every order's fill (at the gate)
+/// and settlement (at the readings' deadline), each with its event proof.
+pub async fn interval_trades(
+    State(node): State<AppState>,
+    ApiPath(interval): ApiPath<String>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Page<EventItem>> {
+    let interval = parse_interval(&interval)?;
+    let (params, head) = {
+        let chain = node.chain();
+        (node.market_context(&chain).params, chain.height())
+    };
+    // The interval's events are in two heights' shard blocks: each one's tree proves them.
+    let mut trees = Vec::new();
+    let mut all = Vec::new();
+    let heights = [params.gate(interval), params.deadline(interval)];
+    for height in heights.into_iter().flatten().filter(|h| *h <= head) {
+        for shard in 0..node.genesis.shard_count {
+            let events = node.store.events_at(height, shard)?;
+            for (i, e) in events.iter().enumerate() {
+                let Event::Trade(t) = e;
+                if t.interval == interval {
+                    all.push((height, shard, *e, i as u64, trees.len()));
+                }
+            }
+            trees.push(events_tree(&events));
+        }
+    }
+    let total = all.len() as u64;
+    let items = all
+        .into_iter()
+        .skip(page.skip() as usize)
+        .take(page.limit() as usize)
+        .map(|(height, shard, event, i, t)| event_item(height, shard, event, &trees[t], i))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(Page {
+        items,
+        page: page.page,
+        limit: page.limit(),
+        total,
+    }))
+}
+
+/// `GET /accounts/{address}/trades?page=&limit=`: the account's trades' fills and
+/// settlements, newest first, each with its event proof.
+pub async fn account_trades(
+    State(node): State<AppState>,
+    ApiPath(address): ApiPath<String>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Page<EventItem>> {
+    let address = Address::parse(&address)
+        .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
+    let (positions, total) =
+        node.store
+            .account_events(&address, page.skip(), u64::from(page.limit()))?;
+    let mut items = Vec::with_capacity(positions.len());
+    for at in positions {
+        let events = node.store.events_at(at.height, at.shard)?;
+        let tree = events_tree(&events);
+        let event = *events
+            .get(at.index as usize)
+            .ok_or_else(|| ApiError::internal("an indexed event is missing from its block"))?;
+        items.push(event_item(
+            at.height,
+            at.shard,
+            event,
+            &tree,
+            u64::from(at.index),
+        )?);
+    }
+    Ok(Json(Page {
+        items,
+        page: page.page,
+        limit: page.limit(),
+        total,
+    }))
+}
+
+fn event_item(
+    height: u64,
+    shard: u16,
+    event: Event,
+    tree: &joule_light_client::MerkleTree,
+    index: u64,
+) -> Result<EventItem, ApiError> {
+    let proof = tree
+        .proof(index)
+        .ok_or_else(|| ApiError::internal("an event's proof is out of range"))?;
+    Ok(EventItem {
+        height,
+        shard,
+        event,
+        proof,
+    })
 }
 
 fn parse_interval(s: &str) -> Result<u64, ApiError> {

@@ -77,11 +77,16 @@ pub fn v1() -> Router<AppState> {
         .route("/transactions/{id}", get(transactions::get_tx))
         .route("/accounts/{address}", get(accounts::get_account))
         .route("/accounts/{address}/objects", get(market::owned))
+        .route("/accounts/{address}/trades", get(market::account_trades))
         .route("/faucet", post(transactions::faucet))
         .route("/market", get(market::market))
         .route("/market/intervals", get(market::intervals))
         .route("/market/intervals/{interval}", get(market::interval))
         .route("/market/intervals/{interval}/book", get(market::book))
+        .route(
+            "/market/intervals/{interval}/trades",
+            get(market::interval_trades),
+        )
         .route("/market/orders/{id}", get(market::order))
         .route("/state/{key}", get(market::object))
         .route("/stream", get(stream::blocks))

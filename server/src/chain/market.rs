@@ -28,6 +28,7 @@
 //! worked in parallel; within a shard the orders are independent.
 
 use joule_light_client::codec::decode_exact;
+use joule_light_client::event::{Event, Stage, Trade};
 use joule_light_client::market::{
     book_key, cert_lot_key, clear, fill_orders, interval_key, market_fee, meter_key, split,
     treasury, Book, BookOrder, CertLot, Curve, IntervalRecord, Meter, MeterKind, Order, Settlement,
@@ -47,12 +48,16 @@ pub struct SystemWrites {
     pub credits: Vec<(Address, u64)>,
     /// Objects written (sorted by key, no repeats).
     pub objects: Vec<ObjectWrite>,
+    /// What the steps did, for the shard header's `events_root`: the gate's fills, then
+    /// settlement's trades, each in order key order.
+    pub events: Vec<Event>,
 }
 
 /// No system writes (a block between scheduled heights; benchmarks and tests).
 pub static NO_SYSTEM: SystemWrites = SystemWrites {
     credits: Vec::new(),
     objects: Vec::new(),
+    events: Vec::new(),
 };
 
 /// The interval whose book closes at `height`, if one does.
@@ -87,6 +92,7 @@ pub fn system_steps(
         for (all, w) in out.iter_mut().zip(step) {
             all.credits.extend(w.credits);
             all.objects.extend(w.objects);
+            all.events.extend(w.events);
         }
     }
     for w in &mut out {
@@ -253,6 +259,20 @@ fn settle_interval(
             }
             let mut fees = 0u64;
             for (key, order, amount) in s.orders {
+                let trade = |wh, tokens, fee, refund| {
+                    Event::Trade(Trade {
+                        stage: Stage::Settled,
+                        interval,
+                        order: key,
+                        owner: order.owner,
+                        side: order.side,
+                        price,
+                        wh,
+                        tokens,
+                        fee,
+                        refund,
+                    })
+                };
                 match order.side {
                     Side::Ask => {
                         let value = amount.saturating_mul(price);
@@ -261,6 +281,7 @@ fn settle_interval(
                         if value > fee {
                             w.credits.push((order.owner, value - fee));
                         }
+                        w.events.push(trade(amount, value - fee, fee, 0));
                     }
                     Side::Bid => {
                         let got = received.next().unwrap_or(0);
@@ -269,10 +290,13 @@ fn settle_interval(
                         let pay = value
                             .saturating_add(market_fee(value, fee_bps))
                             .min(order.escrow);
-                        fees += pay - value.min(pay);
-                        if order.escrow > pay {
-                            w.credits.push((order.owner, order.escrow - pay));
+                        let fee = pay - value.min(pay);
+                        fees += fee;
+                        let refund = order.escrow - pay;
+                        if refund > 0 {
+                            w.credits.push((order.owner, refund));
                         }
+                        w.events.push(trade(got, pay, fee, refund));
                     }
                 }
                 w.objects.push((key, None));
@@ -297,6 +321,22 @@ fn settle_interval(
 }
 
 /// A shard's open orders for `interval`, in key order.
+/// The gate's event for one order: its fill at `price` and the escrow it got back.
+fn filled_event(interval: u64, key: StateKey, order: &Order, price: u64, refund: u64) -> Event {
+    Event::Trade(Trade {
+        stage: Stage::Filled,
+        interval,
+        order: key,
+        owner: order.owner,
+        side: order.side,
+        price,
+        wh: order.filled_wh,
+        tokens: 0,
+        fee: 0,
+        refund,
+    })
+}
+
 /// A shard's orders for `interval`, in key order (from the state's interval index).
 fn book_of(state: &ShardState, interval: u64) -> Vec<(StateKey, Order)> {
     state.orders_of(interval).map(|(k, o)| (*k, *o)).collect()
@@ -361,6 +401,7 @@ fn close_interval(
                 let fills = fill_orders(c, s, &orders);
                 for ((key, mut order), filled) in book.into_iter().zip(fills) {
                     order.filled_wh = filled;
+                    let mut refund = 0;
                     if order.side == Side::Bid {
                         // The most this fill can cost: every Wh at the clearing price and the
                         // fee on it; the escrow held more (its own price was at least this).
@@ -369,21 +410,27 @@ fn close_interval(
                             .saturating_add(market_fee(value, fee_bps))
                             .min(order.escrow);
                         if order.escrow > keep {
-                            w.credits.push((order.owner, order.escrow - keep));
+                            refund = order.escrow - keep;
+                            w.credits.push((order.owner, refund));
                             order.escrow = keep;
                         }
                     }
+                    w.events
+                        .push(filled_event(interval, key, &order, c.price, refund));
                     w.objects.push((key, Some(order.encode())));
                 }
             } else {
                 // Nothing crossed: every bid's escrow goes back; the orders stay, unfilled,
                 // for settlement to delete.
                 for (key, mut order) in book {
-                    if order.escrow > 0 {
-                        w.credits.push((order.owner, order.escrow));
+                    let refund = order.escrow;
+                    if refund > 0 {
+                        w.credits.push((order.owner, refund));
                         order.escrow = 0;
                         w.objects.push((key, Some(order.encode())));
                     }
+                    w.events
+                        .push(filled_event(interval, key, &order, 0, refund));
                 }
             }
             w.objects.sort_unstable_by_key(|(k, _)| *k);

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use joule_light_client::api::{BlockResponse, StatsPoint};
 use joule_light_client::block::shards_tree;
+use joule_light_client::event::{events_tree, Event};
 use joule_light_client::receipt::{outcomes_tree, receipts_tree};
 use joule_light_client::{BlockHeader, Hash, ShardHeader, ShardId, SignedTransaction};
 use tokio::sync::watch;
@@ -73,6 +74,7 @@ impl Node {
         };
         let (outputs, metrics): (Vec<ShardBlockOutput>, Vec<ShardExecMetrics>) =
             executed.into_iter().unzip();
+        let events: Vec<Vec<Event>> = system.into_iter().map(|w| w.events).collect();
 
         let executed_at = Instant::now();
         // The next state trees and the shard headers' other roots, all side by side: the state
@@ -117,6 +119,7 @@ impl Node {
                 incoming_receipts_root: *incoming,
                 state_root: tree.accounts.root(),
                 objects_root: tree.objects.root(),
+                events_root: events_tree(&events[s]).root(),
                 tx_count: out.outcomes.len() as u32,
                 fees: out.fees,
             })
@@ -148,7 +151,7 @@ impl Node {
         let mut included_ids = Vec::new();
         let mut new_receipts = vec![Vec::new(); usize::from(n)];
         let mut shards = Vec::with_capacity(usize::from(n));
-        for ((s, out), txs) in outputs.into_iter().enumerate().zip(selected) {
+        for (((s, out), txs), events) in outputs.into_iter().enumerate().zip(selected).zip(events) {
             included_ids.extend(out.outcomes.iter().map(|o| o.tx_id));
             for r in &out.outgoing {
                 new_receipts[usize::from(r.dest_shard)].push(r.clone());
@@ -172,6 +175,7 @@ impl Node {
                 incoming: chain.pending_receipts[s].clone(),
                 writes: out.writes,
                 objects: out.objects,
+                events,
                 metrics: metrics[s],
             });
         }

@@ -108,6 +108,7 @@ impl Store {
                 };
             }
             drop(objects);
+            super::events::write(&tx, c)?;
             // Each shard's writes are sorted; shards interleave in address order. One run per
             // block: written in order into fresh tables, whatever the number of accounts.
             let mut writes: Vec<[u8; ACCOUNT_RECORD]> = c

@@ -9,6 +9,7 @@
 
 mod bodies;
 mod commit;
+pub mod events;
 mod index;
 mod records;
 mod runs;
@@ -62,8 +63,8 @@ const LAYOUT: &str = "store_layout";
 /// numbered account runs one after another; layout 5 had no objects (its shard headers have no
 /// `objects_root`, so its blocks cannot be read here); layout 6's genesis hash did not commit
 /// to the objects in state at genesis (its first block names a parent this build does not
-/// compute).
-pub const STORE_LAYOUT: u64 = 7;
+/// compute); layout 7's shard headers had no `events_root`.
+pub const STORE_LAYOUT: u64 = 8;
 const TOTAL_TXS: &str = "total_txs";
 
 /// An account as a run record: address ‖ balance ‖ nonce, big-endian.
@@ -245,6 +246,8 @@ pub struct ShardCommit {
     pub writes: Vec<(Address, Account)>,
     /// Final values of touched objects (`None`: deleted), sorted by key.
     pub objects: Vec<crate::chain::ObjectWrite>,
+    /// What the block's system steps did on this shard, in `events_root` order.
+    pub events: Vec<joule_light_client::event::Event>,
     /// How the shard block was executed.
     pub metrics: ShardExecMetrics,
 }
@@ -736,7 +739,7 @@ mod tests {
             let validators = crate::devnet::DevnetKeys::generate().validator_set();
             store.init_genesis(&[], &[], &validators).unwrap();
             let tx = store.db.begin_write().unwrap();
-            tx.open_table(META).unwrap().insert(LAYOUT, 6).unwrap();
+            tx.open_table(META).unwrap().insert(LAYOUT, 7).unwrap();
             tx.commit().unwrap();
         }
         let err = Store::open(&path).map(|_| ()).unwrap_err();
@@ -744,7 +747,7 @@ mod tests {
             matches!(
                 err,
                 StoreError::Layout {
-                    found: 6,
+                    found: 7,
                     expected: STORE_LAYOUT
                 }
             ),

@@ -772,6 +772,55 @@ fn an_interval_clears_at_its_gate_across_shards_settles_on_metered_delivery_and_
             "settled orders are deleted"
         );
     }
+    // The interval's trades: three fills at the gate, three settlements, each event proven.
+    use joule_light_client::event::{Event, Stage};
+    let trades: joule_light_client::api::Page<joule_light_client::api::EventItem> =
+        node.get(&format!("/market/intervals/{interval}/trades"));
+    assert_eq!(trades.total, 6);
+    for item in &trades.items {
+        let block = proven_block(&node, item.height);
+        joule_light_client::ProvenEvent::verify(&block, item.shard, &item.event, &item.proof)
+            .unwrap();
+        let mut forged = item.event;
+        let Event::Trade(t) = &mut forged;
+        t.wh += 1;
+        assert!(
+            joule_light_client::ProvenEvent::verify(&block, item.shard, &forged, &item.proof)
+                .is_err(),
+            "forged_trade"
+        );
+    }
+    // The buyer's own: its settlement (newest first), then its fill.
+    let mine: joule_light_client::api::Page<joule_light_client::api::EventItem> =
+        node.get(&format!("/accounts/{}/trades", address(&high)));
+    let stages: Vec<(Stage, u64, u64, u64)> = mine
+        .items
+        .iter()
+        .map(|i| {
+            let Event::Trade(t) = i.event;
+            (t.stage, t.wh, t.tokens, t.refund)
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        vec![
+            (
+                Stage::Settled,
+                150,
+                got + market_fee(got, p.fee_bps),
+                kept - got - market_fee(got, p.fee_bps)
+            ),
+            (Stage::Filled, 200, 0, high_escrow - kept),
+        ]
+    );
+    let block = proven_block(&node, mine.items[0].height);
+    joule_light_client::ProvenEvent::verify(
+        &block,
+        mine.items[0].shard,
+        &mine.items[0].event,
+        &mine.items[0].proof,
+    )
+    .unwrap();
     // The wind certificates for the 150 Wh delivered went to the buyer who received them.
     let lots: joule_light_client::api::OwnedObjects = node.get(&format!(
         "/accounts/{}/objects?kind=cert_lot",
