@@ -119,6 +119,10 @@ enum BenchCommand {
         /// between shards are credited by receipts in the next block.
         #[arg(long, default_value_t = 1)]
         shards: u16,
+        /// What the blocks hold: transfers; orders and readings (80/20); or transfers, orders
+        /// and readings (50/30/20), on a chain whose meters are registered at genesis.
+        #[arg(long, value_enum, default_value = "transfer")]
+        workload: joule_server::bench::workload::WorkloadKind,
         /// Write the row as JSON here too.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -288,6 +292,7 @@ async fn main() -> anyhow::Result<()> {
                     threads,
                     accounts,
                     shards,
+                    workload,
                     json,
                 },
         } => {
@@ -299,9 +304,10 @@ async fn main() -> anyhow::Result<()> {
                 threads: threads.unwrap_or(cores),
                 shards,
                 accounts: accounts.unwrap_or(txs),
+                workload,
             };
             println!(
-                "e2e: {txs}-transfer blocks, {} funded accounts, {shards} shard(s), median of {blocks}, {cores} cores",
+                "e2e: {txs}-transaction blocks ({workload:?}), {} funded accounts, {shards} shard(s), median of {blocks}, {cores} cores",
                 opts.accounts.max(txs)
             );
             let row = tokio::task::spawn_blocking(move || e2e::run_e2e(&opts))

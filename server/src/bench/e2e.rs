@@ -1,7 +1,13 @@
-//! `joule bench e2e`: the node's whole path for blocks of signed transfers — batch signature
-//! verification and admission, then block production (parallel execution, state-tree update,
-//! validator signatures, the redb commit) — against, in the same run, the machine's raw batch
-//! signature-verification rate on all cores: the floor the pipeline cannot beat.
+//! `joule bench e2e`: the node's whole path for blocks of signed transfers (or of the market's
+//! orders and meters' readings, or a mix) — batch signature verification and admission, then
+//! block production (parallel execution, state-tree update, validator signatures, the redb
+//! commit) — against, in the same run, the machine's raw batch signature-verification rate on
+//! all cores: the floor the pipeline cannot beat.
+//!
+//! Market workloads run on a chain whose intervals are 100 blocks long, with a 100-block reading
+//! window: the node first makes about 100 empty blocks, so every measured block lies in
+//! interval 1's reading window and interval 3's book is open. Each sender has meters registered at genesis,
+//! one per reading it will send (a meter reads an interval once).
 
 use std::time::Instant;
 
@@ -10,13 +16,16 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use super::workload::WorkloadKind;
 use super::{bench_key, median};
 use crate::chain::ParallelExecutor;
 use crate::consensus::LocalValidators;
 use crate::devnet;
 use crate::genesis::GenesisAccount;
+use crate::genesis::GenesisMeter;
 use crate::node::Node;
 use crate::sigverify::verify_signatures;
+use joule_light_client::market::{MarketParams, MeterKind, Side};
 
 /// Options of the benchmark.
 #[derive(Debug, Clone)]
@@ -34,6 +43,9 @@ pub struct E2eBenchOptions {
     /// drawn from all of them, so a large number spreads each block's writes over a large
     /// state, as on a busy chain.
     pub accounts: usize,
+    /// What the blocks hold: transfers; orders and readings (80/20); or transfers, orders and
+    /// readings (50/30/20).
+    pub workload: WorkloadKind,
 }
 
 /// The result.
@@ -69,15 +81,39 @@ pub struct E2eRow {
     pub pipelined_ratio: f64,
 }
 
-fn transfer(key: &SecretKey, nonce: u64, to: Address) -> SignedTransaction {
+fn signed(key: &SecretKey, nonce: u64, payload: Payload) -> SignedTransaction {
     Transaction {
         chain_id: devnet::DEVNET_CHAIN_ID.into(),
         sender: key.public_key(),
         nonce,
         max_fee: devnet::DEVNET_MIN_FEE,
-        payload: Payload::Transfer { to, amount: 1 },
+        payload,
     }
     .sign(key)
+}
+
+/// The market workloads' schedule (see the module doc).
+const MARKET: MarketParams = MarketParams {
+    interval_blocks: 100,
+    reading_blocks: 100,
+    anchor_interval: 1,
+    anchor_height: 5,
+    ..MarketParams::DEVNET
+};
+
+/// Meter `j` of sender `i`: ground until its address is on the sender's shard.
+fn meter_key(i: usize, j: usize, shard: u16, shards: u16) -> SecretKey {
+    (0u32..)
+        .map(|t| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            seed[8..12].copy_from_slice(&(j as u32).to_le_bytes());
+            seed[12..16].copy_from_slice(&t.to_le_bytes());
+            seed[16..].copy_from_slice(b"joule bench mete");
+            SecretKey::from_seed(&seed)
+        })
+        .find(|k| Address::from_public_key(&k.public_key()).shard(shards) == shard)
+        .expect("a key on every shard within a few tries")
 }
 
 /// Runs the benchmark in a temporary data directory (removed afterwards).
@@ -118,12 +154,50 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
     );
     // Room for the whole block in any one shard.
     genesis.max_txs_per_shard_block = n as u32;
+    let market = opts.workload != WorkloadKind::Transfer;
+    let count = opts.blocks.max(1);
+    // A sender reads in one block of five (see `blocks` below), each time with a fresh meter.
+    let per_sender = if market { (2 * count).div_ceil(5) } else { 0 };
+    let meters: Vec<Vec<SecretKey>> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let shard = Address::from_public_key(&k.public_key()).shard(opts.shards);
+            (0..per_sender)
+                .map(|j| meter_key(i, j, shard, opts.shards))
+                .collect()
+        })
+        .collect();
+    // Bids hold their worst case in escrow.
+    let balance = if market {
+        1_000_000_000_000
+    } else {
+        1_000_000_000
+    };
     genesis
         .accounts
         .extend(addrs.iter().map(|a| GenesisAccount {
             address: *a,
-            balance: 1_000_000_000,
+            balance,
         }));
+    if market {
+        genesis.market = MARKET;
+        for (owner, ms) in keys.iter().zip(&meters) {
+            for m in ms {
+                let address = Address::from_public_key(&m.public_key());
+                genesis.meters.push(GenesisMeter {
+                    address,
+                    owner: Address::from_public_key(&owner.public_key()),
+                    kind: MeterKind::Solar,
+                    capacity_w: 10_000,
+                });
+                genesis.accounts.push(GenesisAccount {
+                    address,
+                    balance: 1_000_000_000,
+                });
+            }
+        }
+    }
     genesis.validate().map_err(|e| e.to_string())?;
     let validators = genesis.validators.clone();
     let finalizer =
@@ -140,14 +214,51 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
     )
     .map_err(|e| e.to_string())?;
 
+    if market {
+        // Into interval 1's reading window: the next block is interval 2's first.
+        let before = MARKET.start(2).expect("on the schedule") - 1;
+        while node.chain().height() < before {
+            node.produce_block().map_err(|e| e.to_string())?;
+        }
+    }
     // Sign every block up front: signing is the client's cost, not the node's. The first
     // half is measured block by block, the second pipelined.
     let mut rng = StdRng::seed_from_u64(7);
-    let count = opts.blocks.max(1);
-    let mut blocks: Vec<Vec<SignedTransaction>> = (0..2 * count as u64)
-        .map(|nonce| {
+    let mut nonces = vec![0u64; n];
+    let mut blocks: Vec<Vec<SignedTransaction>> = (0..2 * count)
+        .map(|b| {
             keys.iter()
-                .map(|k| transfer(k, nonce, addrs[rng.gen_range(0..addrs.len())]))
+                .enumerate()
+                .map(|(i, k)| {
+                    let to = addrs[rng.gen_range(0..addrs.len())];
+                    // Readings: sender i's meters read in blocks i, i + 5, … (mod 5), one
+                    // meter each time: a fifth of every market block.
+                    if market && (i + b) % 5 == 0 {
+                        let meter = &meters[i][b / 5];
+                        let reading = Payload::Reading {
+                            interval: 1,
+                            produced_wh: rng.gen_range(0..200),
+                            consumed_wh: rng.gen_range(0..100),
+                        };
+                        return signed(meter, 0, reading);
+                    }
+                    let roll = rng.gen_range(0..8);
+                    let payload = if !market || (opts.workload == WorkloadKind::Mixed && roll < 5) {
+                        Payload::Transfer { to, amount: 1 }
+                    } else {
+                        let ask = rng.gen_bool(0.5);
+                        Payload::PlaceOrder {
+                            interval: 3,
+                            side: if ask { Side::Ask } else { Side::Bid },
+                            price: rng.gen_range(90..=130) * 1_000,
+                            qty_wh: rng.gen_range(1..100),
+                            meter: ask
+                                .then(|| Address::from_public_key(&meters[i][0].public_key())),
+                        }
+                    };
+                    nonces[i] += 1;
+                    signed(k, nonces[i] - 1, payload)
+                })
                 .collect()
         })
         .collect();
@@ -178,6 +289,19 @@ fn run_in(dir: &std::path::Path, opts: &E2eBenchOptions) -> Result<E2eRow, Strin
         let included: u64 = block.shards.iter().map(|s| u64::from(s.tx_count)).sum();
         if included != n as u64 {
             return Err(format!("block included {included} of {n} transactions"));
+        }
+        // Every transaction does its work: a refused order or reading would measure a cheap path.
+        for shard in 0..opts.shards {
+            let outcomes = node
+                .store
+                .shard_outcomes(block.header.height, shard)
+                .map_err(|e| e.to_string())?;
+            if let Some(o) = outcomes
+                .iter()
+                .find(|o| o.status != joule_light_client::ExecStatus::Success)
+            {
+                return Err(format!("a benchmark transaction failed: {:?}", o.status));
+            }
         }
         let t = Instant::now();
         node.store.wait_indexed();
@@ -271,6 +395,7 @@ mod tests {
             shards: 1,
             // Recipients mostly among accounts that only receive.
             accounts: 1_000,
+            workload: WorkloadKind::Transfer,
         })
         .unwrap();
         assert_eq!(row.txs_per_block, 100);
@@ -287,11 +412,26 @@ mod tests {
             threads: 2,
             shards: 4,
             accounts: 400,
+            workload: WorkloadKind::Transfer,
         };
         let row = run_e2e(&opts).unwrap();
         assert_eq!((row.shards, row.txs_per_block), (4, 100));
         assert!(row.e2e_tx_per_s > 0.0 && row.pipelined_tx_per_s > 0.0);
         let err = run_e2e(&E2eBenchOptions { shards: 0, ..opts }).unwrap_err();
         assert!(err.contains("shard count"), "{err}");
+    }
+
+    #[test]
+    fn a_mixed_run_commits_every_order_and_reading() {
+        let row = run_e2e(&E2eBenchOptions {
+            txs: 100,
+            blocks: 3,
+            threads: 2,
+            shards: 2,
+            accounts: 400,
+            workload: WorkloadKind::Mixed,
+        })
+        .unwrap();
+        assert!(row.e2e_tx_per_s > 0.0 && row.pipelined_tx_per_s > 0.0);
     }
 }
