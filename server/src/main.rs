@@ -127,6 +127,27 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Storage engines on the state's write patterns: the node's store against fjall
+    /// (built with `--features fjall-bench`).
+    #[cfg(feature = "fjall-bench")]
+    Engines {
+        /// Entries in state before the measured blocks.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: usize,
+        /// Writes per block.
+        #[arg(long, default_value_t = 20_000)]
+        writes: usize,
+        /// Blocks measured (median reported).
+        #[arg(long, default_value_t = 21)]
+        blocks: usize,
+        /// Where to put the databases (default: a directory under the system's temp dir,
+        /// removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Write the rows as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// State tree: build, per-block update, proof cost and memory as accounts grow.
     State {
         /// Account counts (default: 10000,100000,1000000).
@@ -315,6 +336,41 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?;
             print!("{}", e2e::table(&row));
             write_json(json, &vec![row])
+        }
+        #[cfg(feature = "fjall-bench")]
+        Command::Bench {
+            which:
+                BenchCommand::Engines {
+                    entries,
+                    writes,
+                    blocks,
+                    dir,
+                    json,
+                },
+        } => {
+            use joule_server::bench::engines;
+            let opts = engines::EnginesOptions {
+                entries,
+                writes,
+                blocks,
+            };
+            let temp = dir.is_none();
+            let dir = dir.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("joule-engines-{}", std::process::id()))
+            });
+            println!(
+                "engines: {writes} writes per block into {entries} entries, one durable commit per block, median of {blocks}"
+            );
+            let rows = {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || engines::run_engines(&dir, &opts)).await?
+            };
+            if temp {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            let rows = rows.map_err(anyhow::Error::msg)?;
+            print!("{}", engines::table(&rows));
+            write_json(json, &rows)
         }
         Command::Bench {
             which:

@@ -1,9 +1,11 @@
-//! `joule bench exec|e2e|state|clear`: the benchmarks behind the README's performance tables.
+//! `joule bench exec|e2e|state|clear` (and `engines`, with `--features fjall-bench`): the benchmarks behind the README's performance tables.
 //! Each prints a table and can write its rows as JSON; each measures its contenders side by
 //! side in one run and reports medians.
 
 pub mod clear;
 pub mod e2e;
+#[cfg(feature = "fjall-bench")]
+pub mod engines;
 pub mod exec;
 pub mod state;
 pub mod workload;
