@@ -65,4 +65,18 @@ for bin in "$@"; do
   echo "== e2e 4 shards, $(tag "$bin")"
   timed "$bin" bench e2e --threads "$THREADS" --shards 4 --json "$OUT/e2e-4s-$(tag "$bin").json"
 done
+# The market's workloads (skipped by binaries older than `--workload`).
+for bin in "$@"; do
+  "$bin" bench exec --help 2>/dev/null | grep -q -- --workload || continue
+  for w in market mixed; do
+    echo "== exec N=10000, workload $w, $(tag "$bin")"
+    timed "$bin" bench exec --workload "$w" --max-threads "$THREADS" --accounts 10000 --reps 11 \
+      --json "$OUT/exec-$w-$(tag "$bin").json"
+    echo "== e2e workload $w, $(tag "$bin")"
+    with_phases "$bin" bench e2e --workload "$w" --threads "$THREADS" \
+      --json "$OUT/e2e-$w-$(tag "$bin").json"
+  done
+  echo "== clear 100,000 orders, $(tag "$bin")"
+  timed "$bin" bench clear --orders 100000 --threads "$THREADS" --json "$OUT/clear-$(tag "$bin").json"
+done
 echo "$(date -u +%FT%TZ) done"
