@@ -31,6 +31,24 @@ pub fn describe_tx(tx: &SignedTransaction) -> String {
         Payload::ClaimCertificates { wh, .. } => {
             format!("{} claimed {wh} Wh of certificates", short_address(&sender))
         }
+        Payload::LockPower { amount } => format!(
+            "{} locked {} JOULE for governance",
+            short_address(&sender),
+            format_amount(*amount)
+        ),
+        Payload::UnlockPower { amount } => format!(
+            "{} unlocked {} JOULE",
+            short_address(&sender),
+            format_amount(*amount)
+        ),
+        Payload::Delegate { to: Some(to) } => format!(
+            "{} delegated its votes to {}",
+            short_address(&sender),
+            short_address(to)
+        ),
+        Payload::Delegate { to: None } => {
+            format!("{} took its votes back", short_address(&sender))
+        }
     }
 }
 

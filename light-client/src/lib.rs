@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod codec;
 pub mod commit;
 pub mod crypto;
+pub mod dao;
 pub mod error;
 pub mod event;
 pub mod genesis;

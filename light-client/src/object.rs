@@ -49,6 +49,10 @@ pub enum ObjectKind {
     Params = 5,
     /// One shard's closed book of an interval (its curve and share of the margins).
     Book = 6,
+    /// A member's governance lock and delegation.
+    Power = 7,
+    /// One entry of a member's power history (what held from a height on).
+    PowerCheckpoint = 8,
 }
 
 impl ObjectKind {
@@ -61,6 +65,8 @@ impl ObjectKind {
             4 => ObjectKind::Interval,
             5 => ObjectKind::Params,
             6 => ObjectKind::Book,
+            7 => ObjectKind::Power,
+            8 => ObjectKind::PowerCheckpoint,
             _ => return None,
         })
     }

@@ -506,7 +506,10 @@ impl ProvenReceipt {
             | Payload::Reading { .. }
             | Payload::PlaceOrder { .. }
             | Payload::CancelOrder { .. }
-            | Payload::ClaimCertificates { .. } => {
+            | Payload::ClaimCertificates { .. }
+            | Payload::LockPower { .. }
+            | Payload::UnlockPower { .. }
+            | Payload::Delegate { .. } => {
                 return Err(VerifyError::Mismatch {
                     what: "receipt of a transaction that pays none",
                     expected: 0,

@@ -46,10 +46,12 @@ pub enum ExecStatus {
     BadPrice,
     /// The holder has fewer certificates of that origin, day and kind than it claims.
     InsufficientCertificates,
+    /// The member has fewer tokens locked than it unlocks.
+    InsufficientLocked,
 }
 
 /// Every status, by code.
-const STATUSES: [ExecStatus; 13] = [
+const STATUSES: [ExecStatus; 14] = [
     ExecStatus::Success,
     ExecStatus::InsufficientBalance,
     ExecStatus::MarketClosed,
@@ -63,10 +65,11 @@ const STATUSES: [ExecStatus; 13] = [
     ExecStatus::NotAProducer,
     ExecStatus::BadPrice,
     ExecStatus::InsufficientCertificates,
+    ExecStatus::InsufficientLocked,
 ];
 
 /// JSON names, by code.
-const NAMES: [&str; 13] = [
+const NAMES: [&str; 14] = [
     "success",
     "insufficient_balance",
     "market_closed",
@@ -80,6 +83,7 @@ const NAMES: [&str; 13] = [
     "not_a_producer",
     "bad_price",
     "insufficient_certificates",
+    "insufficient_locked",
 ];
 
 impl Serialize for ExecStatus {
@@ -122,6 +126,7 @@ impl ExecStatus {
             ExecStatus::NotAProducer => "NotAProducer",
             ExecStatus::BadPrice => "BadPrice",
             ExecStatus::InsufficientCertificates => "InsufficientCertificates",
+            ExecStatus::InsufficientLocked => "InsufficientLocked",
         }
     }
 

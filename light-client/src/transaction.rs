@@ -49,7 +49,7 @@ pub struct Transaction {
 /// What a transaction does. Not `non_exhaustive`: every match over it names every kind, so a
 /// new kind cannot slip through an executor's catch-all. In JSON, an object whose `type` names
 /// the kind (`transfer`, `register_meter`, `reading`, `place_order`, `cancel_order`,
-/// `claim_certificates`) beside that kind's fields (a registration's meter key is `meter_key`,
+/// `claim_certificates`, `lock_power`, `unlock_power`, `delegate`) beside that kind's fields (a registration's meter key is `meter_key`,
 /// a meter's or certificate's kind `meter_kind`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
@@ -114,6 +114,21 @@ pub enum Payload {
         kind: MeterKind,
         /// Wh to claim.
         wh: u64,
+    },
+    /// Locks tokens for governance: they leave the balance and count as voting power.
+    LockPower {
+        /// Tokens to lock.
+        amount: u64,
+    },
+    /// Unlocks tokens: back to the balance at once (snapshots taken before keep them).
+    UnlockPower {
+        /// Tokens to unlock.
+        amount: u64,
+    },
+    /// Gives the sender's voting power to another member (`None`: takes it back).
+    Delegate {
+        /// The delegate.
+        to: Option<Address>,
     },
 }
 
@@ -216,6 +231,18 @@ impl Serialize for Payload {
                 (j.meter, j.origin, j.day) = (*meter, Some(*origin), Some(*day));
                 (j.meter_kind, j.wh) = (Some(*kind), Some(*wh));
             }
+            Payload::LockPower { amount } => {
+                j.kind = "lock_power".into();
+                j.amount = Some(*amount);
+            }
+            Payload::UnlockPower { amount } => {
+                j.kind = "unlock_power".into();
+                j.amount = Some(*amount);
+            }
+            Payload::Delegate { to } => {
+                j.kind = "delegate".into();
+                j.to = *to;
+            }
         }
         j.serialize(s)
     }
@@ -265,6 +292,13 @@ impl<'de> Deserialize<'de> for Payload {
                     .ok_or_else(|| D::Error::missing_field("meter_kind"))?,
                 wh: need(j.wh, "wh")?,
             },
+            "lock_power" => Payload::LockPower {
+                amount: need(j.amount, "amount")?,
+            },
+            "unlock_power" => Payload::UnlockPower {
+                amount: need(j.amount, "amount")?,
+            },
+            "delegate" => Payload::Delegate { to: j.to },
             other => return Err(D::Error::unknown_variant(other, PAYLOAD_TYPES)),
         })
     }
@@ -278,6 +312,9 @@ const PAYLOAD_TYPES: &[&str] = &[
     "place_order",
     "cancel_order",
     "claim_certificates",
+    "lock_power",
+    "unlock_power",
+    "delegate",
 ];
 
 /// What a meter signs to be registered to `owner` on chain `chain_id` with this kind and
@@ -334,7 +371,7 @@ impl Transaction {
     /// the escrow at settlement, see [`crate::market::bid_escrow`]).
     pub fn amount_out(&self) -> u64 {
         match &self.payload {
-            Payload::Transfer { amount, .. } => *amount,
+            Payload::Transfer { amount, .. } | Payload::LockPower { amount } => *amount,
             Payload::PlaceOrder {
                 side: Side::Bid,
                 price,
@@ -345,7 +382,9 @@ impl Transaction {
             | Payload::Reading { .. }
             | Payload::PlaceOrder { .. }
             | Payload::CancelOrder { .. }
-            | Payload::ClaimCertificates { .. } => 0,
+            | Payload::ClaimCertificates { .. }
+            | Payload::UnlockPower { .. }
+            | Payload::Delegate { .. } => 0,
         }
     }
 }
@@ -466,6 +505,18 @@ impl Encode for Payload {
                 kind.encode_to(out);
                 wh.encode_to(out);
             }
+            Payload::LockPower { amount } => {
+                out.push(6);
+                amount.encode_to(out);
+            }
+            Payload::UnlockPower { amount } => {
+                out.push(7);
+                amount.encode_to(out);
+            }
+            Payload::Delegate { to } => {
+                out.push(8);
+                to.encode_to(out);
+            }
         }
     }
 }
@@ -504,6 +555,11 @@ impl Decode for Payload {
                 day: r.u32()?,
                 kind: MeterKind::decode_from(r)?,
                 wh: r.u64()?,
+            }),
+            6 => Ok(Payload::LockPower { amount: r.u64()? }),
+            7 => Ok(Payload::UnlockPower { amount: r.u64()? }),
+            8 => Ok(Payload::Delegate {
+                to: Option::decode_from(r)?,
             }),
             tag => Err(CodecError::UnknownTag {
                 kind: "payload",

@@ -131,7 +131,7 @@ impl ChainState {
         let held: u128 = self
             .shards
             .iter()
-            .map(|s| s.total_balance() + s.total_escrow())
+            .map(|s| s.total_balance() + s.total_escrow() + s.total_locked())
             .sum();
         let in_flight: u128 = self
             .pending_receipts
@@ -547,6 +547,9 @@ fn check_window(
         Payload::Transfer { .. }
         | Payload::RegisterMeter { .. }
         | Payload::CancelOrder { .. }
-        | Payload::ClaimCertificates { .. } => Ok(()),
+        | Payload::ClaimCertificates { .. }
+        | Payload::LockPower { .. }
+        | Payload::UnlockPower { .. }
+        | Payload::Delegate { .. } => Ok(()),
     }
 }

@@ -83,6 +83,12 @@ fn market_payload_vectors() {
             kind: MeterKind::Wind,
             wh: 1_500,
         },
+        Payload::LockPower { amount: 5_000 },
+        Payload::UnlockPower { amount: 1_000 },
+        Payload::Delegate {
+            to: Some(Address::from_public_key(&meter.public_key())),
+        },
+        Payload::Delegate { to: None },
     ];
     let encoded: Vec<String> = payloads.iter().map(|p| hex::encode(p.encode())).collect();
     assert_eq!(encoded, GOLDEN_MARKET_PAYLOADS);
@@ -264,11 +270,15 @@ const GOLDEN_MERKLE_ROOT_ABC: &str =
 const GOLDEN_MERKLE_ROOT_EMPTY: &str =
     "5174dee3b5f3a1bf6b518c0d78aa32c4a8946297893e97f9a2c708a835d4e61e";
 const GOLDEN_METER_POP: &str = "92076a039fa5cce102ec8ea12e6874036aa8cce59af0838b88d0a8e86947cbe4";
-const GOLDEN_MARKET_PAYLOADS: [&str; 6] = [
+const GOLDEN_MARKET_PAYLOADS: [&str; 10] = [
     "01ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101881300000000000021c3deedc9f6edce2ffde17b2efe4582d1bbcce713a9147c7dc1ab93bc09f279e381e51c0ddb9911fac80c90af6c286297b004c2739438d18c48d22bac8b0907",
     "020900000000000000b0040000000000002c01000000000000",
     "030900000000000000016e00000000000000800c00000000000001e4a7e665f7ac58e53c82ecd288dc104227677205",
     "030900000000000000007800000000000000e80300000000000000",
     "04d8d075bf73c11548c868630d12238e1c326bfb4e3aebe8470df66e2e65a7ce1e",
     "0500e4a7e665f7ac58e53c82ecd288dc104227677205c94f000002dc05000000000000",
+    "068813000000000000",
+    "07e803000000000000",
+    "0801e4a7e665f7ac58e53c82ecd288dc104227677205",
+    "0800",
 ];

@@ -323,9 +323,10 @@ pub struct KindQuery {
     kind: ObjectKind,
 }
 
-/// `GET /accounts/{address}/objects?kind=order|cert_lot|meter`: the account's objects of that
-/// kind — its orders and certificate lots (under its address as their home), the meters it
-/// owns (each under its own address, found through the owner index) — each with its proof.
+/// `GET /accounts/{address}/objects?kind=order|cert_lot|meter|power|power_checkpoint`: the
+/// account's objects of that kind — its orders, certificate lots, governance lock and its
+/// history (under its address as their home), the meters it owns (each under its own address,
+/// found through the owner index) — each with its proof.
 pub async fn owned(
     State(node): State<AppState>,
     ApiPath(address): ApiPath<String>,
@@ -335,11 +336,15 @@ pub async fn owned(
         .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
     if !matches!(
         kind,
-        ObjectKind::Order | ObjectKind::CertLot | ObjectKind::Meter
+        ObjectKind::Order
+            | ObjectKind::CertLot
+            | ObjectKind::Meter
+            | ObjectKind::Power
+            | ObjectKind::PowerCheckpoint
     ) {
         return Err(ApiError::bad_request(
             "invalid_kind",
-            "an account's objects are its orders (order), certificate lots (cert_lot) or meters (meter)",
+            "an account's objects are its orders (order), certificate lots (cert_lot), meters (meter), governance lock (power) or its history (power_checkpoint)",
         ));
     }
     let chain = node.chain();
@@ -388,6 +393,14 @@ fn owner_of(kind: ObjectKind, value: &[u8]) -> Option<Address> {
     match kind {
         ObjectKind::Order => decode_exact::<Order>(value).ok().map(|o| o.owner),
         ObjectKind::CertLot => decode_exact::<CertLot>(value).ok().map(|l| l.holder),
+        ObjectKind::Power => decode_exact::<joule_light_client::dao::Power>(value)
+            .ok()
+            .map(|p| p.member),
+        ObjectKind::PowerCheckpoint => {
+            decode_exact::<joule_light_client::dao::PowerCheckpoint>(value)
+                .ok()
+                .map(|c| c.member)
+        }
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! Secondary indexes over a shard's objects, kept in step with every write: an interval's
-//! orders (what the gate closes and settlement pays, without scanning every object) and an
-//! owner's meters (a meter lives under its own address, not its owner's).
+//! orders (what the gate closes and settlement pays, without scanning every object), an
+//! owner's meters (a meter lives under its own address, not its owner's), and the tokens held
+//! by objects (bids' escrow, governance locks: part of the supply).
 //!
 //! Both are derived from the objects alone, so they need no storage of their own: a node
 //! rebuilds them as it loads the objects at start. The order index keeps each order decoded:
@@ -10,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use joule_light_client::codec::decode_exact;
+use joule_light_client::dao::Power;
 use joule_light_client::market::{Meter, Order};
 use joule_light_client::object::{ObjectKind, StateKey};
 use joule_light_client::Address;
@@ -23,6 +25,8 @@ pub struct ObjectIndexes {
     meters: BTreeSet<(Address, StateKey)>,
     /// Tokens held by the shard's bids.
     escrow: u128,
+    /// Tokens locked for governance on the shard.
+    locked: u128,
 }
 
 impl ObjectIndexes {
@@ -37,6 +41,14 @@ impl ObjectIndexes {
                 if let Some(o) = after.and_then(|b| decode_exact::<Order>(b).ok()) {
                     self.escrow += u128::from(o.escrow);
                     self.orders.insert((o.interval, *key), o);
+                }
+            }
+            Some(ObjectKind::Power) => {
+                if let Some(p) = before.and_then(|b| decode_exact::<Power>(b).ok()) {
+                    self.locked -= u128::from(p.locked);
+                }
+                if let Some(p) = after.and_then(|b| decode_exact::<Power>(b).ok()) {
+                    self.locked += u128::from(p.locked);
                 }
             }
             Some(ObjectKind::Meter) => {
@@ -68,6 +80,11 @@ impl ObjectIndexes {
     /// Tokens held in escrow by the shard's orders.
     pub fn escrow(&self) -> u128 {
         self.escrow
+    }
+
+    /// Tokens locked for governance on the shard.
+    pub fn locked(&self) -> u128 {
+        self.locked
     }
 }
 

@@ -126,6 +126,11 @@ impl ShardState {
         self.indexes.escrow()
     }
 
+    /// Tokens locked for governance on the shard.
+    pub fn total_locked(&self) -> u128 {
+        self.indexes.locked()
+    }
+
     /// The orders for `interval`, decoded, in key order.
     pub fn orders_of(
         &self,

@@ -48,8 +48,14 @@
 //! - **claim certificates**: from the sender's own lot, or from the lot a meter of the
 //!   sender's holds (a meter of someone else's: `NotMeterOwner`; no such meter:
 //!   `UnknownMeter`), `wh` move from held to claimed, if the lot holds that many (else
-//!   `InsufficientCertificates`; claiming 0 Wh is refused the same way).
+//!   `InsufficientCertificates`; claiming 0 Wh is refused the same way);
+//! - **lock power**: `amount` moves from the balance into the sender's governance lock (else
+//!   `InsufficientBalance`); **unlock power**: back (else `InsufficientLocked`); **delegate**:
+//!   the sender's power goes to another member, or back to itself. Each writes the sender's
+//!   [`Power`] and a checkpoint of its history (one per block: a second change in the same
+//!   block rewrites it), so a proposal's snapshot can tell what held before it.
 
+use joule_light_client::dao::{checkpoint_key, power_key, Power, PowerCheckpoint};
 use joule_light_client::market::{
     bid_escrow, cert_lot_key, meter_key, order_key, price_on_grid, CertLot, MarketParams, Meter,
     MeterKind, Order, Side,
@@ -423,6 +429,55 @@ impl JouleVm {
     }
 }
 
+impl JouleVm {
+    /// The sender's power, changed by `change` (which may refuse), written with a checkpoint
+    /// of what holds from this block on.
+    fn change_power<V: StateView>(
+        &self,
+        member: Address,
+        view: &mut V,
+        change: impl FnOnce(&mut Power) -> Result<(), Refused>,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let key = power_key(&member);
+        let mut power = Self::read::<Power, V>(view, &member, &key)?.unwrap_or(Power {
+            member,
+            locked: 0,
+            delegate: None,
+            checkpoints: 0,
+        });
+        if let Err(refused) = change(&mut power) {
+            return Ok(Err(refused));
+        }
+        let height = self.ctx.height;
+        // A second change in one block rewrites that block's checkpoint.
+        let last = match power.checkpoints.checked_sub(1) {
+            Some(n) => {
+                Self::read::<PowerCheckpoint, V>(view, &member, &checkpoint_key(&member, n))?
+                    .filter(|c| c.height == height)
+                    .map(|_| n)
+            }
+            None => None,
+        };
+        let n = last.unwrap_or_else(|| {
+            power.checkpoints += 1;
+            power.checkpoints - 1
+        });
+        let checkpoint = PowerCheckpoint {
+            member,
+            height,
+            locked: power.locked,
+            delegate: power.delegate,
+        };
+        view.write_object(
+            &member,
+            checkpoint_key(&member, n),
+            Some(checkpoint.encode()),
+        );
+        view.write_object(&member, key, Some(power.encode()));
+        Ok(Ok(()))
+    }
+}
+
 impl Vm for JouleVm {
     type Tx = SignedTransaction;
     type Prepared = PreparedTx;
@@ -436,7 +491,11 @@ impl Vm for JouleVm {
             Payload::Transfer { to, .. } => Some(*to),
             Payload::RegisterMeter { meter, .. } => Some(Address::from_public_key(meter)),
             Payload::PlaceOrder { meter, .. } | Payload::ClaimCertificates { meter, .. } => *meter,
-            Payload::Reading { .. } | Payload::CancelOrder { .. } => None,
+            Payload::Reading { .. }
+            | Payload::CancelOrder { .. }
+            | Payload::LockPower { .. }
+            | Payload::UnlockPower { .. }
+            | Payload::Delegate { .. } => None,
         };
         if let Some(other) = other {
             if other != sender && self.local(&other) {
@@ -552,6 +611,48 @@ impl Vm for JouleVm {
             } => {
                 let claim = (*meter, *origin, *day, *kind, *wh);
                 let r = self.claim_certificates(sender, claim, view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::LockPower { amount } => {
+                let amount = *amount;
+                let r = if acc.balance < amount {
+                    Err(ExecStatus::InsufficientBalance)
+                } else {
+                    self.change_power(sender, view, |p| {
+                        p.locked = p.locked.saturating_add(amount);
+                        Ok(())
+                    })?
+                };
+                if r.is_ok() {
+                    acc.balance -= amount;
+                }
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::UnlockPower { amount } => {
+                let amount = *amount;
+                let r = self.change_power(sender, view, |p| {
+                    if p.locked < amount {
+                        return Err(ExecStatus::InsufficientLocked);
+                    }
+                    p.locked -= amount;
+                    Ok(())
+                })?;
+                if r.is_ok() {
+                    // Locked tokens came out of this balance: no overflow.
+                    acc.balance = acc.balance.saturating_add(amount);
+                }
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::Delegate { to } => {
+                // To oneself is voting oneself (admission refuses it as a request).
+                let to = to.filter(|t| *t != sender);
+                let r = self.change_power(sender, view, |p| {
+                    p.delegate = to;
+                    Ok(())
+                })?;
                 view.write(sender, acc);
                 r.err().unwrap_or(ExecStatus::Success)
             }

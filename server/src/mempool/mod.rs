@@ -100,6 +100,9 @@ pub enum RejectReason {
     /// A certificate claim that can never succeed.
     #[error("invalid claim: {0}")]
     InvalidClaim(&'static str),
+    /// A governance lock, unlock or delegation that can never succeed.
+    #[error("invalid power change: {0}")]
+    InvalidPower(&'static str),
     /// An order for an interval whose book has closed (or is not open yet).
     #[error("{0}")]
     MarketClosed(WindowError),
@@ -126,6 +129,7 @@ impl RejectReason {
             RejectReason::InvalidMeter(_) => "invalid_meter",
             RejectReason::InvalidOrder(_) => "invalid_order",
             RejectReason::InvalidClaim(_) => "invalid_claim",
+            RejectReason::InvalidPower(_) => "invalid_power",
             RejectReason::MarketClosed(_) => "market_closed",
             RejectReason::ReadingOutOfWindow(_) => "reading_out_of_window",
         }
@@ -519,6 +523,15 @@ fn check_payload(shard_count: u16, stx: &SignedTransaction) -> Result<(), Reject
                 )),
                 _ => Ok(()),
             }
+        }
+        Payload::LockPower { amount: 0 } | Payload::UnlockPower { amount: 0 } => Err(
+            RejectReason::InvalidPower("lock or unlock at least one unit"),
+        ),
+        Payload::Delegate { to: Some(to) } if *to == sender => Err(RejectReason::InvalidPower(
+            "delegating to yourself is voting yourself: send a delegation with no `to`",
+        )),
+        Payload::LockPower { .. } | Payload::UnlockPower { .. } | Payload::Delegate { .. } => {
+            Ok(())
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod api;
 mod crash;
+mod dao;
 mod devnet;
 mod e2e;
 mod market;

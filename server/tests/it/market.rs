@@ -10,51 +10,10 @@ use joule_light_client::market::{
 use joule_light_client::object::{Object, ObjectKind, ObjectProofError};
 use joule_light_client::transaction::meter_pop_message;
 use joule_light_client::{
-    Address, ExecStatus, Payload, ProvenBlock, ProvenObject, SecretKey, SignedTransaction,
-    Transaction, VerifyError,
+    Address, ExecStatus, Payload, ProvenObject, SecretKey, Transaction, VerifyError,
 };
 
 use super::support::*;
-
-/// The block at `height`, its commit verified under the validators the header chain from
-/// genesis leads to.
-fn proven_block(node: &TestNode, height: u64) -> ProvenBlock {
-    // The header chain is verified from genesis once per node, then only forward from the
-    // last block verified (each test asks for rising heights).
-    thread_local! {
-        static TRUSTED: std::cell::RefCell<Option<(String, joule_light_client::TrustedState)>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    let trusted = TRUSTED.with(|t| {
-        let mut t = t.borrow_mut();
-        let next = match t.take() {
-            Some((base, known)) if base == node.base && known.header.height <= height => {
-                let headers = (known.header.height + 1..=height).map(|h| {
-                    let b = node.block(h);
-                    joule_light_client::SignedHeader {
-                        header: b.header,
-                        commit: b.commit,
-                        validators: b.validators,
-                    }
-                });
-                joule_light_client::verify_header_chain(&known, headers).unwrap()
-            }
-            _ => verified_chain_to(node, height),
-        };
-        *t = Some((node.base.clone(), next.clone()));
-        next
-    });
-    let b = node.block(height);
-    assert_eq!(b.header, trusted.header);
-    ProvenBlock::verify(
-        &trusted.chain_id,
-        &trusted.validators,
-        &b.header,
-        &b.commit,
-        &b.shards,
-    )
-    .unwrap()
-}
 
 #[test]
 fn market_parameters_are_proven_and_the_clock_follows_the_head() {
@@ -151,39 +110,6 @@ fn any_state_key_is_answered_with_its_proof_present_or_absent() {
     assert_eq!((status, e.code.as_str()), (400, "invalid_key"));
 }
 
-/// A transaction of `key` with `payload`, signed, at the next nonce the node reports.
-fn signed(node: &TestNode, key: &SecretKey, payload: Payload) -> SignedTransaction {
-    let chain = node.chain();
-    let from = address(key);
-    let next: AccountResponse = node.get(&format!("/accounts/{from}"));
-    Transaction {
-        chain_id: chain.genesis.chain_id.clone(),
-        sender: key.public_key(),
-        nonce: next.next_nonce,
-        max_fee: chain.genesis.min_fee,
-        payload,
-    }
-    .sign(key)
-}
-
-/// Submits and waits for its block; returns the status it ended with.
-fn outcome(node: &TestNode, stx: &SignedTransaction) -> ExecStatus {
-    let id = node
-        .submit(stx)
-        .unwrap_or_else(|e| panic!("refused: {e:?}"));
-    let tx = node.wait_included(&id);
-    tx.inclusion.expect("included").outcome.status
-}
-
-/// The code a refused submission gets.
-fn refused(node: &TestNode, stx: &SignedTransaction) -> String {
-    let (status, e) = node
-        .submit(stx)
-        .expect_err(&format!("must be refused: {:?}", stx.tx.payload));
-    assert_eq!(status, 422, "{e:?}");
-    e.code
-}
-
 /// A meter key whose address is on `shard` (keys are ground off-chain).
 fn meter_on(shard: u16, shards: u16, salt: u8) -> SecretKey {
     (0u8..=255)
@@ -217,20 +143,6 @@ fn register(
         capacity_w,
         pop: meter.sign(pop.as_bytes()),
     }
-}
-
-/// Reads `key` from the node and proves it against a block verified from genesis.
-fn proven<T: Object + Clone + std::fmt::Debug>(
-    node: &TestNode,
-    key: &joule_light_client::object::StateKey,
-) -> Option<T> {
-    let o: ObjectResponse = node.get(&format!("/state/{key}"));
-    let at = o.proof.expect("a proof");
-    let block = proven_block(node, at.at.height);
-    ProvenObject::<T>::verify(&block, key, &at.proof)
-        .unwrap()
-        .value()
-        .cloned()
 }
 
 #[test]

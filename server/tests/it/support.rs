@@ -4,11 +4,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use joule_light_client::api::{
-    ApiErrorBody, BlockResponse, ChainInfo, SubmitRequest, TxResponse, TxState,
+    AccountResponse, ApiErrorBody, BlockResponse, ChainInfo, ObjectResponse, SubmitRequest,
+    TxResponse, TxState,
 };
+use joule_light_client::object::Object;
 use joule_light_client::{
-    verify_header_chain, Address, Encode, Hash, Payload, SecretKey, SignedHeader,
-    SignedTransaction, Transaction, TrustedState,
+    verify_header_chain, Address, Encode, ExecStatus, Hash, Payload, ProvenBlock, ProvenObject,
+    SecretKey, SignedHeader, SignedTransaction, Transaction, TrustedState,
 };
 use joule_server::server::RunningNode;
 use joule_server::{Node, NodeConfig};
@@ -228,4 +230,91 @@ pub fn verified_chain_to(node: &TestNode, height: u64) -> TrustedState {
         }
     });
     verify_header_chain(&trusted, headers).expect("header chain verifies")
+}
+
+/// The block at `height`, its commit verified under the validators the header chain from
+/// genesis leads to.
+pub fn proven_block(node: &TestNode, height: u64) -> ProvenBlock {
+    // The header chain is verified from genesis once per node, then only forward from the
+    // last block verified (each test asks for rising heights).
+    thread_local! {
+        static TRUSTED: std::cell::RefCell<Option<(String, joule_light_client::TrustedState)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let trusted = TRUSTED.with(|t| {
+        let mut t = t.borrow_mut();
+        let next = match t.take() {
+            Some((base, known)) if base == node.base && known.header.height <= height => {
+                let headers = (known.header.height + 1..=height).map(|h| {
+                    let b = node.block(h);
+                    joule_light_client::SignedHeader {
+                        header: b.header,
+                        commit: b.commit,
+                        validators: b.validators,
+                    }
+                });
+                joule_light_client::verify_header_chain(&known, headers).unwrap()
+            }
+            _ => verified_chain_to(node, height),
+        };
+        *t = Some((node.base.clone(), next.clone()));
+        next
+    });
+    let b = node.block(height);
+    assert_eq!(b.header, trusted.header);
+    ProvenBlock::verify(
+        &trusted.chain_id,
+        &trusted.validators,
+        &b.header,
+        &b.commit,
+        &b.shards,
+    )
+    .unwrap()
+}
+
+/// A transaction of `key` with `payload`, signed, at the next nonce the node reports.
+pub fn signed(node: &TestNode, key: &SecretKey, payload: Payload) -> SignedTransaction {
+    let chain = node.chain();
+    let from = address(key);
+    let next: AccountResponse = node.get(&format!("/accounts/{from}"));
+    Transaction {
+        chain_id: chain.genesis.chain_id.clone(),
+        sender: key.public_key(),
+        nonce: next.next_nonce,
+        max_fee: chain.genesis.min_fee,
+        payload,
+    }
+    .sign(key)
+}
+
+/// Submits and waits for its block; returns the status it ended with.
+pub fn outcome(node: &TestNode, stx: &SignedTransaction) -> ExecStatus {
+    let id = node
+        .submit(stx)
+        .unwrap_or_else(|e| panic!("refused: {e:?}"));
+    let tx = node.wait_included(&id);
+    tx.inclusion.expect("included").outcome.status
+}
+
+/// The code a refused submission gets.
+pub fn refused(node: &TestNode, stx: &SignedTransaction) -> String {
+    let (status, e) = node
+        .submit(stx)
+        .expect_err(&format!("must be refused: {:?}", stx.tx.payload));
+    assert_eq!(status, 422, "{e:?}");
+    e.code
+}
+
+/// Reads `key` from the node and proves it against a block verified from genesis.
+pub fn proven<T: Object + Clone + std::fmt::Debug>(
+    node: &TestNode,
+    key: &joule_light_client::object::StateKey,
+) -> Option<T> {
+    let o: ObjectResponse = node.get(&format!("/state/{key}"));
+    let at = o.proof.expect("a proof");
+    let block = proven_block(node, at.at.height);
+    ProvenObject::<T>::verify(&block, key, &at.proof)
+        .unwrap()
+        .value()
+        .cloned()
 }

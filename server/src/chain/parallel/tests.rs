@@ -2,6 +2,7 @@
 //! registered and unknown meters, open and closed books, escrows and cancels), and a
 //! maximal-contention stress test.
 
+use joule_light_client::dao::{checkpoint_key, power_key, Power, PowerCheckpoint};
 use joule_light_client::market::{
     cert_lot_key, meter_key, order_key, CertLot, MarketParams, Meter, MeterKind, Order, Side,
 };
@@ -87,7 +88,7 @@ fn random_market_payload(
     let around = p.interval_at(height).unwrap_or(1);
     let interval = (around + rng.gen_range(0..4)).saturating_sub(2);
     let other = rng.gen_range(0..addrs.len());
-    match rng.gen_range(0..11) {
+    match rng.gen_range(0..14) {
         0 | 1 => {
             let kinds = [
                 MeterKind::Solar,
@@ -128,6 +129,17 @@ fn random_market_payload(
                     .then(|| addrs[if rng.gen_bool(0.7) { s } else { other }]),
             }
         }
+        // Governance: locks that may exceed the balance, unlocks that may exceed the lock,
+        // delegations to anyone (oneself included) or back.
+        11 => Payload::LockPower {
+            amount: rng.gen_range(0..1_500),
+        },
+        12 => Payload::UnlockPower {
+            amount: rng.gen_range(0..400),
+        },
+        13 => Payload::Delegate {
+            to: rng.gen_bool(0.8).then(|| addrs[other]),
+        },
         // Certificates from any meter, of the sender's own lot or a meter's (its own or not).
         10 => Payload::ClaimCertificates {
             meter: rng
@@ -214,6 +226,22 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
                     last_produced_wh: rng.gen_range(0..100),
                 };
                 objects.push((meter_key(a), Some(m.encode())));
+            }
+            if rng.gen_bool(0.3) {
+                let power = Power {
+                    member: *a,
+                    locked: rng.gen_range(0..500),
+                    delegate: None,
+                    checkpoints: 1,
+                };
+                let first = PowerCheckpoint {
+                    member: *a,
+                    height: 0,
+                    locked: power.locked,
+                    delegate: None,
+                };
+                objects.push((power_key(a), Some(power.encode())));
+                objects.push((checkpoint_key(a, 0), Some(first.encode())));
             }
             if rng.gen_bool(0.4) {
                 let origin = addrs[rng.gen_range(0..accounts)];
@@ -407,7 +435,7 @@ fn random_market_blocks_reach_every_rule() {
     let mut seen = BTreeSet::new();
     let mut gates_with_refunds = 0;
     let mut settlements = 0;
-    for seed in 0..300 {
+    for seed in 0..600 {
         let mut rng = StdRng::seed_from_u64(seed);
         let case = random_case(&mut rng, &pools, true);
         gates_with_refunds += usize::from(!case.system.credits.is_empty());
@@ -428,6 +456,9 @@ fn random_market_blocks_reach_every_rule() {
                 } => "ask",
                 Payload::CancelOrder { .. } => "cancel",
                 Payload::ClaimCertificates { .. } => "claim",
+                Payload::LockPower { .. } => "lock",
+                Payload::UnlockPower { .. } => "unlock",
+                Payload::Delegate { .. } => "delegate",
             };
             seen.insert((kind, o.status.label()));
         }
@@ -456,6 +487,11 @@ fn random_market_blocks_reach_every_rule() {
         ("claim", ExecStatus::InsufficientCertificates),
         ("claim", ExecStatus::NotMeterOwner),
         ("claim", ExecStatus::UnknownMeter),
+        ("lock", ExecStatus::Success),
+        ("lock", ExecStatus::InsufficientBalance),
+        ("unlock", ExecStatus::Success),
+        ("unlock", ExecStatus::InsufficientLocked),
+        ("delegate", ExecStatus::Success),
     ] {
         assert!(
             seen.contains(&(kind, status.label())),
