@@ -16,14 +16,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use joule_light_client::object::StateKey;
-use joule_light_client::{Account, Address, Hash};
+use joule_light_client::{Account, Address};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use redb::{Database, TableDefinition};
 use serde::Serialize;
 
 use super::{filler_address, median};
-use crate::store::{BlockCommit, ShardCommit, Store, StoredBlock};
+use crate::store::{BlockCommit, Store};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -84,35 +84,6 @@ fn disk(dir: &Path) -> u64 {
         })
     }
     walk(dir)
-}
-
-fn block(height: u64, writes: Vec<(Address, Account)>) -> BlockCommit {
-    BlockCommit {
-        block: StoredBlock {
-            header: joule_light_client::BlockHeader {
-                chain_id: "engines".into(),
-                height,
-                parent_hash: Hash::ZERO,
-                timestamp_ms: height,
-                proposer: joule_light_client::PublicKey([0; 32]),
-                shards_root: Hash::ZERO,
-                shard_count: 1,
-                validator_set_hash: Hash::ZERO,
-                next_validator_set_hash: Hash::ZERO,
-            },
-            shards: Vec::new(),
-            commit: joule_light_client::Commit {
-                height,
-                block_hash: Hash::ZERO,
-                signatures: Vec::new(),
-            },
-        },
-        shards: vec![ShardCommit {
-            writes,
-            ..Default::default()
-        }],
-        dropped: Vec::new(),
-    }
 }
 
 fn account_blocks(opts: &EnginesOptions) -> Vec<Vec<(Address, Account)>> {
@@ -224,7 +195,7 @@ pub fn run_engines(dir: &Path, opts: &EnginesOptions) -> Result<Vec<EngineRow>, 
     for (h, writes) in account_blocks(opts).into_iter().enumerate() {
         let t = Instant::now();
         store
-            .commit_block(&block(h as u64 + 1, writes))
+            .commit_block(&BlockCommit::writing_accounts(h as u64 + 1, writes))
             .map_err(s)?;
         // Merging runs is part of the cost: the node does it between blocks.
         store.merge_accounts().map_err(s)?;

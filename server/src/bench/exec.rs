@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
 
-use super::workload::{workload, Workload, WorkloadKind};
+use super::workload::{workload, WorkloadKind};
 use super::{median, thread_counts};
 use crate::chain::exec::{
     ExecStats, Executor, Phases, SequentialExecutor, ShardBlockInput, ShardBlockOutput,
@@ -91,19 +91,6 @@ impl PhaseMedians {
     }
 }
 
-fn input(w: &Workload) -> ShardBlockInput<'_> {
-    ShardBlockInput {
-        shard: 0,
-        height: w.height,
-        shard_count: 1,
-        fee: 1,
-        incoming: &[],
-        txs: &w.txs,
-        market: Default::default(),
-        system: &crate::chain::market::NO_SYSTEM,
-    }
-}
-
 /// The sequential executor on a thread of its own, pinned like the parallel executors'
 /// workers. On the benchmark's main thread, which the scheduler moves between cores (each run
 /// starts after a sleep), it ran 10–35 % slower than the very same code run by the parallel
@@ -165,7 +152,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
     }
     for &accounts in &opts.accounts {
         let w = workload(opts.workload, accounts, opts.txs, accounts as u64);
-        let expected: ShardBlockOutput = SequentialExecutor.execute(&w.state, input(&w)).0;
+        let expected: ShardBlockOutput = SequentialExecutor.execute(&w.state, w.input()).0;
         for c in &mut contenders {
             c.times.clear();
             c.aborts.clear();
@@ -184,7 +171,7 @@ pub fn run_exec(opts: &ExecBenchOptions) -> Result<Vec<ExecRow>, String> {
                 // spinning, and look faster than a node sees).
                 std::thread::sleep(PAUSE);
                 let t = Instant::now();
-                let (out, stats) = c.exec.execute(&w.state, input(&w));
+                let (out, stats) = c.exec.execute(&w.state, w.input());
                 c.times.push(t.elapsed().as_secs_f64());
                 c.aborts.push(stats.aborts_per_tx());
                 c.phases.push(stats.phases);

@@ -12,6 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::bench_key;
+use crate::chain::exec::ShardBlockInput;
 use crate::chain::state::ShardState;
 
 /// Which transactions a block holds.
@@ -34,6 +35,22 @@ pub struct Workload {
     pub txs: Vec<SignedTransaction>,
     /// The block's height (inside the market's schedule, see the module doc).
     pub height: u64,
+}
+
+impl Workload {
+    /// The block as the executors take it: one shard, fee 1, no receipts or system writes.
+    pub fn input(&self) -> ShardBlockInput<'_> {
+        ShardBlockInput {
+            shard: 0,
+            height: self.height,
+            shard_count: 1,
+            fee: 1,
+            incoming: &[],
+            txs: &self.txs,
+            market: Default::default(),
+            system: &crate::chain::market::NO_SYSTEM,
+        }
+    }
 }
 
 /// The interval whose book the workload's orders go to; the one before it is read.
@@ -154,7 +171,7 @@ pub fn workload(kind: WorkloadKind, accounts: usize, txs: usize, seed: u64) -> W
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput};
+    use crate::chain::exec::{Executor, SequentialExecutor};
     use joule_light_client::ExecStatus;
 
     #[test]
@@ -165,17 +182,7 @@ mod tests {
             WorkloadKind::Mixed,
         ] {
             let w = workload(kind, 50, 400, 1);
-            let input = ShardBlockInput {
-                shard: 0,
-                height: w.height,
-                shard_count: 1,
-                fee: 1,
-                incoming: &[],
-                txs: &w.txs,
-                market: Default::default(),
-                system: &crate::chain::market::NO_SYSTEM,
-            };
-            let out = SequentialExecutor.execute(&w.state, input).0;
+            let out = SequentialExecutor.execute(&w.state, w.input()).0;
             assert_eq!(out.outcomes.len(), 400, "{kind:?}: every one included");
             assert!(
                 out.outcomes.iter().all(|o| o.status == ExecStatus::Success),

@@ -275,6 +275,39 @@ pub struct Store {
     fail_next_commit: std::sync::atomic::AtomicBool,
 }
 
+impl BlockCommit {
+    /// A block of one shard that only writes accounts, under a header and commit the store
+    /// does not check (benchmarks and tests of the store).
+    pub fn writing_accounts(height: u64, writes: Vec<(Address, Account)>) -> Self {
+        BlockCommit {
+            block: StoredBlock {
+                header: joule_light_client::BlockHeader {
+                    chain_id: "store".into(),
+                    height,
+                    parent_hash: Hash::ZERO,
+                    timestamp_ms: height,
+                    proposer: joule_light_client::PublicKey([0; 32]),
+                    shards_root: Hash::ZERO,
+                    shard_count: 1,
+                    validator_set_hash: Hash::ZERO,
+                    next_validator_set_hash: Hash::ZERO,
+                },
+                shards: Vec::new(),
+                commit: joule_light_client::Commit {
+                    height,
+                    block_hash: Hash::ZERO,
+                    signatures: Vec::new(),
+                },
+            },
+            shards: vec![ShardCommit {
+                writes,
+                ..Default::default()
+            }],
+            dropped: Vec::new(),
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the database at `path`, and its index next to it (`*.index.redb`),
     /// indexing any blocks the index lacks.
@@ -756,37 +789,6 @@ mod tests {
         assert!(err.to_string().contains("remove"), "{err}");
     }
 
-    /// Block `height` of one shard writing `writes`, with a header and commit the store
-    /// does not check.
-    fn block_writing(height: u64, writes: Vec<(Address, Account)>) -> BlockCommit {
-        BlockCommit {
-            block: StoredBlock {
-                header: joule_light_client::BlockHeader {
-                    chain_id: "runs".into(),
-                    height,
-                    parent_hash: Hash::ZERO,
-                    timestamp_ms: height,
-                    proposer: joule_light_client::PublicKey([0; 32]),
-                    shards_root: Hash::ZERO,
-                    shard_count: 1,
-                    validator_set_hash: Hash::ZERO,
-                    next_validator_set_hash: Hash::ZERO,
-                },
-                shards: Vec::new(),
-                commit: joule_light_client::Commit {
-                    height,
-                    block_hash: Hash::ZERO,
-                    signatures: Vec::new(),
-                },
-            },
-            shards: vec![ShardCommit {
-                writes,
-                ..Default::default()
-            }],
-            dropped: Vec::new(),
-        }
-    }
-
     #[test]
     fn account_runs_merge_between_commits_and_reads_keep_the_newest_value() {
         use std::collections::BTreeMap;
@@ -811,7 +813,10 @@ mod tests {
                 .collect();
             model.extend(writes.clone());
             store
-                .commit_block(&block_writing(height, writes.into_iter().collect()))
+                .commit_block(&BlockCommit::writing_accounts(
+                    height,
+                    writes.into_iter().collect(),
+                ))
                 .unwrap();
             // The producer merges after every block; here a step is sometimes skipped, and
             // the next one merges what both blocks earned.
