@@ -16,7 +16,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::genesis::{FaucetConfig, Genesis, GenesisAccount, GenesisMeter};
+use crate::genesis::{FaucetConfig, Genesis, GenesisAccount, GenesisMeter, GenesisPower};
 
 /// Chain id of the devnet.
 pub const DEVNET_CHAIN_ID: &str = "joule-devnet";
@@ -42,6 +42,11 @@ pub const DEVNET_METERS: u32 = 8;
 pub const DEVNET_METER_CAPACITY_W: u64 = 10_000;
 /// What each devnet meter holds at genesis for its fees.
 pub const DEVNET_METER_BALANCE: u64 = 100 * UNITS_PER_TOKEN;
+/// Devnet accounts `0..DEVNET_MEMBERS` are governance members at genesis, each with this many
+/// tokens locked (beside its balance); the last two delegate to account 0.
+pub const DEVNET_MEMBERS: u32 = 8;
+/// Tokens each devnet member has locked at genesis.
+pub const DEVNET_MEMBER_LOCK: u64 = 10_000 * UNITS_PER_TOKEN;
 
 /// Signing key of pre-funded devnet account `i` (well known: see the module doc).
 pub fn account_key(i: u32) -> SecretKey {
@@ -275,6 +280,14 @@ pub fn genesis(opts: &DevnetOptions, keys: &DevnetKeys) -> Genesis {
         }),
         market: joule_light_client::market::MarketParams::DEVNET,
         meters,
+        powers: (0..DEVNET_MEMBERS)
+            .map(|i| GenesisPower {
+                member: Address::from_public_key(&account_key(i).public_key()),
+                locked: DEVNET_MEMBER_LOCK,
+                delegate: (i + 2 >= DEVNET_MEMBERS)
+                    .then(|| Address::from_public_key(&account_key(0).public_key())),
+            })
+            .collect(),
     }
 }
 
@@ -318,9 +331,13 @@ mod tests {
                 Address::from_public_key(&meter_key(i, 4).public_key())
             );
         }
-        // Objects: the parameters and one per meter, sorted, and the genesis hash covers them.
+        // Objects: the parameters, one per meter, a lock and its checkpoint per member,
+        // sorted, and the genesis hash covers them.
         let objects = g.objects();
-        assert_eq!(objects.len(), 1 + DEVNET_METERS as usize);
+        assert_eq!(
+            objects.len(),
+            1 + DEVNET_METERS as usize + 2 * DEVNET_MEMBERS as usize
+        );
         assert!(objects.windows(2).all(|w| w[0].0 < w[1].0));
         let before = g.hash();
         g.meters[0].capacity_w += 1;
@@ -328,6 +345,30 @@ mod tests {
         // A meter off its owner's shard, or listed twice, is refused.
         g.meters[0].address = g.meters[1].address;
         assert!(g.validate().is_err());
+    }
+
+    #[test]
+    fn devnet_members_govern_from_genesis_and_their_locks_are_supply() {
+        let opts = DevnetOptions {
+            shard_count: 4,
+            block_interval_ms: 500,
+            genesis_time_ms: 1,
+        };
+        let mut g = genesis(&opts, &DevnetKeys::generate());
+        g.validate().unwrap();
+        let balances: u64 = g.accounts.iter().map(|a| a.balance).sum();
+        assert_eq!(
+            g.total_supply(),
+            balances + u64::from(DEVNET_MEMBERS) * DEVNET_MEMBER_LOCK
+        );
+        let zero = Address::from_public_key(&account_key(0).public_key());
+        let delegating = g.powers.iter().filter(|p| p.delegate == Some(zero)).count();
+        assert_eq!(delegating, 2);
+        let before = g.hash();
+        g.powers[1].locked += 1;
+        assert_ne!(g.hash(), before, "the genesis hash covers the locks");
+        g.powers[1].delegate = Some(g.powers[1].member);
+        assert!(g.validate().is_err(), "a member delegating to itself");
     }
 
     #[test]

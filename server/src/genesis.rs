@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use joule_light_client::block::MAX_SHARDS;
+use joule_light_client::dao::{checkpoint_key, power_key, Power, PowerCheckpoint};
 use joule_light_client::genesis::{accounts_hash, GenesisFaucet};
 use joule_light_client::market::{self, params_key, MarketParams, Meter, MeterKind};
 use joule_light_client::object::{objects_root, StateKey};
@@ -59,6 +60,18 @@ pub struct GenesisMeter {
     pub capacity_w: u64,
 }
 
+/// Tokens locked for governance at genesis (beside the member's balance, part of the supply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisPower {
+    /// The member.
+    pub member: Address,
+    /// Tokens locked.
+    pub locked: u64,
+    /// Its delegate, if it delegates.
+    #[serde(default)]
+    pub delegate: Option<Address>,
+}
+
 /// The chain's starting point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
@@ -86,6 +99,9 @@ pub struct Genesis {
     /// Meters registered at genesis.
     #[serde(default)]
     pub meters: Vec<GenesisMeter>,
+    /// Governance locks at genesis, so a new chain can govern from its first block.
+    #[serde(default)]
+    pub powers: Vec<GenesisPower>,
 }
 
 impl Genesis {
@@ -123,6 +139,19 @@ impl Genesis {
         if let Err(e) = self.market.check() {
             return bad(format!("market parameter {e}"));
         }
+        let mut members = HashSet::new();
+        for p in &self.powers {
+            if !members.insert(p.member) {
+                return bad(format!("member {} locked twice", p.member));
+            }
+            if p.delegate == Some(p.member) {
+                return bad(format!("member {} delegates to itself", p.member));
+            }
+            supply = match supply.checked_add(p.locked) {
+                Some(s) => s,
+                None => return bad("total supply overflows u64".into()),
+            };
+        }
         let mut meters = HashSet::new();
         for m in &self.meters {
             if !meters.insert(m.address) {
@@ -143,8 +172,9 @@ impl Genesis {
         Ok(())
     }
 
-    /// The objects in state at genesis, sorted by key: the market's parameters and the
-    /// meters, each expecting its first reading for the anchor interval.
+    /// The objects in state at genesis, sorted by key: the market's parameters, the meters
+    /// (each expecting its first reading for the anchor interval) and the governance locks
+    /// (each with its first checkpoint, at height 0).
     pub fn objects(&self) -> Vec<(StateKey, Vec<u8>)> {
         let mut all = vec![(params_key(), self.market.encode())];
         all.extend(self.meters.iter().map(|m| {
@@ -159,13 +189,30 @@ impl Genesis {
             };
             (market::meter_key(&m.address), meter.encode())
         }));
+        for p in &self.powers {
+            let power = Power {
+                member: p.member,
+                locked: p.locked,
+                delegate: p.delegate,
+                checkpoints: 1,
+            };
+            let first = PowerCheckpoint {
+                member: p.member,
+                height: 0,
+                locked: p.locked,
+                delegate: p.delegate,
+            };
+            all.push((power_key(&p.member), power.encode()));
+            all.push((checkpoint_key(&p.member, 0), first.encode()));
+        }
         all.sort_unstable_by_key(|(k, _)| *k);
         all
     }
 
-    /// Total tokens at genesis.
+    /// Total tokens at genesis: balances and governance locks.
     pub fn total_supply(&self) -> u64 {
-        self.accounts.iter().map(|a| a.balance).sum()
+        let balances: u64 = self.accounts.iter().map(|a| a.balance).sum();
+        balances + self.powers.iter().map(|p| p.locked).sum::<u64>()
     }
 
     /// What the genesis hash commits to (what light clients check against a checkpoint).

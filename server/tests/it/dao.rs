@@ -8,12 +8,40 @@ use joule_light_client::{ExecStatus, Payload, ProvenObject};
 use super::support::*;
 
 #[test]
+fn devnet_members_have_locked_power_from_genesis_proven() {
+    use joule_server::devnet::{account_key, DEVNET_MEMBERS, DEVNET_MEMBER_LOCK};
+    let node = TestNode::start();
+    node.wait_until("block 1", |n| n.chain().head_height >= 1);
+    let zero = address(&account_key(0));
+    for i in 0..DEVNET_MEMBERS {
+        let member = address(&account_key(i));
+        let p: Power = proven(&node, &power_key(&member)).expect("locked at genesis");
+        let first: PowerCheckpoint = proven(&node, &checkpoint_key(&member, 0)).unwrap();
+        assert_eq!((p.locked, p.checkpoints), (DEVNET_MEMBER_LOCK, 1));
+        assert_eq!((first.height, first.locked), (0, DEVNET_MEMBER_LOCK));
+        // The last two give their votes to member 0.
+        let expected = (i + 2 >= DEVNET_MEMBERS).then_some(zero);
+        assert_eq!((p.delegate, first.delegate), (expected, expected));
+    }
+    node.wait_until("supply conserved with genesis locks", |t| {
+        let n = t.node();
+        n.chain().supply_in_state() + n.burned() == u128::from(n.genesis.total_supply())
+    });
+}
+
+#[test]
 fn a_member_locks_delegates_and_unlocks_its_power_each_change_checkpointed_and_proven() {
     let node = TestNode::start();
     node.wait_until("block 2", |n| n.chain().head_height >= 2);
     let n = node.chain().genesis.shard_count;
-    let (_, member) = devnet_key_where(n, |s| s == 1);
-    let (_, delegate) = devnet_key_where(n, |s| s == 2);
+    // Devnet accounts past the genesis members: nothing locked yet.
+    let fresh_on = |shard: u16| {
+        (joule_server::devnet::DEVNET_MEMBERS..joule_server::devnet::DEVNET_ACCOUNTS)
+            .map(joule_server::devnet::account_key)
+            .find(|k| address(k).shard(n) == shard)
+            .unwrap()
+    };
+    let (member, delegate) = (fresh_on(1), fresh_on(2));
     let me = address(&member);
     let balance = || {
         node.get::<AccountResponse>(&format!("/accounts/{me}"))
