@@ -471,6 +471,11 @@ impl Node {
         self.mempool().get(id).cloned()
     }
 
+    /// Ids of pending transactions that start with `prefix` (at most `limit`).
+    pub fn pending_with_prefix(&self, prefix: &[u8], limit: usize) -> Vec<Hash> {
+        self.mempool().ids_with_prefix(prefix, limit)
+    }
+
     /// Pending transactions.
     pub fn mempool_len(&self) -> usize {
         self.mempool().len()

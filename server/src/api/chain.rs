@@ -68,8 +68,9 @@ const MIN_PREFIX: usize = 6;
 /// The most matches a prefix search lists.
 const MAX_MATCHES: usize = 10;
 
-/// Blocks and included transactions whose hash starts with `hex` (6 to 63 lowercase hex
-/// digits): one goes straight to its page, several are listed, none is a 404.
+/// Blocks and transactions — included, or pending in the mempool — whose hash starts with
+/// `hex` (6 to 63 lowercase hex digits): one goes straight to its page, several are listed,
+/// none is a 404.
 fn by_prefix(node: &AppState, hex: &str) -> ApiResult<SearchResult> {
     // Whole bytes are looked up in the store; an odd last digit is checked on the results.
     let bytes: Vec<u8> = (0..hex.len() / 2)
@@ -85,13 +86,16 @@ fn by_prefix(node: &AppState, hex: &str) -> ApiResult<SearchResult> {
     let mut blocks: Vec<(Hash, u64)> = node.store.blocks_with_prefix(&bytes, fetch)?;
     blocks.retain(|(hash, _)| starts(hash));
     blocks.truncate(MAX_MATCHES);
-    let mut ids: Vec<Hash> = node.store.tx_ids_with_prefix(&bytes, fetch)?;
+    // The mempool first (see `get_tx`): a transaction leaves it only once its block is stored.
+    let mut ids: Vec<Hash> = node.pending_with_prefix(&bytes, fetch);
+    ids.extend(node.store.tx_ids_with_prefix(&bytes, fetch)?);
     ids.retain(|id| starts(id));
     ids.sort_unstable();
+    ids.dedup();
     ids.truncate(MAX_MATCHES - blocks.len());
     match (blocks.as_slice(), ids.as_slice()) {
         ([], []) => Err(ApiError::not_found(format!(
-            "no block or included transaction has a hash starting with {hex}"
+            "no block or transaction has a hash starting with {hex}"
         ))),
         ([(hash, height)], []) => Ok(Json(SearchResult::Block {
             height: *height,

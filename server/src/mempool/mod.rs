@@ -185,6 +185,16 @@ impl Mempool {
         self.by_id.is_empty()
     }
 
+    /// Ids of pending transactions that start with `prefix`, at most `limit` (in no order).
+    pub fn ids_with_prefix(&self, prefix: &[u8], limit: usize) -> Vec<Hash> {
+        self.by_id
+            .keys()
+            .filter(|id| id.0.starts_with(prefix))
+            .take(limit)
+            .copied()
+            .collect()
+    }
+
     /// The pending transaction with this id.
     pub fn get(&self, id: &Hash) -> Option<&SignedTransaction> {
         let (sender, nonce) = self.by_id.get(id)?;

@@ -231,6 +231,15 @@ fn search_by_the_first_digits_of_a_hash_goes_to_its_page_or_lists_the_matches() 
     for id in [ia, ib] {
         assert!(transactions.contains(&id), "{transactions:?}");
     }
+    // A pending transaction (its nonce leaves a gap, so no block takes it) is found too.
+    let next: joule_light_client::api::AccountResponse =
+        node.get(&format!("/accounts/{}", address(&key)));
+    let waiting = transfer(&chain, &key, next.next_nonce + 1, to, 1);
+    let pending = node.submit(&waiting).unwrap();
+    assert_eq!(
+        node.get::<SearchResult>(&format!("/search?q={}", &pending.to_hex()[..10])),
+        SearchResult::Transaction { id: pending }
+    );
     // Digits nothing starts with (all decimal: past the head, read as the start of a hash).
     let (s, e) = node.get_err("/search?q=0123456789");
     assert_eq!((s, e.code.as_str()), (404, "not_found"));
