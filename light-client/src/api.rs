@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::{Address, ShardId};
 use crate::block::{BlockHeader, ShardHeader};
 use crate::commit::Commit;
+use crate::dao::GovParams;
 use crate::event::Event;
 use crate::genesis::GenesisHeader;
 use crate::hash::Hash;
@@ -363,6 +364,18 @@ pub struct MarketResponse {
     /// The community treasury's account, where market fees go
     /// ([`crate::market::treasury`]: a client can check it is that address).
     pub treasury: Address,
+}
+
+/// `GET /governance`: governance's parameters at the head, proven.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernanceResponse {
+    /// The parameters in state at the head.
+    pub params: GovParams,
+    /// Their proof (the object under [`crate::dao::gov_params_key`]); `None` only before the
+    /// first block.
+    pub proof: Option<ObjectProofAt>,
+    /// The head's height.
+    pub height: u64,
 }
 
 /// `GET /market/intervals?before=&limit=`: the latest closed intervals, newest first, each

@@ -53,6 +53,8 @@ pub enum ObjectKind {
     Power = 7,
     /// One entry of a member's power history (what held from a height on).
     PowerCheckpoint = 8,
+    /// Governance's parameters.
+    GovParams = 9,
 }
 
 impl ObjectKind {
@@ -67,6 +69,7 @@ impl ObjectKind {
             6 => ObjectKind::Book,
             7 => ObjectKind::Power,
             8 => ObjectKind::PowerCheckpoint,
+            9 => ObjectKind::GovParams,
             _ => return None,
         })
     }

@@ -279,6 +279,7 @@ pub fn genesis(opts: &DevnetOptions, keys: &DevnetKeys) -> Genesis {
             amount: FAUCET_AMOUNT,
         }),
         market: joule_light_client::market::MarketParams::DEVNET,
+        governance: joule_light_client::dao::GovParams::DEVNET,
         meters,
         powers: (0..DEVNET_MEMBERS)
             .map(|i| GenesisPower {
@@ -336,7 +337,7 @@ mod tests {
         let objects = g.objects();
         assert_eq!(
             objects.len(),
-            1 + DEVNET_METERS as usize + 2 * DEVNET_MEMBERS as usize
+            2 + DEVNET_METERS as usize + 2 * DEVNET_MEMBERS as usize
         );
         assert!(objects.windows(2).all(|w| w[0].0 < w[1].0));
         let before = g.hash();

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use joule_light_client::block::MAX_SHARDS;
-use joule_light_client::dao::{checkpoint_key, power_key, Power, PowerCheckpoint};
+use joule_light_client::dao::{
+    checkpoint_key, gov_params_key, power_key, GovParams, Power, PowerCheckpoint,
+};
 use joule_light_client::genesis::{accounts_hash, GenesisFaucet};
 use joule_light_client::market::{self, params_key, MarketParams, Meter, MeterKind};
 use joule_light_client::object::{objects_root, StateKey};
@@ -96,6 +98,8 @@ pub struct Genesis {
     /// The energy market's parameters at genesis (later, objects in state that governance
     /// changes).
     pub market: MarketParams,
+    /// Governance's parameters at genesis (later, an object in state that governance changes).
+    pub governance: GovParams,
     /// Meters registered at genesis.
     #[serde(default)]
     pub meters: Vec<GenesisMeter>,
@@ -139,6 +143,9 @@ impl Genesis {
         if let Err(e) = self.market.check() {
             return bad(format!("market parameter {e}"));
         }
+        if let Err(e) = self.governance.check() {
+            return bad(format!("governance parameter {e}"));
+        }
         let mut members = HashSet::new();
         for p in &self.powers {
             if !members.insert(p.member) {
@@ -172,11 +179,15 @@ impl Genesis {
         Ok(())
     }
 
-    /// The objects in state at genesis, sorted by key: the market's parameters, the meters
+    /// The objects in state at genesis, sorted by key: the market's and governance's
+    /// parameters, the meters
     /// (each expecting its first reading for the anchor interval) and the governance locks
     /// (each with its first checkpoint, at height 0).
     pub fn objects(&self) -> Vec<(StateKey, Vec<u8>)> {
-        let mut all = vec![(params_key(), self.market.encode())];
+        let mut all = vec![
+            (params_key(), self.market.encode()),
+            (gov_params_key(), self.governance.encode()),
+        ];
         all.extend(self.meters.iter().map(|m| {
             let meter = Meter {
                 owner: m.owner,

@@ -67,7 +67,11 @@ pub struct ParamError {
     pub max: u64,
 }
 
-fn within(name: &'static str, value: u64, (min, max): (u64, u64)) -> Result<(), ParamError> {
+pub(crate) fn within(
+    name: &'static str,
+    value: u64,
+    (min, max): (u64, u64),
+) -> Result<(), ParamError> {
     if (min..=max).contains(&value) {
         Ok(())
     } else {

@@ -292,7 +292,7 @@ pub async fn interval(
 }
 
 /// The head's proof of `key` on `shard` (`None` before the first block).
-fn proof_at(
+pub(super) fn proof_at(
     chain: &crate::node::ChainState,
     shard: u16,
     key: &StateKey,

@@ -6,6 +6,7 @@
 mod accounts;
 mod blocks;
 mod chain;
+mod dao;
 pub mod error;
 mod market;
 mod stream;
@@ -80,6 +81,7 @@ pub fn v1() -> Router<AppState> {
         .route("/accounts/{address}/trades", get(market::account_trades))
         .route("/faucet", post(transactions::faucet))
         .route("/market", get(market::market))
+        .route("/governance", get(dao::governance))
         .route("/market/intervals", get(market::intervals))
         .route("/market/intervals/{interval}", get(market::interval))
         .route("/market/intervals/{interval}/book", get(market::book))

@@ -387,6 +387,7 @@ fn openapi_documents_every_route() {
         "/faucet",
         "/stream",
         "/market",
+        "/governance",
         "/market/intervals",
         "/market/intervals/{interval}",
         "/market/intervals/{interval}/book",

@@ -8,6 +8,21 @@ use joule_light_client::{ExecStatus, Payload, ProvenObject};
 use super::support::*;
 
 #[test]
+fn governance_parameters_are_proven_and_in_bounds() {
+    use joule_light_client::api::GovernanceResponse;
+    use joule_light_client::dao::{gov_params_key, GovParams};
+    let node = TestNode::start();
+    node.wait_until("block 1", |n| n.chain().head_height >= 1);
+    let g: GovernanceResponse = node.get("/governance");
+    let at = g.proof.as_ref().expect("a proof after block 1");
+    let block = proven_block(&node, at.at.height);
+    let proven = ProvenObject::<GovParams>::verify(&block, &gov_params_key(), &at.proof).unwrap();
+    assert_eq!(proven.value(), Some(&g.params));
+    assert_eq!(g.params, node.node().genesis.governance);
+    assert_eq!(g.params.check(), Ok(()));
+}
+
+#[test]
 fn devnet_members_have_locked_power_from_genesis_proven() {
     use joule_server::devnet::{account_key, DEVNET_MEMBERS, DEVNET_MEMBER_LOCK};
     let node = TestNode::start();
