@@ -149,7 +149,8 @@ mod tests {
 
     #[test]
     fn a_captured_vote_cannot_leave_the_bounds() {
-        let cases: [(fn(&mut GovParams), &str); 5] = [
+        type Change = fn(&mut GovParams);
+        let cases: [(Change, &str); 5] = [
             (|p| p.voting_delay = 0, "voting_delay"),
             (|p| p.voting_period = 1, "voting_period"),
             (|p| p.quorum_bps = 0, "quorum_bps"),
