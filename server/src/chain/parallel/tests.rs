@@ -546,6 +546,68 @@ fn a_block_of_orders_runs_on_the_parallel_path() {
     assert_eq!(stats.threads, 2);
 }
 
+#[test]
+fn two_power_changes_in_one_block_share_one_checkpoint() {
+    // Lock, then delegate, in one block: one checkpoint with both; the next block adds one.
+    let keys = keys_on_shard0(1, 2);
+    let (me, other) = (
+        Address::from_public_key(&keys[0].public_key()),
+        Address::from_public_key(&keys[1].public_key()),
+    );
+    let case = |state: ShardState, height, txs| Case {
+        shards: 1,
+        height,
+        state,
+        incoming: Vec::new(),
+        system: Default::default(),
+        txs,
+    };
+    let first = case(
+        funded(&keys, 1_000_000),
+        10,
+        vec![
+            with_payload(&keys[0], 0, Payload::LockPower { amount: 700 }),
+            with_payload(&keys[0], 1, Payload::Delegate { to: Some(other) }),
+        ],
+    );
+    let out = run(&SequentialExecutor, &first);
+    let object = |out: &crate::chain::exec::ShardBlockOutput, key| {
+        out.objects
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let power: Power =
+        joule_light_client::codec::decode_exact(&object(&out, power_key(&me))).unwrap();
+    assert_eq!(
+        (power.locked, power.delegate, power.checkpoints),
+        (700, Some(other), 1)
+    );
+    let c0: PowerCheckpoint =
+        joule_light_client::codec::decode_exact(&object(&out, checkpoint_key(&me, 0))).unwrap();
+    assert_eq!((c0.height, c0.locked, c0.delegate), (10, 700, Some(other)));
+    // The next block's change is a checkpoint of its own.
+    let mut state = funded(&keys, 1_000_000);
+    state.apply(&out.writes, &out.objects);
+    let second = case(
+        state,
+        11,
+        vec![with_payload(
+            &keys[0],
+            2,
+            Payload::UnlockPower { amount: 200 },
+        )],
+    );
+    let out = run(&SequentialExecutor, &second);
+    let power: Power =
+        joule_light_client::codec::decode_exact(&object(&out, power_key(&me))).unwrap();
+    assert_eq!((power.locked, power.checkpoints), (500, 2));
+    let c1: PowerCheckpoint =
+        joule_light_client::codec::decode_exact(&object(&out, checkpoint_key(&me, 1))).unwrap();
+    assert_eq!((c1.height, c1.locked, c1.delegate), (11, 500, Some(other)));
+}
+
 /// Runs `case` on the adaptive executor and with each of `modes` forced, at each thread count,
 /// and checks every result equals the sequential one, which it returns.
 fn every_way_in_order(
