@@ -56,21 +56,27 @@ pub fn account_key(i: u32) -> SecretKey {
     ))
 }
 
+/// The first key, of seeds `seed(0)`, `seed(1)`, …, whose address is on `shard` of `shards`
+/// (keys that must share a shard with another are ground off-chain; a few tries each).
+pub fn key_on_shard(shard: u16, shards: u16, seed: impl Fn(u32) -> [u8; 32]) -> SecretKey {
+    (0u32..)
+        .map(|n| SecretKey::from_seed(&seed(n)))
+        .find(|k| Address::from_public_key(&k.public_key()).shard(shards) == shard)
+        .expect("a key on every shard within a few tries")
+}
+
 /// The meter key of devnet account `i`, well known like the account's: derived from `i` and
 /// ground until its address is on the account's shard of `shards` (a meter shares its
 /// owner's shard).
 pub fn meter_key(i: u32, shards: u16) -> SecretKey {
     let owner = Address::from_public_key(&account_key(i).public_key()).shard(shards);
-    (0u32..)
-        .map(|n| {
-            let mut seed = [0u8; 32];
-            seed[..4].copy_from_slice(&i.to_le_bytes());
-            seed[4..8].copy_from_slice(&n.to_le_bytes());
-            seed[8..].copy_from_slice(b"joule devnet meter key..");
-            SecretKey::from_seed(&seed)
-        })
-        .find(|k| Address::from_public_key(&k.public_key()).shard(shards) == owner)
-        .expect("a key on every shard within a few tries")
+    key_on_shard(owner, shards, |n| {
+        let mut seed = [0u8; 32];
+        seed[..4].copy_from_slice(&i.to_le_bytes());
+        seed[4..8].copy_from_slice(&n.to_le_bytes());
+        seed[8..].copy_from_slice(b"joule devnet meter key..");
+        seed
+    })
 }
 
 /// What devnet account `i`'s meter measures: every other one produces (solar, or wind for

@@ -13,9 +13,10 @@ use super::AppState;
 /// `GET /governance`.
 pub async fn governance(State(node): State<AppState>) -> ApiResult<GovernanceResponse> {
     let key = gov_params_key();
+    let shard = key.shard(node.genesis.shard_count);
     let chain = node.chain();
-    let state = &chain.shards[usize::from(key.shard(node.genesis.shard_count))];
-    let proof = proof_at(&chain, key.shard(node.genesis.shard_count), &key)?;
+    let state = &chain.shards[usize::from(shard)];
+    let proof = proof_at(&chain, shard, &key)?;
     // Genesis writes the parameters and nothing deletes them.
     let params: GovParams = state
         .object(&key)
