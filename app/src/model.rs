@@ -49,6 +49,20 @@ pub fn describe_tx(tx: &SignedTransaction) -> String {
         Payload::Delegate { to: None } => {
             format!("{} took its votes back", short_address(&sender))
         }
+        Payload::Propose { title, .. } => {
+            format!("{} proposed “{title}”", short_address(&sender))
+        }
+        Payload::Vote { choice, .. } => {
+            let how = match choice {
+                joule_light_client::dao::Choice::For => "for",
+                joule_light_client::dao::Choice::Against => "against",
+                joule_light_client::dao::Choice::Abstain => "to abstain on",
+            };
+            format!("{} voted {how} a proposal", short_address(&sender))
+        }
+        Payload::CancelProposal { .. } => {
+            format!("{} withdrew a proposal", short_address(&sender))
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::{Address, ShardId};
 use crate::block::{BlockHeader, ShardHeader};
 use crate::commit::Commit;
-use crate::dao::GovParams;
+use crate::dao::{GovParams, Param, Power, Proposal, Tally, Totals, Vote};
 use crate::event::Event;
 use crate::genesis::GenesisHeader;
 use crate::hash::Hash;
@@ -366,7 +366,8 @@ pub struct MarketResponse {
     pub treasury: Address,
 }
 
-/// `GET /governance`: governance's parameters at the head, proven.
+/// `GET /governance`: governance's parameters at the head, proven, and the history of every
+/// parameter governance changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GovernanceResponse {
     /// The parameters in state at the head.
@@ -376,7 +377,119 @@ pub struct GovernanceResponse {
     pub proof: Option<ObjectProofAt>,
     /// The head's height.
     pub height: u64,
+    /// Tokens locked for governance at the head (the quorum's base of a proposal starting
+    /// next; a sum over every shard, not proven).
+    pub total_locked: u64,
+    /// Every parameter change governance executed, newest first (the market's and its own).
+    pub history: Vec<ParamChange>,
 }
+
+/// One executed parameter change: which proposal changed what, from what, to what, when.
+/// Proven by its proposal (`GET /governance/proposals/{id}`: executed, with this action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamChange {
+    /// The proposal.
+    pub proposal: Hash,
+    /// The parameter.
+    pub param: Param,
+    /// Its value before.
+    pub previous: u64,
+    /// Its value after.
+    pub value: u64,
+    /// The block it took effect after (the next block runs under it).
+    pub height: u64,
+}
+
+/// `GET /governance/proposals?state=&page=&limit=`: proposals, newest first.
+pub type ProposalsPage = Page<ProposalItem>;
+
+/// A proposal with its proof against the head and its heights in estimated wall time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalItem {
+    /// The proposal (under its proposer: [`crate::dao::proposal_key`]).
+    pub proposal: Proposal,
+    /// Its proof in the proposer's shard's objects root at `height`.
+    pub proof: ObjectProof,
+    /// The block the proof is against (the head when asked).
+    pub height: u64,
+    /// About when its vote starts, ends and it executes (ms since the epoch): the head's
+    /// time plus the blocks to go at the chain's block interval (the past: the head's time
+    /// less the blocks since).
+    pub times: ProposalTimes,
+}
+
+/// A proposal's heights as estimated wall times, ms since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalTimes {
+    /// Its vote opens.
+    pub start_ms: u64,
+    /// Its vote closes.
+    pub end_ms: u64,
+    /// It executes, if it passes.
+    pub eta_ms: u64,
+}
+
+/// `GET /governance/proposals/{id}`: a proposal, its live provisional tally while its vote
+/// runs, and once it has ended every shard's tally with its proof against the same block
+/// ([`crate::ProvenTally`] recomputes the outcome from them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalResponse {
+    /// The proposal, its proof and times.
+    #[serde(flatten)]
+    pub item: ProposalItem,
+    /// While active: the votes cast so far, summed over every shard (**not proven**: an
+    /// aggregate of every vote; each vote is proven on its own).
+    pub provisional: Option<Totals>,
+    /// After its end: each shard's tally, in shard order (empty before).
+    pub tallies: Vec<Tally>,
+    /// Their proofs (or of their absence), in shard order, against `height`.
+    pub tally_proofs: Vec<ObjectProof>,
+}
+
+/// `GET /governance/proposals/{id}/votes?page=&limit=`: the votes cast, by shard then voter.
+pub type VotesPage = Page<VoteItem>;
+
+/// A vote and its proof (under the voter: [`crate::dao::vote_key`]) against `height`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteItem {
+    /// The vote (the voter's last).
+    pub vote: Vote,
+    /// Its proof in the voter's shard's objects root.
+    pub proof: ObjectProof,
+    /// The block the proof is against.
+    pub height: u64,
+}
+
+/// `GET /accounts/{address}/power`: a member's lock and delegate (proven), and the members
+/// who delegate to it, each with its own proven lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerResponse {
+    /// The member.
+    pub member: Address,
+    /// Its power object (`None`: it never locked or delegated).
+    pub power: Option<Power>,
+    /// Proof of it (or of its absence) against `height`.
+    pub proof: ObjectProof,
+    /// The block the proofs are against.
+    pub height: u64,
+    /// Members whose power goes to this one now, each with its power object's proof.
+    pub delegators: Vec<DelegatorItem>,
+    /// Their locks summed with its own (if it delegates to no one): what it would vote with
+    /// on a proposal starting next.
+    pub voting_power: u64,
+}
+
+/// A member delegating to another, with its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegatorItem {
+    /// Its power object.
+    pub power: Power,
+    /// The proof, against the response's `height`.
+    pub proof: ObjectProof,
+}
+
+/// The most proposals, votes or delegators one page lists.
+pub const MAX_GOV_PAGE: u32 = 100;
 
 /// `GET /market/intervals?before=&limit=`: the latest closed intervals, newest first, each
 /// record proven in shard 0's objects root at `height`.

@@ -144,6 +144,9 @@ pub enum VerifyError {
     /// A clearing does not recompute from its books.
     #[error("clearing: {0}")]
     Clearing(#[from] ClearingCheckError),
+    /// A proposal's outcome does not recompute from its shards' tallies.
+    #[error("tally: {0}")]
+    Tally(#[from] crate::dao::TallyError),
     /// What the node presented is not the chain the user's checkpoint pins.
     #[error(
         "not the trusted chain: the checkpoint pins {what} {expected}, the node presented {got}"

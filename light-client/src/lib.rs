@@ -39,7 +39,7 @@ pub use hash::{Domain, Hash};
 pub use merkle::{MerkleError, MerkleProof, MerkleTree};
 pub use proven::{
     ProvenAccount, ProvenAt, ProvenBlock, ProvenClearing, ProvenCredit, ProvenEvent, ProvenObject,
-    ProvenReceipt, ProvenShardBlock, ProvenTx,
+    ProvenReceipt, ProvenShardBlock, ProvenTally, ProvenTx,
 };
 pub use receipt::{ExecStatus, Receipt, TxOutcome};
 pub use smt::{StateProof, StateProofError};

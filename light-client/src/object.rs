@@ -55,6 +55,14 @@ pub enum ObjectKind {
     PowerCheckpoint = 8,
     /// Governance's parameters.
     GovParams = 9,
+    /// A governance proposal, under its proposer.
+    Proposal = 10,
+    /// A member's power on one proposal, fixed at its start.
+    Weight = 11,
+    /// A member's vote on one proposal.
+    Vote = 12,
+    /// One shard's sums of a proposal's votes.
+    Tally = 13,
 }
 
 impl ObjectKind {
@@ -70,6 +78,10 @@ impl ObjectKind {
             7 => ObjectKind::Power,
             8 => ObjectKind::PowerCheckpoint,
             9 => ObjectKind::GovParams,
+            10 => ObjectKind::Proposal,
+            11 => ObjectKind::Weight,
+            12 => ObjectKind::Vote,
+            13 => ObjectKind::Tally,
             _ => return None,
         })
     }

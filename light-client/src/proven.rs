@@ -16,6 +16,7 @@ use crate::address::{Address, ShardId};
 use crate::block::{shards_tree, BlockHeader, ShardHeader};
 use crate::codec::Encode;
 use crate::commit::{verify_commit, Commit};
+use crate::dao::{proposal_key, tally_key, verify_tally, Proposal, Tally, Totals};
 use crate::error::{Result, VerifyError};
 use crate::event::Event;
 use crate::hash::Hash;
@@ -387,6 +388,81 @@ impl ProvenClearing {
     }
 }
 
+/// A proposal's final tally, recomputed from every shard's tally, all proven in one block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenTally {
+    proposal: Proposal,
+    tallies: Vec<Tally>,
+    totals: Totals,
+    height: u64,
+}
+
+impl ProvenTally {
+    /// Verifies that in `block` the proposal made by transaction `id` of `proposer` is held
+    /// under the proposer (by `proposal_proof`) and every shard holds its tally of it
+    /// (`tally_proofs`, in shard order), then that the tallies sum to the proposal's totals
+    /// and that quorum and threshold, recomputed, give its state (`dao::verify_tally`).
+    /// `proposer` and `id` are the caller's.
+    pub fn verify(
+        block: &ProvenBlock,
+        proposer: &Address,
+        id: &Hash,
+        proposal_proof: &ObjectProof,
+        tally_proofs: &[ObjectProof],
+    ) -> Result<Self> {
+        let present = |what| VerifyError::Mismatch {
+            what,
+            expected: 1,
+            got: 0,
+        };
+        let key = proposal_key(proposer, id);
+        let proposal = ProvenObject::<Proposal>::verify(block, &key, proposal_proof)?
+            .value
+            .ok_or(present("proposal present"))?;
+        if proposal.id != *id || proposal.proposer != *proposer {
+            return Err(contradicts("proposal's id", proposal.id, id));
+        }
+        let shards = block.header.shard_count;
+        mismatch("tally proofs", u64::from(shards), tally_proofs.len() as u64)?;
+        let tallies = tally_proofs
+            .iter()
+            .enumerate()
+            .map(|(s, p)| {
+                ProvenObject::<Tally>::verify(block, &tally_key(s as ShardId, id), p)?
+                    .value
+                    .ok_or(present("a shard's tally present"))
+            })
+            .collect::<Result<Vec<Tally>>>()?;
+        let totals = verify_tally(&proposal, &tallies, shards)?;
+        Ok(ProvenTally {
+            proposal,
+            tallies,
+            totals,
+            height: block.height(),
+        })
+    }
+
+    /// The proposal (its state recomputed from the tallies and equal).
+    pub fn proposal(&self) -> &Proposal {
+        &self.proposal
+    }
+
+    /// Each shard's tally, in shard order.
+    pub fn tallies(&self) -> &[Tally] {
+        &self.tallies
+    }
+
+    /// The sums over every shard.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// The block it was proven at.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+}
+
 /// A transaction included in a proven block, with its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvenTx {
@@ -509,7 +585,10 @@ impl ProvenReceipt {
             | Payload::ClaimCertificates { .. }
             | Payload::LockPower { .. }
             | Payload::UnlockPower { .. }
-            | Payload::Delegate { .. } => {
+            | Payload::Delegate { .. }
+            | Payload::Propose { .. }
+            | Payload::Vote { .. }
+            | Payload::CancelProposal { .. } => {
                 return Err(VerifyError::Mismatch {
                     what: "receipt of a transaction that pays none",
                     expected: 0,

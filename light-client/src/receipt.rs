@@ -48,10 +48,28 @@ pub enum ExecStatus {
     InsufficientCertificates,
     /// The member has fewer tokens locked than it unlocks.
     InsufficientLocked,
+    /// No proposal with that id.
+    UnknownProposal,
+    /// The proposal was canceled.
+    ProposalCanceled,
+    /// A vote before the proposal's start.
+    VotingNotStarted,
+    /// A vote at or after the proposal's end.
+    VotingClosed,
+    /// The voter had no power on the proposal at its start (none locked, or all delegated).
+    NoPower,
+    /// A cancel by someone other than the proposer.
+    NotProposer,
+    /// A cancel at or after the proposal's start.
+    VotingStarted,
+    /// The proposer has less locked than proposing takes.
+    BelowProposalThreshold,
+    /// A parameter change out of its bounds (or an empty spend).
+    InvalidAction,
 }
 
 /// Every status, by code.
-const STATUSES: [ExecStatus; 14] = [
+const STATUSES: [ExecStatus; 23] = [
     ExecStatus::Success,
     ExecStatus::InsufficientBalance,
     ExecStatus::MarketClosed,
@@ -66,10 +84,19 @@ const STATUSES: [ExecStatus; 14] = [
     ExecStatus::BadPrice,
     ExecStatus::InsufficientCertificates,
     ExecStatus::InsufficientLocked,
+    ExecStatus::UnknownProposal,
+    ExecStatus::ProposalCanceled,
+    ExecStatus::VotingNotStarted,
+    ExecStatus::VotingClosed,
+    ExecStatus::NoPower,
+    ExecStatus::NotProposer,
+    ExecStatus::VotingStarted,
+    ExecStatus::BelowProposalThreshold,
+    ExecStatus::InvalidAction,
 ];
 
 /// JSON names, by code.
-const NAMES: [&str; 14] = [
+const NAMES: [&str; 23] = [
     "success",
     "insufficient_balance",
     "market_closed",
@@ -84,6 +111,15 @@ const NAMES: [&str; 14] = [
     "bad_price",
     "insufficient_certificates",
     "insufficient_locked",
+    "unknown_proposal",
+    "proposal_canceled",
+    "voting_not_started",
+    "voting_closed",
+    "no_power",
+    "not_proposer",
+    "voting_started",
+    "below_proposal_threshold",
+    "invalid_action",
 ];
 
 impl Serialize for ExecStatus {
@@ -127,6 +163,15 @@ impl ExecStatus {
             ExecStatus::BadPrice => "BadPrice",
             ExecStatus::InsufficientCertificates => "InsufficientCertificates",
             ExecStatus::InsufficientLocked => "InsufficientLocked",
+            ExecStatus::UnknownProposal => "UnknownProposal",
+            ExecStatus::ProposalCanceled => "ProposalCanceled",
+            ExecStatus::VotingNotStarted => "VotingNotStarted",
+            ExecStatus::VotingClosed => "VotingClosed",
+            ExecStatus::NoPower => "NoPower",
+            ExecStatus::NotProposer => "NotProposer",
+            ExecStatus::VotingStarted => "VotingStarted",
+            ExecStatus::BelowProposalThreshold => "BelowProposalThreshold",
+            ExecStatus::InvalidAction => "InvalidAction",
         }
     }
 

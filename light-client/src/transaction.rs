@@ -9,7 +9,11 @@
 //! - `2` reading (signed by the meter): `interval u64 | produced_wh u64 | consumed_wh u64`;
 //! - `3` place order: `interval u64 | side u8 (0 bid, 1 ask) | price u64 | qty_wh u64 |
 //!   meter (0u8, or 1u8 | address [20])`;
-//! - `4` cancel order: `order [32]` (the id of the transaction that placed it).
+//! - `4` cancel order: `order [32]` (the id of the transaction that placed it);
+//! - `5` claim certificates: `meter option<[20]> | origin [20] | day u32 | kind u8 | wh u64`;
+//! - `6` lock power, `7` unlock power: `amount u64`; `8` delegate: `to option<[20]>`;
+//! - `9` propose: `action | title str(≤96) | body_hash [32]` (see [`crate::dao::Action`]);
+//! - `10` vote: `proposal [32] | choice u8`; `11` cancel proposal: `proposal [32]`.
 //!
 //! A signed transaction appends the 64-byte signature. The id is
 //! `blake3-derive("joule 2026-11 transaction", encoding)`, and the signature is over the id's
@@ -21,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::Address;
 use crate::codec::{self, decode_exact, put_str, CodecError, Decode, Encode, Reader};
 use crate::crypto::{KeyError, PublicKey, SecretKey, Signature};
+use crate::dao::{Action, Choice, MAX_TITLE_BYTES};
 use crate::hash::{Domain, Hash};
 use crate::market::{MeterKind, Side};
 
@@ -49,7 +54,8 @@ pub struct Transaction {
 /// What a transaction does. Not `non_exhaustive`: every match over it names every kind, so a
 /// new kind cannot slip through an executor's catch-all. In JSON, an object whose `type` names
 /// the kind (`transfer`, `register_meter`, `reading`, `place_order`, `cancel_order`,
-/// `claim_certificates`, `lock_power`, `unlock_power`, `delegate`) beside that kind's fields (a registration's meter key is `meter_key`,
+/// `claim_certificates`, `lock_power`, `unlock_power`, `delegate`, `propose`, `vote`,
+/// `cancel_proposal`) beside that kind's fields (a registration's meter key is `meter_key`,
 /// a meter's or certificate's kind `meter_kind`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
@@ -130,6 +136,28 @@ pub enum Payload {
         /// The delegate.
         to: Option<Address>,
     },
+    /// Proposes an action to the community (the sender needs the proposal lock).
+    Propose {
+        /// What it does if it passes.
+        action: Action,
+        /// A short title (at most [`MAX_TITLE_BYTES`]).
+        title: String,
+        /// blake3 of the full text.
+        body_hash: Hash,
+    },
+    /// Votes on a proposal with the power the sender had at its start (again: replaces the
+    /// earlier vote).
+    Vote {
+        /// The proposal (the id of the transaction that made it).
+        proposal: Hash,
+        /// For, against or abstain.
+        choice: Choice,
+    },
+    /// Cancels the sender's own proposal before its vote starts.
+    CancelProposal {
+        /// The proposal.
+        proposal: Hash,
+    },
 }
 
 /// The JSON form of every payload kind at once: one flat object, which costs the browser's
@@ -176,6 +204,16 @@ struct PayloadJson {
     day: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     wh: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    action: Option<Action>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body_hash: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proposal: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    choice: Option<Choice>,
 }
 
 impl Serialize for Payload {
@@ -243,6 +281,23 @@ impl Serialize for Payload {
                 j.kind = "delegate".into();
                 j.to = *to;
             }
+            Payload::Propose {
+                action,
+                title,
+                body_hash,
+            } => {
+                j.kind = "propose".into();
+                (j.action, j.title, j.body_hash) =
+                    (Some(*action), Some(title.clone()), Some(*body_hash));
+            }
+            Payload::Vote { proposal, choice } => {
+                j.kind = "vote".into();
+                (j.proposal, j.choice) = (Some(*proposal), Some(*choice));
+            }
+            Payload::CancelProposal { proposal } => {
+                j.kind = "cancel_proposal".into();
+                j.proposal = Some(*proposal);
+            }
         }
         j.serialize(s)
     }
@@ -299,6 +354,24 @@ impl<'de> Deserialize<'de> for Payload {
                 amount: need(j.amount, "amount")?,
             },
             "delegate" => Payload::Delegate { to: j.to },
+            "propose" => Payload::Propose {
+                action: j.action.ok_or_else(|| D::Error::missing_field("action"))?,
+                title: j.title.ok_or_else(|| D::Error::missing_field("title"))?,
+                body_hash: j
+                    .body_hash
+                    .ok_or_else(|| D::Error::missing_field("body_hash"))?,
+            },
+            "vote" => Payload::Vote {
+                proposal: j
+                    .proposal
+                    .ok_or_else(|| D::Error::missing_field("proposal"))?,
+                choice: j.choice.ok_or_else(|| D::Error::missing_field("choice"))?,
+            },
+            "cancel_proposal" => Payload::CancelProposal {
+                proposal: j
+                    .proposal
+                    .ok_or_else(|| D::Error::missing_field("proposal"))?,
+            },
             other => return Err(D::Error::unknown_variant(other, PAYLOAD_TYPES)),
         })
     }
@@ -315,6 +388,9 @@ const PAYLOAD_TYPES: &[&str] = &[
     "lock_power",
     "unlock_power",
     "delegate",
+    "propose",
+    "vote",
+    "cancel_proposal",
 ];
 
 /// What a meter signs to be registered to `owner` on chain `chain_id` with this kind and
@@ -384,7 +460,10 @@ impl Transaction {
             | Payload::CancelOrder { .. }
             | Payload::ClaimCertificates { .. }
             | Payload::UnlockPower { .. }
-            | Payload::Delegate { .. } => 0,
+            | Payload::Delegate { .. }
+            | Payload::Propose { .. }
+            | Payload::Vote { .. }
+            | Payload::CancelProposal { .. } => 0,
         }
     }
 }
@@ -517,6 +596,25 @@ impl Encode for Payload {
                 out.push(8);
                 to.encode_to(out);
             }
+            Payload::Propose {
+                action,
+                title,
+                body_hash,
+            } => {
+                out.push(9);
+                action.encode_to(out);
+                put_str(out, title);
+                body_hash.encode_to(out);
+            }
+            Payload::Vote { proposal, choice } => {
+                out.push(10);
+                proposal.encode_to(out);
+                choice.encode_to(out);
+            }
+            Payload::CancelProposal { proposal } => {
+                out.push(11);
+                proposal.encode_to(out);
+            }
         }
     }
 }
@@ -560,6 +658,18 @@ impl Decode for Payload {
             7 => Ok(Payload::UnlockPower { amount: r.u64()? }),
             8 => Ok(Payload::Delegate {
                 to: Option::decode_from(r)?,
+            }),
+            9 => Ok(Payload::Propose {
+                action: Action::decode_from(r)?,
+                title: r.string("title", MAX_TITLE_BYTES)?,
+                body_hash: Hash::decode_from(r)?,
+            }),
+            10 => Ok(Payload::Vote {
+                proposal: Hash::decode_from(r)?,
+                choice: Choice::decode_from(r)?,
+            }),
+            11 => Ok(Payload::CancelProposal {
+                proposal: Hash::decode_from(r)?,
             }),
             tag => Err(CodecError::UnknownTag {
                 kind: "payload",
@@ -646,7 +756,7 @@ mod tests {
         ));
         let mut bytes = sample().encode();
         let tag_at = 1 + 4 + "joule-test".len() + 32 + 8 + 8;
-        bytes[tag_at] = 9;
+        bytes[tag_at] = 12;
         assert!(matches!(
             SignedTransaction::from_bytes(&bytes),
             Err(CodecError::UnknownTag {
@@ -654,6 +764,59 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn governance_payloads_golden_vectors_and_json() {
+        use crate::dao::Param;
+        let cases = [
+            (
+                Payload::Propose {
+                    action: Action::SetParam {
+                        param: Param::FeeBps,
+                        value: 100,
+                    },
+                    title: "Fee".into(),
+                    body_hash: Hash([7; 32]),
+                },
+                "0901016400000000000000030000004665650707070707070707070707070707070707070707070707070707070707070707",
+                r#"{"type":"propose","action":{"kind":"set_param","param":"fee_bps","value":100},"title":"Fee","body_hash":"0707070707070707070707070707070707070707070707070707070707070707"}"#,
+            ),
+            (
+                Payload::Vote {
+                    proposal: Hash([1; 32]),
+                    choice: Choice::Abstain,
+                },
+                "0a010101010101010101010101010101010101010101010101010101010101010102",
+                r#"{"type":"vote","proposal":"0101010101010101010101010101010101010101010101010101010101010101","choice":"abstain"}"#,
+            ),
+            (
+                Payload::CancelProposal {
+                    proposal: Hash([1; 32]),
+                },
+                "0b0101010101010101010101010101010101010101010101010101010101010101",
+                r#"{"type":"cancel_proposal","proposal":"0101010101010101010101010101010101010101010101010101010101010101"}"#,
+            ),
+        ];
+        for (payload, hex_, json) in cases {
+            assert_eq!(hex::encode(payload.encode()), hex_);
+            assert_eq!(
+                decode_exact::<Payload>(&payload.encode()),
+                Ok(payload.clone())
+            );
+            assert_eq!(serde_json::to_string(&payload).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Payload>(json).unwrap(), payload);
+        }
+        // A title over the limit does not decode.
+        let mut long = Payload::Propose {
+            action: Action::Text,
+            title: "x".repeat(MAX_TITLE_BYTES + 1),
+            body_hash: Hash([0; 32]),
+        }
+        .encode();
+        assert!(decode_exact::<Payload>(&long).is_err());
+        long.truncate(1);
+        assert!(decode_exact::<Payload>(&long).is_err());
     }
 
     #[test]

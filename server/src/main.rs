@@ -292,6 +292,7 @@ async fn main() -> anyhow::Result<()> {
                 joule_server::bench::workload::WorkloadKind::Mixed => {
                     "transfers, orders and readings"
                 }
+                joule_server::bench::workload::WorkloadKind::Votes => "votes on one proposal",
             };
             println!("exec: {txs} {what} per block, median of {reps}, {cores} cores");
             let rows =

@@ -434,13 +434,13 @@ impl Node {
         // One read of the chain for the batch (its accounts read in parallel), then one lock of
         // the pool: the same verdicts as admitting one by one, without 2n lock round trips.
         let chain = self.chain();
-        let market = self.market_context(&chain).params;
+        let (market, gov) = (self.market_context(&chain), self.gov_params(&chain));
         let checked: Vec<Result<(Hash, Address, Account), RejectReason>> = checked
             .into_par_iter()
             .zip(&txs)
             .map(|(c, stx)| {
                 let (id, sender) = c?;
-                check_window(&market, chain.height() + 1, stx)?;
+                check_window(&market, &gov, chain.height() + 1, stx)?;
                 Ok((id, sender, chain.account(&sender)))
             })
             .collect();
@@ -458,7 +458,8 @@ impl Node {
     fn admit_signature_checked(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
         let chain = self.chain();
         check_window(
-            &self.market_context(&chain).params,
+            &self.market_context(&chain),
+            &self.gov_params(&chain),
             chain.height() + 1,
             &stx,
         )?;
@@ -534,27 +535,42 @@ impl Node {
     }
 }
 
-/// An order for a closed book, or a reading outside its window, refused at admission: it
-/// would be refused in the next block (at `height`) anyway. (Near a boundary one may pass here
-/// and fail in the block: it then pays the fee with `MarketClosed` or `StaleReading`.)
+/// An order for a closed book, a reading outside its window, or a proposal whose action
+/// leaves its bounds, refused at admission: it would be refused in the next block (at
+/// `height`) anyway. (Near a boundary one may pass here and fail in the block: it then pays
+/// the fee with `MarketClosed`, `StaleReading` or `InvalidAction`.)
 fn check_window(
-    params: &joule_light_client::market::MarketParams,
+    market: &crate::chain::MarketContext,
+    gov: &joule_light_client::dao::GovParams,
     height: u64,
     stx: &SignedTransaction,
 ) -> Result<(), RejectReason> {
     match &stx.tx.payload {
-        Payload::PlaceOrder { interval, .. } => params
+        Payload::PlaceOrder { interval, .. } => market
+            .schedule(*interval)
             .order_window(*interval, height)
             .map_err(RejectReason::MarketClosed),
-        Payload::Reading { interval, .. } => params
+        Payload::Reading { interval, .. } => market
+            .schedule(*interval)
             .reading_window(*interval, height)
             .map_err(RejectReason::ReadingOutOfWindow),
+        Payload::Propose { action, .. } => {
+            let params = joule_light_client::dao::ChainParams {
+                market: market.params,
+                gov: *gov,
+            };
+            action
+                .check(&params, height)
+                .map_err(|e| RejectReason::InvalidAction(e.to_string()))
+        }
         Payload::Transfer { .. }
         | Payload::RegisterMeter { .. }
         | Payload::CancelOrder { .. }
         | Payload::ClaimCertificates { .. }
         | Payload::LockPower { .. }
         | Payload::UnlockPower { .. }
-        | Payload::Delegate { .. } => Ok(()),
+        | Payload::Delegate { .. }
+        | Payload::Vote { .. }
+        | Payload::CancelProposal { .. } => Ok(()),
     }
 }

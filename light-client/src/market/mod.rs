@@ -14,7 +14,7 @@ pub use interval::{
     book_key, interval_key, verify_clearing, Book, ClearingCheckError, IntervalRecord, Settlement,
 };
 pub use objects::{
-    bid_escrow, cert_lot_key, market_fee, meter_key, order_key, params_key, treasury, CertLot,
-    Meter, MeterKind, Order,
+    bid_escrow, cert_lot_key, market_fee, meter_key, order_key, params_key, previous_params_key,
+    treasury, CertLot, Meter, MeterKind, Order,
 };
 pub use schedule::{MarketParams, ParamError, WindowError};

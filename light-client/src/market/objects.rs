@@ -152,6 +152,12 @@ pub fn params_key() -> StateKey {
     StateKey::system(0, ObjectKind::Params, b"")
 }
 
+/// The key of the market's parameters before its last schedule change: intervals before the
+/// new schedule's anchor keep the heights these give them until they settle.
+pub fn previous_params_key() -> StateKey {
+    StateKey::system(0, ObjectKind::Params, b"previous")
+}
+
 impl Object for Meter {
     const KIND: ObjectKind = ObjectKind::Meter;
 }

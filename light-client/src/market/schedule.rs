@@ -194,19 +194,22 @@ impl MarketParams {
         Ok(())
     }
 
-    /// These parameters with a new interval length, decided in the block at `height`: the
-    /// anchor moves to the first interval whose book is still open, so intervals already
-    /// traded keep their heights.
-    pub fn with_interval_blocks(&self, height: u64, interval_blocks: u32) -> MarketParams {
-        // Intervals whose books are closed keep their heights: the new length starts at the
-        // first interval still open.
-        let first = self.first_open(height);
-        let start = self.start(first).unwrap_or(self.anchor_height);
+    /// These parameters with `next`'s schedule (interval length, gate, reading window) decided
+    /// in the block at `height`. The new schedule counts from an anchor: the first interval
+    /// whose book is still open under the old gate and the new one alike (its new gate is
+    /// still ahead), starting at the height the old schedule gave it. Intervals before it keep
+    /// the old schedule (the node keeps the old parameters for them until they settle), so
+    /// nothing already traded moves and no book is skipped.
+    pub fn rescheduled(&self, height: u64, next: MarketParams) -> MarketParams {
+        let gate = u64::from(self.gate_blocks.max(next.gate_blocks));
+        let first = self
+            .interval_at(height.saturating_add(gate))
+            .map_or(self.anchor_interval, |i| i + 1)
+            .max(self.anchor_interval);
         MarketParams {
-            interval_blocks,
             anchor_interval: first,
-            anchor_height: start,
-            ..*self
+            anchor_height: self.start(first).unwrap_or(self.anchor_height),
+            ..next
         }
     }
 }
@@ -358,16 +361,35 @@ mod tests {
     }
 
     #[test]
-    fn a_new_interval_length_starts_at_the_first_open_interval() {
-        // At height 37 interval 2 (20..40 → delivering at 40) has closed: 3 is the first open.
-        let q = P.with_interval_blocks(37, 40);
+    fn a_new_schedule_starts_at_the_first_interval_open_under_both_gates() {
+        // At height 37 interval 2 (delivering from 40) has closed: 3 is the first open one.
+        let q = P.rescheduled(
+            37,
+            MarketParams {
+                interval_blocks: 40,
+                ..P
+            },
+        );
         q.check().unwrap();
-        // Before the anchor the schedule does not answer (the interval's record does).
+        // Before the anchor the new schedule does not answer (the old parameters do).
         assert_eq!(q.start(2), None);
         assert_eq!(q.start(3), Some(60));
         assert_eq!(q.deadline(2), Some(70));
         assert_eq!(q.start(4), Some(100));
         assert_eq!(q.interval_at(99), Some(3));
+        // A longer gate: interval 3's new gate (60 - 30) would be behind height 37, so the
+        // new schedule starts at 4, whose new gate (80 - 30 = 50) is ahead.
+        let g = P.rescheduled(
+            37,
+            MarketParams {
+                gate_blocks: 30,
+                interval_blocks: 40,
+                ..P
+            },
+        );
+        assert_eq!((g.anchor_interval, g.anchor_height), (4, 80));
+        assert_eq!(g.gate(4), Some(50));
+        assert_eq!(P.gate(3), Some(56), "interval 3 closes under the old gate");
     }
 
     #[test]

@@ -323,9 +323,10 @@ pub struct KindQuery {
     kind: ObjectKind,
 }
 
-/// `GET /accounts/{address}/objects?kind=order|cert_lot|meter|power|power_checkpoint`: the
-/// account's objects of that kind — its orders, certificate lots, governance lock and its
-/// history (under its address as their home), the meters it owns (each under its own address,
+/// `GET /accounts/{address}/objects?kind=order|cert_lot|meter|power|power_checkpoint|proposal|weight|vote`:
+/// the account's objects of that kind — its orders, certificate lots, governance lock and its
+/// history, its proposals, its weights on proposals and its votes (under its address as their
+/// home), the meters it owns (each under its own address,
 /// found through the owner index) — each with its proof.
 pub async fn owned(
     State(node): State<AppState>,
@@ -341,10 +342,13 @@ pub async fn owned(
             | ObjectKind::Meter
             | ObjectKind::Power
             | ObjectKind::PowerCheckpoint
+            | ObjectKind::Proposal
+            | ObjectKind::Weight
+            | ObjectKind::Vote
     ) {
         return Err(ApiError::bad_request(
             "invalid_kind",
-            "an account's objects are its orders (order), certificate lots (cert_lot), meters (meter), governance lock (power) or its history (power_checkpoint)",
+            "an account's objects are its orders (order), certificate lots (cert_lot), meters (meter), governance lock (power) or its history (power_checkpoint), proposals (proposal), weights on proposals (weight) or votes (vote)",
         ));
     }
     let chain = node.chain();
@@ -401,6 +405,15 @@ fn owner_of(kind: ObjectKind, value: &[u8]) -> Option<Address> {
                 .ok()
                 .map(|c| c.member)
         }
+        ObjectKind::Proposal => decode_exact::<joule_light_client::dao::Proposal>(value)
+            .ok()
+            .map(|p| p.proposer),
+        ObjectKind::Weight => decode_exact::<joule_light_client::dao::Weight>(value)
+            .ok()
+            .map(|w| w.member),
+        ObjectKind::Vote => decode_exact::<joule_light_client::dao::Vote>(value)
+            .ok()
+            .map(|v| v.voter),
         _ => None,
     }
 }

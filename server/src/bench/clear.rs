@@ -15,6 +15,7 @@ use super::{filler_address, median};
 use crate::chain::market::system_steps;
 use crate::chain::vm::MarketContext;
 use crate::chain::ShardState;
+use joule_light_client::dao::GovParams;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -125,7 +126,7 @@ pub fn run_clear(opts: &ClearBenchOptions) -> ClearRow {
     for rep in 0..opts.reps.max(1) {
         let mut shards = shards_with_orders(opts.orders, opts.shards, rep as u64);
         let t = Instant::now();
-        let closed = pool.install(|| system_steps(&shards, &market, gate));
+        let closed = pool.install(|| system_steps(&shards, &market, &GovParams::DEVNET, gate));
         gate_ms.push(t.elapsed().as_secs_f64() * 1e3);
         apply(&mut shards, &closed);
         let record = shards[0]
@@ -140,7 +141,7 @@ pub fn run_clear(opts: &ClearBenchOptions) -> ClearRow {
             (price, volume_wh) = (Some(c.price), c.volume_wh);
         }
         let t = Instant::now();
-        let settled = pool.install(|| system_steps(&shards, &market, deadline));
+        let settled = pool.install(|| system_steps(&shards, &market, &GovParams::DEVNET, deadline));
         settle_ms.push(t.elapsed().as_secs_f64() * 1e3);
         std::hint::black_box(settled);
     }

@@ -1,7 +1,8 @@
 //! The blocks `joule bench exec` runs: transfers only, the market's transactions (orders and
 //! readings), or a mix of the three — among N prosumers, each an account with a registered
 //! meter, in one shard, at a height where an interval's book is open and the previous
-//! interval's readings are due.
+//! interval's readings are due — or votes on one proposal open for them, each member with
+//! the weight its start fixed.
 
 use joule_light_client::market::{meter_key, MarketParams, Meter, MeterKind, Side};
 use joule_light_client::object::StateKey;
@@ -11,9 +12,15 @@ use joule_light_client::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use std::sync::Arc;
+
+use joule_light_client::dao::{weight_key, Choice, ProposalState, Weight};
+use joule_light_client::Hash;
+
 use super::bench_key;
 use crate::chain::exec::ShardBlockInput;
 use crate::chain::state::ShardState;
+use crate::chain::vm::{GovContext, ProposalWindow};
 
 /// Which transactions a block holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -25,6 +32,8 @@ pub enum WorkloadKind {
     Market,
     /// Transfers, orders and readings, 50/30/20.
     Mixed,
+    /// Votes on one active proposal (for, against, abstain at random).
+    Votes,
 }
 
 /// A block and the state it runs against.
@@ -35,6 +44,8 @@ pub struct Workload {
     pub txs: Vec<SignedTransaction>,
     /// The block's height (inside the market's schedule, see the module doc).
     pub height: u64,
+    /// Governance as the block sees it (the votes' proposal).
+    pub gov: Arc<GovContext>,
 }
 
 impl Workload {
@@ -49,6 +60,7 @@ impl Workload {
             txs: &self.txs,
             market: Default::default(),
             system: &crate::chain::market::NO_SYSTEM,
+            gov: &self.gov,
         }
     }
 }
@@ -103,6 +115,18 @@ pub fn workload(kind: WorkloadKind, accounts: usize, txs: usize, seed: u64) -> W
             (meter_key(m), meter.encode())
         })
         .collect();
+    // Every member's weight on the votes' proposal, as its start step wrote them.
+    if kind == WorkloadKind::Votes {
+        objects.extend(owners.iter().map(|member| {
+            let w = Weight {
+                proposal: PROPOSAL,
+                member: *member,
+                power: 1_000,
+                end: height + 100,
+            };
+            (weight_key(member, &PROPOSAL), w.encode())
+        }));
+    }
     objects.sort_unstable_by_key(|(k, _)| *k);
     let state = ShardState::from_parts(&accs, &objects);
 
@@ -124,11 +148,21 @@ pub fn workload(kind: WorkloadKind, accounts: usize, txs: usize, seed: u64) -> W
     let txs = (0..txs)
         .map(|_| {
             let s = rng.gen_range(0..accounts);
+            if kind == WorkloadKind::Votes {
+                let choice = [Choice::For, Choice::Against, Choice::Abstain][rng.gen_range(0..3)];
+                nonces[s] += 1;
+                let payload = Payload::Vote {
+                    proposal: PROPOSAL,
+                    choice,
+                };
+                return sign(&keys[s], nonces[s] - 1, payload);
+            }
             let roll = rng.gen_range(0..10);
             let transfer = match kind {
                 WorkloadKind::Transfer => true,
                 WorkloadKind::Market => false,
                 WorkloadKind::Mixed => roll < 5,
+                WorkloadKind::Votes => unreachable!("votes return above"),
             };
             let reading = !transfer
                 && !read[s]
@@ -165,8 +199,26 @@ pub fn workload(kind: WorkloadKind, accounts: usize, txs: usize, seed: u64) -> W
             sign(&keys[s], nonces[s] - 1, payload)
         })
         .collect();
-    Workload { state, txs, height }
+    let mut gov = GovContext::default();
+    gov.proposals.insert(
+        PROPOSAL,
+        ProposalWindow {
+            proposer: owners[0],
+            start: height - 1,
+            end: height + 100,
+            state: ProposalState::Active,
+        },
+    );
+    Workload {
+        state,
+        txs,
+        height,
+        gov: Arc::new(gov),
+    }
 }
+
+/// The proposal the votes workload votes on.
+const PROPOSAL: Hash = Hash([0x9a; 32]);
 
 #[cfg(test)]
 mod tests {
@@ -180,6 +232,7 @@ mod tests {
             WorkloadKind::Transfer,
             WorkloadKind::Market,
             WorkloadKind::Mixed,
+            WorkloadKind::Votes,
         ] {
             let w = workload(kind, 50, 400, 1);
             let out = SequentialExecutor.execute(&w.state, w.input()).0;
@@ -197,7 +250,7 @@ mod tests {
                 .filter(|t| matches!(t.tx.payload, Payload::Reading { .. }))
                 .count();
             match kind {
-                WorkloadKind::Transfer => assert_eq!(readings, 0),
+                WorkloadKind::Transfer | WorkloadKind::Votes => assert_eq!(readings, 0),
                 _ => assert!(readings > 0, "{kind:?}"),
             }
         }

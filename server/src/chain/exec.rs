@@ -9,6 +9,7 @@
 //! executor must agree with.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use joule_light_client::api::ExecMode;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::market::SystemWrites;
 use super::state::{ObjectWrite, ShardState};
-use super::vm::{Blocked, JouleVm, MarketContext, StateView, TxContext, TxResult, Vm};
+use super::vm::{Blocked, GovContext, JouleVm, MarketContext, StateView, TxContext, TxResult, Vm};
 
 /// Accounts by address (hashing keyed per process, so crafted addresses cannot collide).
 pub type AccountMap = HashMap<Address, Account, ahash::RandomState>;
@@ -56,6 +57,8 @@ pub struct ShardBlockInput<'a> {
     pub market: MarketContext,
     /// What the block's system steps did to this shard before its transactions.
     pub system: &'a SystemWrites,
+    /// Governance's rules for this block.
+    pub gov: &'a Arc<GovContext>,
 }
 
 /// What executing a shard block produced.
@@ -155,6 +158,7 @@ impl ShardBlockInput<'_> {
                 shard_count: self.shard_count,
                 fee: self.fee,
                 market: self.market,
+                gov: self.gov.clone(),
             },
         }
     }
@@ -200,6 +204,11 @@ impl<'a> BaseState<'a> {
             let to = credited.entry(to).or_insert_with(|| state.get(&to));
             // Total supply fits in a u64 (checked at genesis), so no balance can overflow.
             to.balance = to.balance.saturating_add(amount);
+        }
+        for (from, amount) in &system.debits {
+            let from = credited.entry(*from).or_insert_with(|| state.get(from));
+            // The step checked the balance before the block covers every debit.
+            from.balance = from.balance.saturating_sub(*amount);
         }
         let objects = system.objects.iter().cloned().collect();
         BaseState {

@@ -1,7 +1,9 @@
 //! Secondary indexes over a shard's objects, kept in step with every write: an interval's
 //! orders (what the gate closes and settlement pays, without scanning every object), an
-//! owner's meters (a meter lives under its own address, not its owner's), and the tokens held
-//! by objects (bids' escrow, governance locks: part of the supply).
+//! owner's meters (a meter lives under its own address, not its owner's), the tokens held
+//! by objects (bids' escrow, governance locks: part of the supply), and governance's: every
+//! member's lock (a proposal's snapshot), every proposal (its steps and every vote's window),
+//! and each proposal's votes (its tally).
 //!
 //! Both are derived from the objects alone, so they need no storage of their own: a node
 //! rebuilds them as it loads the objects at start. The order index keeps each order decoded:
@@ -11,10 +13,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use joule_light_client::codec::decode_exact;
-use joule_light_client::dao::Power;
+use joule_light_client::dao::{Choice, Power, Proposal, Vote};
 use joule_light_client::market::{Meter, Order};
 use joule_light_client::object::{ObjectKind, StateKey};
 use joule_light_client::Address;
+use joule_light_client::Hash;
 
 /// The indexes of one shard.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +30,12 @@ pub struct ObjectIndexes {
     escrow: u128,
     /// Tokens locked for governance on the shard.
     locked: u128,
+    /// Every member's power, by member.
+    powers: BTreeMap<Address, Power>,
+    /// Every proposal of the shard's proposers, by id, with its key.
+    proposals: BTreeMap<Hash, (StateKey, Proposal)>,
+    /// Every vote, by (proposal, voter): its choice and weight.
+    votes: BTreeMap<(Hash, Address), (Choice, u64)>,
 }
 
 impl ObjectIndexes {
@@ -46,9 +55,28 @@ impl ObjectIndexes {
             Some(ObjectKind::Power) => {
                 if let Some(p) = before.and_then(|b| decode_exact::<Power>(b).ok()) {
                     self.locked -= u128::from(p.locked);
+                    self.powers.remove(&p.member);
                 }
                 if let Some(p) = after.and_then(|b| decode_exact::<Power>(b).ok()) {
                     self.locked += u128::from(p.locked);
+                    self.powers.insert(p.member, p);
+                }
+            }
+            Some(ObjectKind::Proposal) => {
+                if let Some(p) = before.and_then(|b| decode_exact::<Proposal>(b).ok()) {
+                    self.proposals.remove(&p.id);
+                }
+                if let Some(p) = after.and_then(|b| decode_exact::<Proposal>(b).ok()) {
+                    self.proposals.insert(p.id, (*key, p));
+                }
+            }
+            Some(ObjectKind::Vote) => {
+                if let Some(v) = before.and_then(|b| decode_exact::<Vote>(b).ok()) {
+                    self.votes.remove(&(v.proposal, v.voter));
+                }
+                if let Some(v) = after.and_then(|b| decode_exact::<Vote>(b).ok()) {
+                    self.votes
+                        .insert((v.proposal, v.voter), (v.choice, v.power));
                 }
             }
             Some(ObjectKind::Meter) => {
@@ -85,6 +113,38 @@ impl ObjectIndexes {
     /// Tokens locked for governance on the shard.
     pub fn locked(&self) -> u128 {
         self.locked
+    }
+
+    /// Every member's power on the shard, by member.
+    pub fn powers(&self) -> impl Iterator<Item = &Power> {
+        self.powers.values()
+    }
+
+    /// The members on the shard whose power goes to `delegate`.
+    pub fn delegators_of<'a>(&'a self, delegate: &'a Address) -> impl Iterator<Item = &'a Power> {
+        self.powers
+            .values()
+            .filter(move |p| p.delegate.as_ref() == Some(delegate))
+    }
+
+    /// The shard's proposals, by id, with their keys.
+    pub fn proposals(&self) -> impl DoubleEndedIterator<Item = (&StateKey, &Proposal)> {
+        self.proposals.values().map(|(k, p)| (k, p))
+    }
+
+    /// The proposal `id` if its proposer is on the shard.
+    pub fn proposal(&self, id: &Hash) -> Option<(&StateKey, &Proposal)> {
+        self.proposals.get(id).map(|(k, p)| (k, p))
+    }
+
+    /// The votes on `proposal` cast on the shard, by voter.
+    pub fn votes_on(
+        &self,
+        proposal: &Hash,
+    ) -> impl DoubleEndedIterator<Item = (&Address, &(Choice, u64))> {
+        self.votes
+            .range((*proposal, Address([0; 20]))..=(*proposal, Address([0xff; 20])))
+            .map(|((_, voter), v)| (voter, v))
     }
 }
 

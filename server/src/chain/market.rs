@@ -28,7 +28,9 @@
 //! worked in parallel; within a shard the orders are independent.
 
 use joule_light_client::codec::decode_exact;
+use joule_light_client::dao::GovParams;
 use joule_light_client::event::{Event, Stage, Trade};
+use joule_light_client::market::MarketParams;
 use joule_light_client::market::{
     book_key, cert_lot_key, clear, fill_orders, interval_key, market_fee, meter_key, split,
     treasury, Book, BookOrder, CertLot, Curve, IntervalRecord, Meter, MeterKind, Order, Settlement,
@@ -44,8 +46,11 @@ use super::vm::MarketContext;
 /// What a block's system steps did to one shard before its transactions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SystemWrites {
-    /// Tokens credited to accounts (escrow returned), in order.
+    /// Tokens credited to accounts (escrow returned, a treasury spend received), in order.
     pub credits: Vec<(Address, u64)>,
+    /// Tokens debited from accounts after the credits (a treasury spend), in order; the step
+    /// checked each against the balance before the block.
+    pub debits: Vec<(Address, u64)>,
     /// Objects written (sorted by key, no repeats).
     pub objects: Vec<ObjectWrite>,
     /// What the steps did, for the shard header's `events_root`: the gate's fills, then
@@ -56,41 +61,79 @@ pub struct SystemWrites {
 /// No system writes (a block between scheduled heights; benchmarks and tests).
 pub static NO_SYSTEM: SystemWrites = SystemWrites {
     credits: Vec::new(),
+    debits: Vec::new(),
     objects: Vec::new(),
     events: Vec::new(),
 };
 
-/// The interval whose book closes at `height`, if one does.
-pub fn closing_at(market: &MarketContext, height: u64) -> Option<u64> {
-    let p = &market.params;
+/// Under schedule `p`, the interval whose book closes at `height`, if one does.
+fn closes(p: &MarketParams, height: u64) -> Option<u64> {
     let interval = p.first_open(height.checked_sub(1)?);
     (p.gate(interval) == Some(height)).then_some(interval)
 }
 
-/// The interval whose readings' deadline is `height`, if one's is.
-pub fn settling_at(market: &MarketContext, height: u64) -> Option<u64> {
-    let p = &market.params;
+/// Under schedule `p`, the interval whose readings' deadline is `height`, if one's is.
+fn settles(p: &MarketParams, height: u64) -> Option<u64> {
     let ended = p.interval_at(height.checked_sub(u64::from(p.reading_blocks))?)?;
     let interval = ended.checked_sub(1)?;
     (p.deadline(interval) == Some(height)).then_some(interval)
 }
 
+/// The intervals `at` gives at `height` under the current schedule and, for intervals before
+/// its anchor, the previous one (after a schedule change both may be due at once).
+fn due_under(
+    market: &MarketContext,
+    height: u64,
+    at: fn(&MarketParams, u64) -> Option<u64>,
+) -> Vec<u64> {
+    let anchor = market.params.anchor_interval;
+    let previous = market
+        .previous
+        .as_ref()
+        .and_then(|p| at(p, height))
+        .filter(|i| *i < anchor);
+    let current = at(&market.params, height).filter(|i| market.previous.is_none() || *i >= anchor);
+    previous.into_iter().chain(current).collect()
+}
+
+/// The intervals whose books close at `height`.
+pub fn closing_at(market: &MarketContext, height: u64) -> Vec<u64> {
+    due_under(market, height, closes)
+}
+
+/// The intervals whose readings' deadline is `height`.
+pub fn settling_at(market: &MarketContext, height: u64) -> Vec<u64> {
+    due_under(market, height, settles)
+}
+
 /// The system steps of the block at `height`, one entry per shard (all empty when nothing is
-/// due). A gate and a deadline may fall on one height: they touch different intervals' orders
-/// and records, read the same state, and their writes are merged.
+/// due): the market's gates and settlements, then governance's steps
+/// ([`super::governance`]). They touch different objects, read the same state (the one before
+/// the block), and their writes are merged.
 pub fn system_steps(
     shards: &[ShardState],
     market: &MarketContext,
+    gov: &GovParams,
     height: u64,
 ) -> Vec<SystemWrites> {
     let mut out = vec![SystemWrites::default(); shards.len()];
-    let steps = [
-        closing_at(market, height).map(|i| close_interval(shards, market, height, i)),
-        settling_at(market, height).map(|i| settle_interval(shards, market, height, i)),
-    ];
-    for step in steps.into_iter().flatten() {
+    let closing = closing_at(market, height);
+    let settling = settling_at(market, height);
+    let steps = closing
+        .into_iter()
+        .map(|i| close_interval(shards, market, height, i))
+        .chain(
+            settling
+                .into_iter()
+                .map(|i| settle_interval(shards, market, height, i)),
+        )
+        .chain(std::iter::once(super::governance::gov_steps(
+            shards, market, gov, height,
+        )));
+    for step in steps {
         for (all, w) in out.iter_mut().zip(step) {
             all.credits.extend(w.credits);
+            all.debits.extend(w.debits);
             all.objects.extend(w.objects);
             all.events.extend(w.events);
         }
@@ -455,7 +498,7 @@ mod tests {
         let m = market();
         let p = MarketParams::DEVNET;
         let closes: Vec<(u64, u64)> = (1..200)
-            .filter_map(|h| closing_at(&m, h).map(|i| (h, i)))
+            .flat_map(|h| closing_at(&m, h).into_iter().map(move |i| (h, i)))
             .collect();
         for (h, i) in &closes {
             assert_eq!(p.gate(*i), Some(*h));
@@ -498,7 +541,7 @@ mod tests {
         let s0 = vec![order(1, Side::Ask, 100, 300, 0)];
         let s1 = vec![bid(2, 130, 200), bid(3, 90, 100)];
         let shards = vec![shard_with(&s0), shard_with(&s1)];
-        let w = system_steps(&shards, &m, gate);
+        let w = system_steps(&shards, &m, &GovParams::DEVNET, gate);
         assert_eq!(w.len(), 2);
         // The record on shard 0 recomputes from the two books.
         let obj = |s: usize, k: &StateKey| {
@@ -529,7 +572,7 @@ mod tests {
         );
         assert!(w[0].credits.is_empty());
         // Not a gate: nothing.
-        assert!(system_steps(&shards, &m, gate + 1)
+        assert!(system_steps(&shards, &m, &GovParams::DEVNET, gate + 1)
             .iter()
             .all(|w| w == &SystemWrites::default()));
     }
@@ -602,9 +645,9 @@ mod tests {
         let s0 = ShardState::from_parts(&[], &objects0);
         let s1 = shard_with(&[b1, b2]);
         let deadline = m.params.deadline(1).unwrap();
-        assert_eq!(settling_at(&m, deadline), Some(1));
-        assert_eq!(settling_at(&m, deadline - 1), None);
-        let w = system_steps(&[s0, s1], &m, deadline);
+        assert_eq!(settling_at(&m, deadline), vec![1]);
+        assert!(settling_at(&m, deadline - 1).is_empty());
+        let w = system_steps(&[s0, s1], &m, &GovParams::DEVNET, deadline);
         // 150 Wh delivered: the seller is paid for them, the buyers get 90 and 60.
         let sold = 150 * price;
         let (got1, got2) = (90 * price, 60 * price);

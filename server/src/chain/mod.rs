@@ -4,6 +4,7 @@
 pub mod blockstm;
 pub mod declared;
 pub mod exec;
+pub mod governance;
 pub mod indexes;
 pub mod market;
 pub mod parallel;
@@ -15,3 +16,4 @@ pub mod vm;
 pub use exec::{Executor, SequentialExecutor, ShardBlockInput, ShardBlockOutput};
 pub use parallel::ParallelExecutor;
 pub use state::{NextTrees, ObjectWrite, Replaced, ShardState};
+pub use vm::{GovContext, MarketContext};

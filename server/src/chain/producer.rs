@@ -16,12 +16,13 @@ use rayon::prelude::*;
 
 use super::exec::{ShardBlockInput, ShardBlockOutput};
 use super::state::NextTrees;
-use super::vm::MarketContext;
+use super::vm::{GovContext, MarketContext, ProposalWindow};
 use crate::mempool::{IdSet, Mempool};
 use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
 use joule_light_client::codec::decode_exact;
-use joule_light_client::market::params_key;
+use joule_light_client::dao::GovParams;
+use joule_light_client::market::{params_key, previous_params_key, MarketParams};
 
 impl Node {
     /// Produces, commits and publishes the next block.
@@ -40,8 +41,11 @@ impl Node {
 
         let selected_at = Instant::now();
         let market = self.market_context(&chain);
-        // The market's steps due at this height, on every shard, before the transactions.
-        let system = self.on_pool(|| super::market::system_steps(&chain.shards, &market, height));
+        let gov = Arc::new(self.gov_context(&chain));
+        // The market's and governance's steps due at this height, on every shard, before the
+        // transactions.
+        let system = self
+            .on_pool(|| super::market::system_steps(&chain.shards, &market, &gov.params, height));
         // Shards execute side by side on the executor's pool (their Block-STM workers share
         // it); each executor call is deterministic on its own input.
         let run_shard = |s: u16| {
@@ -54,6 +58,7 @@ impl Node {
                 txs: &selected[usize::from(s)],
                 market,
                 system: &system[usize::from(s)],
+                gov: &gov,
             };
             let t = Instant::now();
             let (out, stats) = self.executor.execute(&chain.shards[usize::from(s)], input);
@@ -305,14 +310,44 @@ impl Node {
     /// The market's rules for the next block: the parameters in shard 0's state at the head
     /// (written at genesis; a governance step changes them there), the chain's clock.
     pub fn market_context(&self, chain: &crate::node::ChainState) -> MarketContext {
-        let params = chain.shards[0]
-            .object(&params_key())
-            .and_then(|b| decode_exact(b).ok())
-            .unwrap_or(self.genesis.market);
+        let read = |key| {
+            chain.shards[0]
+                .object(&key)
+                .and_then(|b| decode_exact::<MarketParams>(b).ok())
+        };
         MarketContext {
-            params,
+            params: read(params_key()).unwrap_or(self.genesis.market),
+            previous: read(previous_params_key()),
             block_interval_ms: self.genesis.block_interval_ms,
             genesis_time_ms: self.genesis.genesis_time_ms,
+        }
+    }
+
+    /// Governance's parameters at the head (shard 0's state; genesis' if absent).
+    pub fn gov_params(&self, chain: &crate::node::ChainState) -> GovParams {
+        super::governance::gov_params_in(&chain.shards[0], self.genesis.governance)
+    }
+
+    /// Governance's rules for the next block: its parameters and every proposal's window, from
+    /// the shards' indexes.
+    pub fn gov_context(&self, chain: &crate::node::ChainState) -> GovContext {
+        let proposals = chain
+            .shards
+            .iter()
+            .flat_map(|s| s.indexes().proposals())
+            .map(|(_, p)| {
+                let w = ProposalWindow {
+                    proposer: p.proposer,
+                    start: p.start,
+                    end: p.end,
+                    state: p.state,
+                };
+                (p.id, w)
+            })
+            .collect();
+        GovContext {
+            params: self.gov_params(chain),
+            proposals,
         }
     }
 

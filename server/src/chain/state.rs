@@ -131,6 +131,11 @@ impl ShardState {
         self.indexes.locked()
     }
 
+    /// The shard's object indexes (governance's powers, proposals and votes).
+    pub fn indexes(&self) -> &super::indexes::ObjectIndexes {
+        &self.indexes
+    }
+
     /// The orders for `interval`, decoded, in key order.
     pub fn orders_of(
         &self,

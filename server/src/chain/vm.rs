@@ -53,9 +53,22 @@
 //!   `InsufficientBalance`); **unlock power**: back (else `InsufficientLocked`); **delegate**:
 //!   the sender's power goes to another member, or back to itself. Each writes the sender's
 //!   [`Power`] and a checkpoint of its history (one per block: a second change in the same
-//!   block rewrites it), so a proposal's snapshot can tell what held before it.
+//!   block rewrites it), so a proposal's snapshot can tell what held before it;
+//! - **propose**: the sender needs the proposal lock (`BelowProposalThreshold`), a title and
+//!   an action inside every bound (`InvalidAction`); the proposal is written under it;
+//! - **vote**: on a known proposal (`UnknownProposal`) not canceled (`ProposalCanceled`),
+//!   between its start and end (`VotingNotStarted`, `VotingClosed`), with the weight the
+//!   proposal's start fixed for the sender (`NoPower`): the vote, under the sender, replaces
+//!   any earlier one; **cancel proposal**: the sender's own (`NotProposer`,
+//!   `UnknownProposal`) before its start (`VotingStarted`).
 
-use joule_light_client::dao::{checkpoint_key, power_key, Power, PowerCheckpoint};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use joule_light_client::dao::{
+    checkpoint_key, power_key, proposal_key, vote_key, weight_key, Action, ChainParams, Choice,
+    GovParams, Power, PowerCheckpoint, Proposal, ProposalState, Vote, Weight, MAX_TITLE_BYTES,
+};
 use joule_light_client::market::{
     bid_escrow, cert_lot_key, meter_key, order_key, price_on_grid, CertLot, MarketParams, Meter,
     MeterKind, Order, Side,
@@ -73,6 +86,9 @@ use smallvec::SmallVec;
 pub struct MarketContext {
     /// The parameters in state before the block.
     pub params: MarketParams,
+    /// The parameters before the last schedule change (`None`: none yet): they give the
+    /// heights of intervals before `params.anchor_interval`.
+    pub previous: Option<MarketParams>,
     /// Target time between blocks (an interval's nominal length, for capacity).
     pub block_interval_ms: u64,
     /// Genesis time (an interval's nominal day, for certificates).
@@ -83,6 +99,7 @@ impl Default for MarketContext {
     fn default() -> Self {
         MarketContext {
             params: MarketParams::DEVNET,
+            previous: None,
             block_interval_ms: 500,
             genesis_time_ms: 0,
         }
@@ -90,24 +107,81 @@ impl Default for MarketContext {
 }
 
 impl MarketContext {
-    /// The most Wh a meter of `capacity_w` can deliver in one interval, at nominal time.
-    pub fn max_wh(&self, capacity_w: u64) -> u64 {
-        let ms = u128::from(self.params.interval_blocks) * u128::from(self.block_interval_ms);
+    /// The schedule `interval` follows: the previous one before the current anchor.
+    pub fn schedule(&self, interval: u64) -> &MarketParams {
+        match &self.previous {
+            Some(p) if interval < self.params.anchor_interval => p,
+            _ => &self.params,
+        }
+    }
+
+    /// Whether a schedule change may take effect at `height`: every interval of the previous
+    /// schedule has settled (the node keeps one previous schedule, not a history).
+    pub fn may_reschedule(&self, height: u64) -> bool {
+        match &self.previous {
+            None => true,
+            Some(p) => self
+                .params
+                .anchor_interval
+                .checked_sub(1)
+                .and_then(|last| p.deadline(last))
+                .is_none_or(|d| height > d),
+        }
+    }
+
+    /// The most Wh a meter of `capacity_w` can deliver in `interval`, at nominal time.
+    pub fn max_wh(&self, interval: u64, capacity_w: u64) -> u64 {
+        let blocks = self.schedule(interval).interval_blocks;
+        let ms = u128::from(blocks) * u128::from(self.block_interval_ms);
         let wh = u128::from(capacity_w) * ms / 3_600_000;
         u64::try_from(wh).unwrap_or(u64::MAX)
     }
 
     /// The UTC day (days since the Unix epoch) interval `interval` starts on, at nominal time.
     pub fn day_of(&self, interval: u64) -> u32 {
-        let start = self.params.start(interval).unwrap_or(0);
+        let start = self.schedule(interval).start(interval).unwrap_or(0);
         let ms = u128::from(self.genesis_time_ms)
             + u128::from(start) * u128::from(self.block_interval_ms);
         u32::try_from(ms / 86_400_000).unwrap_or(u32::MAX)
     }
 }
 
+/// One proposal as votes and cancels see it: who made it, its window and its state before
+/// the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProposalWindow {
+    /// Its proposer.
+    pub proposer: Address,
+    /// Votes from here…
+    pub start: u64,
+    /// …until here (excluded).
+    pub end: u64,
+    /// Its state before the block.
+    pub state: ProposalState,
+}
+
+/// Governance as a block sees it: its parameters and every proposal's window, read once per
+/// block from the shards' indexes — so a vote checks its window without reading the proposal
+/// (which lives under its proposer: every voter reading it would make them all conflict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GovContext {
+    /// Governance's parameters before the block.
+    pub params: GovParams,
+    /// Every proposal, by id.
+    pub proposals: HashMap<Hash, ProposalWindow, ahash::RandomState>,
+}
+
+impl Default for GovContext {
+    fn default() -> Self {
+        GovContext {
+            params: GovParams::DEVNET,
+            proposals: HashMap::default(),
+        }
+    }
+}
+
 /// What a transaction executes against.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TxContext {
     /// The executing shard.
     pub shard: ShardId,
@@ -119,6 +193,8 @@ pub struct TxContext {
     pub fee: u64,
     /// The market's rules.
     pub market: MarketContext,
+    /// Governance's (shared by every shard's executor).
+    pub gov: Arc<GovContext>,
 }
 
 /// A read hit a value an earlier, unfinished transaction (this index) is expected to write.
@@ -187,7 +263,7 @@ pub enum TxResult {
 }
 
 /// Joule's transactions on one shard.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct JouleVm {
     /// Where and under which rules.
     pub ctx: TxContext,
@@ -279,7 +355,7 @@ impl JouleVm {
         let market = &self.ctx.market;
         if interval < m.next_interval
             || market
-                .params
+                .schedule(interval)
                 .reading_window(interval, self.ctx.height)
                 .is_err()
         {
@@ -288,7 +364,7 @@ impl JouleVm {
         if produced_wh > 0 && !m.kind.produces() {
             return Ok(Err(ExecStatus::NotAProducer));
         }
-        let max = market.max_wh(m.capacity_w);
+        let max = market.max_wh(interval, m.capacity_w);
         if produced_wh > max || consumed_wh > max {
             return Ok(Err(ExecStatus::OverCapacity));
         }
@@ -329,7 +405,13 @@ impl JouleVm {
         if !price_on_grid(price) {
             return Ok(Err(ExecStatus::BadPrice));
         }
-        if p.order_window(interval, self.ctx.height).is_err() {
+        if self
+            .ctx
+            .market
+            .schedule(interval)
+            .order_window(interval, self.ctx.height)
+            .is_err()
+        {
             return Ok(Err(ExecStatus::MarketClosed));
         }
         let escrow = match side {
@@ -382,7 +464,7 @@ impl JouleVm {
         if self
             .ctx
             .market
-            .params
+            .schedule(o.interval)
             .order_window(o.interval, self.ctx.height)
             .is_err()
         {
@@ -478,6 +560,101 @@ impl JouleVm {
     }
 }
 
+impl JouleVm {
+    /// A proposal by `proposer` (made by transaction `id`), if its lock and action qualify.
+    fn propose<V: StateView>(
+        &self,
+        id: &Hash,
+        proposer: Address,
+        (action, title, body_hash): (&Action, &str, &Hash),
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let gov = &self.ctx.gov.params;
+        let locked =
+            Self::read::<Power, V>(view, &proposer, &power_key(&proposer))?.map_or(0, |p| p.locked);
+        if locked < gov.proposal_min_power {
+            return Ok(Err(ExecStatus::BelowProposalThreshold));
+        }
+        let params = ChainParams {
+            market: self.ctx.market.params,
+            gov: *gov,
+        };
+        if title.is_empty()
+            || title.len() > MAX_TITLE_BYTES
+            || action.check(&params, self.ctx.height).is_err()
+        {
+            return Ok(Err(ExecStatus::InvalidAction));
+        }
+        let body = (*action, title.to_owned(), *body_hash);
+        let p = Proposal::new(*id, proposer, body, self.ctx.height, gov);
+        view.write_object(&proposer, proposal_key(&proposer, id), Some(p.encode()));
+        Ok(Ok(()))
+    }
+
+    /// `voter`'s vote on `proposal`, with the weight fixed at its start.
+    fn vote<V: StateView>(
+        &self,
+        voter: Address,
+        proposal: &Hash,
+        choice: Choice,
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let height = self.ctx.height;
+        let Some(w) = self.ctx.gov.proposals.get(proposal) else {
+            return Ok(Err(ExecStatus::UnknownProposal));
+        };
+        if w.state == ProposalState::Canceled {
+            return Ok(Err(ExecStatus::ProposalCanceled));
+        }
+        if height < w.start {
+            return Ok(Err(ExecStatus::VotingNotStarted));
+        }
+        if height >= w.end {
+            return Ok(Err(ExecStatus::VotingClosed));
+        }
+        let power = Self::read::<Weight, V>(view, &voter, &weight_key(&voter, proposal))?
+            .map_or(0, |w| w.power);
+        if power == 0 {
+            return Ok(Err(ExecStatus::NoPower));
+        }
+        let vote = Vote {
+            proposal: *proposal,
+            voter,
+            choice,
+            power,
+            height,
+        };
+        view.write_object(&voter, vote_key(&voter, proposal), Some(vote.encode()));
+        Ok(Ok(()))
+    }
+
+    /// Cancels `sender`'s own proposal before its start.
+    fn cancel_proposal<V: StateView>(
+        &self,
+        sender: Address,
+        proposal: &Hash,
+        view: &mut V,
+    ) -> Result<Result<(), Refused>, Blocked> {
+        let key = proposal_key(&sender, proposal);
+        let Some(mut p) = Self::read::<Proposal, V>(view, &sender, &key)? else {
+            let known = self.ctx.gov.proposals.contains_key(proposal);
+            return Ok(Err(if known {
+                ExecStatus::NotProposer
+            } else {
+                ExecStatus::UnknownProposal
+            }));
+        };
+        if p.state == ProposalState::Canceled {
+            return Ok(Err(ExecStatus::ProposalCanceled));
+        }
+        if p.cancel(&sender, self.ctx.height).is_err() {
+            return Ok(Err(ExecStatus::VotingStarted));
+        }
+        view.write_object(&sender, key, Some(p.encode()));
+        Ok(Ok(()))
+    }
+}
+
 impl Vm for JouleVm {
     type Tx = SignedTransaction;
     type Prepared = PreparedTx;
@@ -495,7 +672,10 @@ impl Vm for JouleVm {
             | Payload::CancelOrder { .. }
             | Payload::LockPower { .. }
             | Payload::UnlockPower { .. }
-            | Payload::Delegate { .. } => None,
+            | Payload::Delegate { .. }
+            | Payload::Propose { .. }
+            | Payload::Vote { .. }
+            | Payload::CancelProposal { .. } => None,
         };
         if let Some(other) = other {
             if other != sender && self.local(&other) {
@@ -653,6 +833,25 @@ impl Vm for JouleVm {
                     p.delegate = to;
                     Ok(())
                 })?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::Propose {
+                action,
+                title,
+                body_hash,
+            } => {
+                let r = self.propose(&p.id, sender, (action, title, body_hash), view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::Vote { proposal, choice } => {
+                let r = self.vote(sender, proposal, *choice, view)?;
+                view.write(sender, acc);
+                r.err().unwrap_or(ExecStatus::Success)
+            }
+            Payload::CancelProposal { proposal } => {
+                let r = self.cancel_proposal(sender, proposal, view)?;
                 view.write(sender, acc);
                 r.err().unwrap_or(ExecStatus::Success)
             }

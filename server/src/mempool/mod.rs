@@ -103,6 +103,9 @@ pub enum RejectReason {
     /// A governance lock, unlock or delegation that can never succeed.
     #[error("invalid power change: {0}")]
     InvalidPower(&'static str),
+    /// A proposal that can never pass: no title, or an action out of its bounds.
+    #[error("invalid action: {0}")]
+    InvalidAction(String),
     /// An order for an interval whose book has closed (or is not open yet).
     #[error("{0}")]
     MarketClosed(WindowError),
@@ -130,6 +133,7 @@ impl RejectReason {
             RejectReason::InvalidOrder(_) => "invalid_order",
             RejectReason::InvalidClaim(_) => "invalid_claim",
             RejectReason::InvalidPower(_) => "invalid_power",
+            RejectReason::InvalidAction(_) => "invalid_action",
             RejectReason::MarketClosed(_) => "market_closed",
             RejectReason::ReadingOutOfWindow(_) => "reading_out_of_window",
         }
@@ -540,9 +544,15 @@ fn check_payload(shard_count: u16, stx: &SignedTransaction) -> Result<(), Reject
         Payload::Delegate { to: Some(to) } if *to == sender => Err(RejectReason::InvalidPower(
             "delegating to yourself is voting yourself: send a delegation with no `to`",
         )),
-        Payload::LockPower { .. } | Payload::UnlockPower { .. } | Payload::Delegate { .. } => {
-            Ok(())
-        }
+        Payload::Propose { title, .. } if title.trim().is_empty() => Err(
+            RejectReason::InvalidAction("a proposal needs a title".to_owned()),
+        ),
+        Payload::LockPower { .. }
+        | Payload::UnlockPower { .. }
+        | Payload::Delegate { .. }
+        | Payload::Propose { .. }
+        | Payload::Vote { .. }
+        | Payload::CancelProposal { .. } => Ok(()),
     }
 }
 

@@ -5,6 +5,7 @@ mod crash;
 mod dao;
 mod devnet;
 mod e2e;
+mod governance;
 mod market;
 mod proxy;
 mod rejections;

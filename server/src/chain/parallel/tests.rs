@@ -1,8 +1,14 @@
-//! Parallel equals sequential: randomized blocks (transfers, and every market kind over
-//! registered and unknown meters, open and closed books, escrows and cancels), and a
+//! Parallel equals sequential: randomized blocks (transfers, every market kind over
+//! registered and unknown meters, open and closed books, escrows and cancels, and every
+//! governance kind over pending, active, ended and canceled proposals), and a
 //! maximal-contention stress test.
 
-use joule_light_client::dao::{checkpoint_key, power_key, Power, PowerCheckpoint};
+use std::sync::Arc;
+
+use joule_light_client::dao::{
+    checkpoint_key, power_key, proposal_key, weight_key, Action, Choice, GovParams, Param, Power,
+    PowerCheckpoint, Proposal, ProposalState, Weight,
+};
 use joule_light_client::market::{
     cert_lot_key, meter_key, order_key, CertLot, MarketParams, Meter, MeterKind, Order, Side,
 };
@@ -17,6 +23,7 @@ use rand::{Rng, SeedableRng};
 use super::ParallelExecutor;
 use crate::chain::exec::{Executor, SequentialExecutor, ShardBlockInput};
 use crate::chain::state::ShardState;
+use crate::chain::vm::{GovContext, ProposalWindow};
 use joule_light_client::api::ExecMode;
 
 const FEE: u64 = 10;
@@ -71,7 +78,15 @@ struct Case {
     /// What the block's system steps wrote first (the gate's clearing, when due).
     system: crate::chain::market::SystemWrites,
     txs: Vec<SignedTransaction>,
+    /// Governance as the block sees it.
+    gov: Arc<GovContext>,
 }
+
+/// Governance's parameters in the random blocks: a proposal needs 100 units locked.
+const TEST_GOV: GovParams = GovParams {
+    proposal_min_power: 100,
+    ..GovParams::DEVNET
+};
 
 /// A random market transaction of `keys[s]` (at `nonce`) around `height`: meters registered,
 /// read, named by offers (their own or another's), bids that may not be covered, cancels of
@@ -83,12 +98,43 @@ fn random_market_payload(
     s: usize,
     height: u64,
     placed: &[(usize, Hash)],
+    proposals: &[Hash],
 ) -> Payload {
     let p = MarketParams::DEVNET;
     let around = p.interval_at(height).unwrap_or(1);
     let interval = (around + rng.gen_range(0..4)).saturating_sub(2);
     let other = rng.gen_range(0..addrs.len());
-    match rng.gen_range(0..14) {
+    let proposal = |rng: &mut StdRng| {
+        if rng.gen_bool(0.85) {
+            proposals[rng.gen_range(0..proposals.len())]
+        } else {
+            Hash(rng.gen())
+        }
+    };
+    match rng.gen_range(0..17) {
+        // Proposals: a fee in or out of bounds, a spend of nothing or something, a signal.
+        14 => Payload::Propose {
+            action: match rng.gen_range(0..4) {
+                0 => Action::SetParam {
+                    param: Param::FeeBps,
+                    value: rng.gen_range(0..1_500),
+                },
+                1 => Action::Spend {
+                    to: addrs[other],
+                    amount: rng.gen_range(0..3),
+                },
+                _ => Action::Text,
+            },
+            title: if rng.gen_bool(0.9) { "t" } else { "" }.into(),
+            body_hash: Hash(rng.gen()),
+        },
+        15 => Payload::Vote {
+            proposal: proposal(rng),
+            choice: [Choice::For, Choice::Against, Choice::Abstain][rng.gen_range(0..3)],
+        },
+        16 => Payload::CancelProposal {
+            proposal: proposal(rng),
+        },
         0 | 1 => {
             let kinds = [
                 MeterKind::Solar,
@@ -305,6 +351,62 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
         }
         objects.sort_unstable_by_key(|(k, _)| *k);
     }
+    // Proposals: one pending, one active (most members with a weight on it), one ended, one
+    // canceled, each made by one of the accounts.
+    let mut gov = GovContext {
+        params: TEST_GOV,
+        ..GovContext::default()
+    };
+    let mut proposals = Vec::new();
+    if market {
+        let windows = [
+            (height + 2, height + 50, ProposalState::Pending),
+            (height.saturating_sub(5), height + 20, ProposalState::Active),
+            (
+                height.saturating_sub(60),
+                height.saturating_sub(10),
+                ProposalState::Queued,
+            ),
+            (height + 2, height + 50, ProposalState::Canceled),
+        ];
+        for (start, end, state) in windows {
+            let id = Hash(rng.gen());
+            let proposer = addrs[rng.gen_range(0..accounts)];
+            let mut p = Proposal::new(
+                id,
+                proposer,
+                (Action::Text, "t".into(), Hash([0; 32])),
+                0,
+                &TEST_GOV,
+            );
+            (p.start, p.end, p.eta, p.state) = (start, end, end + 1_000, state);
+            objects.push((proposal_key(&proposer, &id), Some(p.encode())));
+            gov.proposals.insert(
+                id,
+                ProposalWindow {
+                    proposer,
+                    start,
+                    end,
+                    state,
+                },
+            );
+            if state == ProposalState::Active {
+                for a in &addrs {
+                    if rng.gen_bool(0.6) {
+                        let w = Weight {
+                            proposal: id,
+                            member: *a,
+                            power: rng.gen_range(0..500),
+                            end,
+                        };
+                        objects.push((weight_key(a, &id), Some(w.encode())));
+                    }
+                }
+            }
+            proposals.push(id);
+        }
+        objects.sort_unstable_by_key(|(k, _)| *k);
+    }
     state.apply(&w, &objects);
     let incoming = (0..rng.gen_range(0..4))
         .map(|i| Receipt {
@@ -342,7 +444,8 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
                 rng.gen_range(0..200)
             };
             if market && rng.gen_bool(0.5) {
-                let payload = random_market_payload(rng, keys, &addrs, s, height, &placed);
+                let payload =
+                    random_market_payload(rng, keys, &addrs, s, height, &placed, &proposals);
                 let tx = with_payload(&keys[s], nonce, payload);
                 if matches!(tx.tx.payload, Payload::PlaceOrder { .. }) {
                     placed.push((s, tx.id()));
@@ -356,6 +459,7 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
     let system = crate::chain::market::system_steps(
         std::slice::from_ref(&state),
         &Default::default(),
+        &gov.params,
         height,
     )
     .pop()
@@ -367,6 +471,7 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
         incoming,
         system,
         txs,
+        gov: Arc::new(gov),
     }
 }
 
@@ -390,6 +495,7 @@ fn run_with_stats(
         txs: &c.txs,
         market: Default::default(),
         system: &c.system,
+        gov: &c.gov,
     };
     exec.execute(&c.state, input)
 }
@@ -459,6 +565,9 @@ fn random_market_blocks_reach_every_rule() {
                 Payload::LockPower { .. } => "lock",
                 Payload::UnlockPower { .. } => "unlock",
                 Payload::Delegate { .. } => "delegate",
+                Payload::Propose { .. } => "propose",
+                Payload::Vote { .. } => "vote",
+                Payload::CancelProposal { .. } => "cancel_proposal",
             };
             seen.insert((kind, o.status.label()));
         }
@@ -492,6 +601,19 @@ fn random_market_blocks_reach_every_rule() {
         ("unlock", ExecStatus::Success),
         ("unlock", ExecStatus::InsufficientLocked),
         ("delegate", ExecStatus::Success),
+        ("propose", ExecStatus::Success),
+        ("propose", ExecStatus::BelowProposalThreshold),
+        ("propose", ExecStatus::InvalidAction),
+        ("vote", ExecStatus::Success),
+        ("vote", ExecStatus::UnknownProposal),
+        ("vote", ExecStatus::ProposalCanceled),
+        ("vote", ExecStatus::VotingNotStarted),
+        ("vote", ExecStatus::VotingClosed),
+        ("vote", ExecStatus::NoPower),
+        ("cancel_proposal", ExecStatus::Success),
+        ("cancel_proposal", ExecStatus::NotProposer),
+        ("cancel_proposal", ExecStatus::UnknownProposal),
+        ("cancel_proposal", ExecStatus::VotingStarted),
     ] {
         assert!(
             seen.contains(&(kind, status.label())),
@@ -533,6 +655,7 @@ fn a_block_of_orders_runs_on_the_parallel_path() {
         incoming: Vec::new(),
         system: Default::default(),
         txs,
+        gov: Default::default(),
     };
     let expected = run(&SequentialExecutor, &case);
     assert!(expected
@@ -561,6 +684,7 @@ fn two_power_changes_in_one_block_share_one_checkpoint() {
         incoming: Vec::new(),
         system: Default::default(),
         txs,
+        gov: Default::default(),
     };
     let first = case(
         funded(&keys, 1_000_000),
@@ -660,6 +784,7 @@ fn maximal_contention_terminates_with_the_sequential_result() {
         incoming: Vec::new(),
         system: Default::default(),
         txs,
+        gov: Default::default(),
     };
     let expected = every_way_in_order(
         &case,
@@ -701,6 +826,7 @@ fn addresses_ground_into_one_partition_still_give_the_in_order_result() {
         incoming: Vec::new(),
         system: Default::default(),
         txs,
+        gov: Default::default(),
     };
     let expected = every_way_in_order(
         &case,
@@ -753,6 +879,7 @@ fn undeclared_keys_abandon_the_plan_and_the_result_is_still_in_order() {
             txs: &case.txs,
             market: Default::default(),
             system: &case.system,
+            gov: &case.gov,
         };
         let vm = input.vm();
         let base = crate::chain::exec::BaseState::new(&case.state, &case.incoming);
