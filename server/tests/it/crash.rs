@@ -92,3 +92,135 @@ fn sigkill_loses_no_committed_block() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// What one request to `base` answers, as JSON.
+fn get_json<T: serde::de::DeserializeOwned>(base: &str, path: &str) -> T {
+    ureq::get(&format!("{base}/api/v1{path}"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap()
+}
+
+/// Signs `payload` from `key` at its next nonce, submits it to `base` and waits for its
+/// block.
+fn send_and_wait(
+    base: &str,
+    chain: &ChainInfo,
+    key: &joule_light_client::SecretKey,
+    payload: joule_light_client::Payload,
+) -> TxResponse {
+    let from = address(key);
+    let account: joule_light_client::api::AccountResponse =
+        get_json(base, &format!("/accounts/{from}"));
+    let stx = joule_light_client::Transaction {
+        chain_id: chain.genesis.chain_id.clone(),
+        sender: key.public_key(),
+        nonce: account.next_nonce,
+        max_fee: chain.genesis.min_fee,
+        payload,
+    }
+    .sign(key);
+    let body = joule_light_client::api::SubmitRequest {
+        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
+    };
+    ureq::post(&format!("{base}/api/v1/transactions"))
+        .send_json(&body)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let tx: TxResponse = get_json(base, &format!("/transactions/{}", stx.id()));
+        if tx.state == TxState::Included {
+            return tx;
+        }
+        assert!(Instant::now() < deadline, "not included");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigkill_between_a_vote_end_and_its_execution_executes_it_exactly_once() {
+    use joule_light_client::api::{AccountResponse, ProposalResponse};
+    use joule_light_client::dao::{Action, Choice, ProposalState};
+    use joule_light_client::{Hash, Payload};
+    use joule_server::devnet::account_key;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn(dir.path(), port);
+    let chain = wait_up(&base);
+    let treasury = joule_light_client::market::treasury();
+    let recipient = address(&account_key(41));
+    // The treasury funded (anyone may pay into it), then a spend proposed and voted for.
+    send_and_wait(
+        &base,
+        &chain,
+        &account_key(40),
+        Payload::Transfer {
+            to: treasury,
+            amount: 5_000,
+        },
+    );
+    let proposed = send_and_wait(
+        &base,
+        &chain,
+        &account_key(1),
+        Payload::Propose {
+            action: Action::Spend {
+                to: recipient,
+                amount: 1_000,
+            },
+            title: "Pay the installer".into(),
+            body_hash: Hash([5; 32]),
+        },
+    );
+    let id = proposed.id;
+    let p: ProposalResponse = get_json(&base, &format!("/governance/proposals/{id}"));
+    let p = p.item.proposal;
+    let head = || get_json::<ChainInfo>(&base, "/chain").head_height;
+    while head() + 1 < p.start {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send_and_wait(
+        &base,
+        &chain,
+        &account_key(0),
+        Payload::Vote {
+            proposal: id,
+            choice: Choice::For,
+        },
+    );
+    let balance = |a: &joule_light_client::Address| {
+        get_json::<AccountResponse>(&base, &format!("/accounts/{a}"))
+            .account
+            .balance
+    };
+    let before = balance(&recipient);
+    // Killed after the end (the proposal queued) and before its execution.
+    while head() < p.end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed_at = head();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        killed_at < p.eta,
+        "killed at {killed_at}, before eta {}",
+        p.eta
+    );
+
+    let mut child = spawn(dir.path(), port);
+    wait_up(&base);
+    while head() < p.eta + 5 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let done: ProposalResponse = get_json(&base, &format!("/governance/proposals/{id}"));
+    assert_eq!(
+        (done.item.proposal.state, done.item.proposal.executed_at),
+        (ProposalState::Executed, p.eta)
+    );
+    assert_eq!(balance(&recipient), before + 1_000, "paid exactly once");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
