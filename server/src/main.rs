@@ -64,8 +64,9 @@ enum Command {
         /// Devnet accounts to send from (the market workload: its prosumers, default 24).
         #[arg(long)]
         senders: Option<u32>,
-        /// `transfers` (the default) or `market`: meters, offers, bids and readings, reporting
-        /// each interval's clearing and settlement.
+        /// `transfers` (the default); `market`: meters, offers, bids and readings, reporting
+        /// each interval's clearing and settlement; or `dao`: locks, delegations, two
+        /// proposals and every member's votes, followed to execution.
         #[arg(long, default_value = "transfers")]
         workload: String,
     },
@@ -460,7 +461,15 @@ async fn main() -> anyhow::Result<()> {
                 println!("{report}");
                 Ok(())
             }
-            other => anyhow::bail!("unknown workload {other:?}: use transfers or market"),
+            "dao" => {
+                let report = tokio::task::spawn_blocking(move || {
+                    load::dao::run(&url, senders.unwrap_or(24), duration)
+                })
+                .await??;
+                println!("{report}");
+                Ok(())
+            }
+            other => anyhow::bail!("unknown workload {other:?}: use transfers, market or dao"),
         },
     }
 }

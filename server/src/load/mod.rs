@@ -1,7 +1,9 @@
 //! `joule load`: signs devnet transfers (same- and cross-shard) and submits them to a node at a
 //! target rate, then waits for them and reports accepted, included and achieved TPS; or, with
-//! `--workload market`, drives the energy market ([`market`]).
+//! `--workload market`, drives the energy market ([`market`]); with `--workload dao`, its
+//! governance ([`dao`]).
 
+pub mod dao;
 pub mod market;
 
 use std::collections::BTreeMap;
