@@ -186,6 +186,24 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// A proposal's tally at its end: every shard's votes summed and the outcome decided.
+    Tally {
+        /// Votes on the proposal, over all shards.
+        #[arg(long, default_value_t = 100_000)]
+        votes: usize,
+        /// Shards.
+        #[arg(long, default_value_t = 4)]
+        shards: u16,
+        /// Runs (median reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Threads (default: the machine's cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the row as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 /// Percent-encodes a query value (keeping unreserved characters and `:`).
@@ -396,6 +414,30 @@ async fn main() -> anyhow::Result<()> {
             println!("clear: one interval's gate and settlement, median of {reps}");
             let row = tokio::task::spawn_blocking(move || clear::run_clear(&opts)).await?;
             print!("{}", clear::table(std::slice::from_ref(&row)));
+            write_json(json, &vec![row])
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Tally {
+                    votes,
+                    shards,
+                    reps,
+                    threads,
+                    json,
+                },
+        } => {
+            use joule_server::bench::tally;
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let opts = tally::TallyBenchOptions {
+                votes,
+                shards,
+                reps,
+                threads,
+            };
+            println!("tally: one proposal's end, median of {reps}");
+            let row = tokio::task::spawn_blocking(move || tally::run_tally(&opts)).await?;
+            print!("{}", tally::table(std::slice::from_ref(&row)));
             write_json(json, &vec![row])
         }
         Command::Bench {
