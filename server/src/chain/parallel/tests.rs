@@ -359,9 +359,17 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
     };
     let mut proposals = Vec::new();
     if market {
+        // One time in three each is due at this height: the block's system steps then take
+        // the snapshot, the tally or the execution before the transactions.
+        let due = |rng: &mut StdRng| u64::from(rng.gen_range(0..3u8) != 0);
+        let (d1, d2, d3) = (due(rng), due(rng), due(rng));
         let windows = [
-            (height + 2, height + 50, ProposalState::Pending),
-            (height.saturating_sub(5), height + 20, ProposalState::Active),
+            (height + 2 * d1, height + 50, ProposalState::Pending),
+            (
+                height.saturating_sub(5),
+                height + 20 * d2,
+                ProposalState::Active,
+            ),
             (
                 height.saturating_sub(60),
                 height.saturating_sub(10),
@@ -379,7 +387,16 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
                 0,
                 &TEST_GOV,
             );
-            (p.start, p.end, p.eta, p.state) = (start, end, end + 1_000, state);
+            let eta = if state == ProposalState::Queued {
+                p.action = Action::SetParam {
+                    param: Param::FeeBps,
+                    value: 60,
+                };
+                height + 5 * d3
+            } else {
+                end + 1_000
+            };
+            (p.start, p.end, p.eta, p.state) = (start, end, eta, state);
             objects.push((proposal_key(&proposer, &id), Some(p.encode())));
             gov.proposals.insert(
                 id,
@@ -541,6 +558,7 @@ fn random_market_blocks_reach_every_rule() {
     let mut seen = BTreeSet::new();
     let mut gates_with_refunds = 0;
     let mut settlements = 0;
+    let mut gov_steps = [0usize; 3];
     for seed in 0..600 {
         let mut rng = StdRng::seed_from_u64(seed);
         let case = random_case(&mut rng, &pools, true);
@@ -548,6 +566,18 @@ fn random_market_blocks_reach_every_rule() {
         settlements += usize::from(case.system.objects.iter().any(|(k, v)| {
             k.kind() == Some(joule_light_client::object::ObjectKind::Order) && v.is_none()
         }));
+        for (n, kind) in gov_steps.iter_mut().zip([
+            joule_light_client::object::ObjectKind::Weight,
+            joule_light_client::object::ObjectKind::Tally,
+            joule_light_client::object::ObjectKind::Params,
+        ]) {
+            *n += usize::from(
+                case.system
+                    .objects
+                    .iter()
+                    .any(|(k, _)| k.kind() == Some(kind)),
+            );
+        }
         let out = run(&SequentialExecutor, &case);
         for (i, o) in out.included.iter().zip(&out.outcomes) {
             let kind = match &case.txs[*i].tx.payload {
@@ -625,6 +655,10 @@ fn random_market_blocks_reach_every_rule() {
         "the gate's step ran in {gates_with_refunds} blocks"
     );
     assert!(settlements > 5, "settlement ran in {settlements} blocks");
+    assert!(
+        gov_steps.iter().all(|n| *n > 5),
+        "snapshots, tallies and executions ran in {gov_steps:?} blocks"
+    );
 }
 
 #[test]
