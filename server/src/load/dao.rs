@@ -98,12 +98,7 @@ pub fn run(url: &str, members: u32, duration_s: u64) -> Result<DaoReport, LoadEr
             "--senders must be 3..={DEVNET_ACCOUNTS} for the dao workload"
         )));
     }
-    let client = Client {
-        agent: ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build(),
-        base: url.to_owned(),
-    };
+    let client = Client::new(url);
     let chain: ChainInfo = client.get("/chain")?;
     let (chain_id, fee) = (chain.genesis.chain_id.clone(), chain.genesis.min_fee);
     let mut people: Vec<Member> = (0..members)

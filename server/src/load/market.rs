@@ -94,12 +94,7 @@ pub fn run(url: &str, prosumers: u32, duration_s: u64) -> Result<MarketReport, L
             "--senders must be 2..={DEVNET_ACCOUNTS} for the market workload"
         )));
     }
-    let client = Client {
-        agent: ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build(),
-        base: url.to_owned(),
-    };
+    let client = Client::new(url);
     let chain: ChainInfo = client.get("/chain")?;
     let (chain_id, fee, shards) = (
         chain.genesis.chain_id.clone(),

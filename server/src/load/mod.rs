@@ -113,6 +113,16 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// A client of the node at `base` (30 s per request).
+    pub(crate) fn new(base: &str) -> Self {
+        Client {
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(30))
+                .build(),
+            base: base.to_owned(),
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base.trim_end_matches('/'))
     }
@@ -167,12 +177,7 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
     if opts.tps == 0 {
         return Err(LoadError::Options("--tps must be positive".into()));
     }
-    let client = Client {
-        agent: ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build(),
-        base: opts.url.clone(),
-    };
+    let client = Client::new(&opts.url);
     let chain: ChainInfo = client.get("/chain")?;
     let mut senders: Vec<Sender> = (0..opts.senders)
         .map(|i| {
