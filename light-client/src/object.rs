@@ -63,6 +63,8 @@ pub enum ObjectKind {
     Vote = 12,
     /// One shard's sums of a proposal's votes.
     Tally = 13,
+    /// The proposal a member has pending or active (one at a time).
+    LiveProposal = 14,
 }
 
 impl ObjectKind {
@@ -82,6 +84,7 @@ impl ObjectKind {
             11 => ObjectKind::Weight,
             12 => ObjectKind::Vote,
             13 => ObjectKind::Tally,
+            14 => ObjectKind::LiveProposal,
             _ => return None,
         })
     }

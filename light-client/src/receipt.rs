@@ -66,10 +66,12 @@ pub enum ExecStatus {
     BelowProposalThreshold,
     /// A parameter change out of its bounds (or an empty spend).
     InvalidAction,
+    /// The proposer has a proposal pending or active already (one at a time).
+    AlreadyProposing,
 }
 
 /// Every status, by code.
-const STATUSES: [ExecStatus; 23] = [
+const STATUSES: [ExecStatus; 24] = [
     ExecStatus::Success,
     ExecStatus::InsufficientBalance,
     ExecStatus::MarketClosed,
@@ -93,10 +95,11 @@ const STATUSES: [ExecStatus; 23] = [
     ExecStatus::VotingStarted,
     ExecStatus::BelowProposalThreshold,
     ExecStatus::InvalidAction,
+    ExecStatus::AlreadyProposing,
 ];
 
 /// JSON names, by code.
-const NAMES: [&str; 23] = [
+const NAMES: [&str; 24] = [
     "success",
     "insufficient_balance",
     "market_closed",
@@ -120,6 +123,7 @@ const NAMES: [&str; 23] = [
     "voting_started",
     "below_proposal_threshold",
     "invalid_action",
+    "already_proposing",
 ];
 
 impl Serialize for ExecStatus {
@@ -172,6 +176,7 @@ impl ExecStatus {
             ExecStatus::VotingStarted => "VotingStarted",
             ExecStatus::BelowProposalThreshold => "BelowProposalThreshold",
             ExecStatus::InvalidAction => "InvalidAction",
+            ExecStatus::AlreadyProposing => "AlreadyProposing",
         }
     }
 

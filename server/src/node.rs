@@ -440,7 +440,7 @@ impl Node {
             .zip(&txs)
             .map(|(c, stx)| {
                 let (id, sender) = c?;
-                check_window(&market, &gov, chain.height() + 1, stx)?;
+                check_window(&market, &gov, chain.height() + 1, stx, live_of(&chain, stx))?;
                 Ok((id, sender, chain.account(&sender)))
             })
             .collect();
@@ -462,6 +462,7 @@ impl Node {
             &self.gov_params(&chain),
             chain.height() + 1,
             &stx,
+            live_of(&chain, &stx),
         )?;
         let account = chain.account(&stx.tx.sender_address());
         self.mempool().insert(stx, &account)
@@ -535,7 +536,18 @@ impl Node {
     }
 }
 
-/// An order for a closed book, a reading outside its window, or a proposal whose action
+/// A proposer's live-proposal marker at the head, if the transaction is a proposal.
+fn live_of<'a>(chain: &'a ChainState, stx: &SignedTransaction) -> Option<&'a [u8]> {
+    if !matches!(stx.tx.payload, Payload::Propose { .. }) {
+        return None;
+    }
+    let sender = stx.tx.sender_address();
+    let shard = usize::from(sender.shard(chain.shards.len() as u16));
+    chain.shards[shard].object(&joule_light_client::dao::live_proposal_key(&sender))
+}
+
+/// An order for a closed book, a reading outside its window, a proposal while the proposer
+/// has one live, or a proposal whose action
 /// leaves its bounds, refused at admission: it would be refused in the next block (at
 /// `height`) anyway. (Near a boundary one may pass here and fail in the block: it then pays
 /// the fee with `MarketClosed`, `StaleReading` or `InvalidAction`.)
@@ -544,6 +556,7 @@ fn check_window(
     gov: &joule_light_client::dao::GovParams,
     height: u64,
     stx: &SignedTransaction,
+    live: Option<&[u8]>,
 ) -> Result<(), RejectReason> {
     match &stx.tx.payload {
         Payload::PlaceOrder { interval, .. } => market
@@ -555,6 +568,11 @@ fn check_window(
             .reading_window(*interval, height)
             .map_err(RejectReason::ReadingOutOfWindow),
         Payload::Propose { action, .. } => {
+            if live.is_some() {
+                return Err(RejectReason::InvalidAction(
+                    "you have a proposal pending or active: a member makes one at a time (cancel it before its vote starts, or wait for its end)".to_owned(),
+                ));
+            }
             let params = joule_light_client::dao::ChainParams {
                 market: market.params,
                 gov: *gov,

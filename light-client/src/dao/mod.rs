@@ -12,8 +12,8 @@ pub mod vote;
 pub use params::{gov_params_key, GovParams};
 pub use power::{checkpoint_key, power_at, power_key, Power, PowerCheckpoint, PowerHistoryError};
 pub use proposal::{
-    proposal_key, Action, ActionError, ChainParams, LifecycleError, Param, Proposal, ProposalState,
-    Totals, MAX_TITLE_BYTES, PARAMS,
+    live_proposal_key, proposal_key, Action, ActionError, ChainParams, LifecycleError,
+    LiveProposal, Param, Proposal, ProposalState, Totals, MAX_TITLE_BYTES, PARAMS,
 };
 pub use vote::{
     tally_key, verify_tally, vote_key, weight_key, Choice, Tally, TallyError, Vote, Weight,

@@ -528,6 +528,34 @@ impl Proposal {
     }
 }
 
+/// The proposal a member has pending or active, under the member: a member has at most one
+/// at a time (as in Compound's governor), so one member cannot flood the chain with
+/// proposals — each start writes a weight for every member with power. Encoding: the
+/// proposal's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveProposal(pub Hash);
+
+/// The key of `proposer`'s live proposal marker.
+pub fn live_proposal_key(proposer: &Address) -> StateKey {
+    StateKey::new(proposer, ObjectKind::LiveProposal, &proposer.0)
+}
+
+impl Object for LiveProposal {
+    const KIND: ObjectKind = ObjectKind::LiveProposal;
+}
+
+impl Encode for LiveProposal {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.0.encode_to(out);
+    }
+}
+
+impl Decode for LiveProposal {
+    fn decode_from(r: &mut Reader<'_>) -> codec::Result<Self> {
+        Ok(LiveProposal(Hash::decode_from(r)?))
+    }
+}
+
 /// The key of the proposal made by transaction `id` of `proposer`.
 pub fn proposal_key(proposer: &Address, id: &Hash) -> StateKey {
     StateKey::new(proposer, ObjectKind::Proposal, &id.0)
@@ -719,6 +747,13 @@ mod tests {
             "0209090909090909090909090909090909090909090500000000000000"
         );
         assert_eq!(hex::encode(Action::Text.encode()), "00");
+        let live = LiveProposal(Hash([1; 32]));
+        assert_eq!(live.encode(), vec![1; 32]);
+        assert_eq!(decode_exact::<LiveProposal>(&live.encode()), Ok(live));
+        assert_eq!(
+            live_proposal_key(&Address([2; 20])).kind(),
+            Some(ObjectKind::LiveProposal)
+        );
         for a in [Action::Text, spend] {
             assert_eq!(decode_exact::<Action>(&a.encode()), Ok(a));
         }

@@ -55,7 +55,7 @@ fn keys_name_their_kind_and_live_on_their_owners_shard() {
     assert_ne!(k, StateKey::new(&a, ObjectKind::Meter, b"tx id"));
     assert_eq!(StateKey::system(3, ObjectKind::Params, b"").shard(4), 3);
     assert_eq!(ObjectKind::from_u8(0), None);
-    assert_eq!(ObjectKind::from_u8(14), None);
+    assert_eq!(ObjectKind::from_u8(15), None);
     assert_eq!(ObjectKind::from_u8(13), Some(ObjectKind::Tally));
     assert_eq!(ObjectKind::from_u8(6), Some(ObjectKind::Book));
     assert_eq!(ObjectKind::from_u8(9), Some(ObjectKind::GovParams));

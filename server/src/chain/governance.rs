@@ -9,7 +9,8 @@
 //!   from this block on counts for later proposals only.
 //! - **End** (`height ≥ end`, active): each shard's votes on the proposal, summed from the
 //!   shard's vote index, become that shard's [`Tally`]; their sum decides it (quorum and
-//!   threshold fixed when it was made) — queued, or defeated.
+//!   threshold fixed when it was made) — queued, or defeated; the proposer's live-proposal
+//!   marker goes, so it may propose again.
 //! - **Execution** (`height ≥ eta`, queued): a parameter change writes the new parameters
 //!   (the next block runs under them: the market's next settlement charges a new fee on every
 //!   shard at once); a spend moves tokens out of the community treasury; a text proposal does
@@ -24,8 +25,8 @@ use std::collections::BTreeMap;
 
 use joule_light_client::codec::decode_exact;
 use joule_light_client::dao::{
-    gov_params_key, tally_key, weight_key, Action, ChainParams, GovParams, Proposal, ProposalState,
-    Tally, Totals, Weight,
+    gov_params_key, live_proposal_key, tally_key, weight_key, Action, ChainParams, GovParams,
+    LiveProposal, Proposal, ProposalState, Tally, Totals, Weight,
 };
 use joule_light_client::market::{params_key, previous_params_key, treasury};
 use joule_light_client::object::StateKey;
@@ -137,6 +138,14 @@ pub fn gov_steps(
                     out[s]
                         .objects
                         .push((tally_key(s as u16, &p.id), Some(tally.encode())));
+                }
+                // Its vote is over: the proposer may propose again.
+                let live = live_proposal_key(&p.proposer);
+                let marker = shards[shard_of(&p.proposer)]
+                    .object(&live)
+                    .and_then(|b| decode_exact::<LiveProposal>(b).ok());
+                if marker == Some(LiveProposal(p.id)) {
+                    out[shard_of(&p.proposer)].objects.push((live, None));
                 }
                 p.decide(height, sum)
             }

@@ -54,8 +54,10 @@
 //!   the sender's power goes to another member, or back to itself. Each writes the sender's
 //!   [`Power`] and a checkpoint of its history (one per block: a second change in the same
 //!   block rewrites it), so a proposal's snapshot can tell what held before it;
-//! - **propose**: the sender needs the proposal lock (`BelowProposalThreshold`), a title and
-//!   an action inside every bound (`InvalidAction`); the proposal is written under it;
+//! - **propose**: the sender needs the proposal lock (`BelowProposalThreshold`), no other
+//!   proposal pending or active (`AlreadyProposing`: its live-proposal marker), a title and
+//!   an action inside every bound (`InvalidAction`); the proposal and the marker are written
+//!   under it;
 //! - **vote**: on a known proposal (`UnknownProposal`) not canceled (`ProposalCanceled`),
 //!   between its start and end (`VotingNotStarted`, `VotingClosed`), with the weight the
 //!   proposal's start fixed for the sender (`NoPower`): the vote, under the sender, replaces
@@ -66,8 +68,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use joule_light_client::dao::{
-    checkpoint_key, power_key, proposal_key, vote_key, weight_key, Action, ChainParams, Choice,
-    GovParams, Power, PowerCheckpoint, Proposal, ProposalState, Vote, Weight, MAX_TITLE_BYTES,
+    checkpoint_key, live_proposal_key, power_key, proposal_key, vote_key, weight_key, Action,
+    ChainParams, Choice, GovParams, LiveProposal, Power, PowerCheckpoint, Proposal, ProposalState,
+    Vote, Weight, MAX_TITLE_BYTES,
 };
 use joule_light_client::market::{
     bid_escrow, cert_lot_key, meter_key, order_key, price_on_grid, CertLot, MarketParams, Meter,
@@ -575,6 +578,10 @@ impl JouleVm {
         if locked < gov.proposal_min_power {
             return Ok(Err(ExecStatus::BelowProposalThreshold));
         }
+        let live = live_proposal_key(&proposer);
+        if view.read_object(&proposer, &live)?.is_some() {
+            return Ok(Err(ExecStatus::AlreadyProposing));
+        }
         let params = ChainParams {
             market: self.ctx.market.params,
             gov: *gov,
@@ -588,6 +595,7 @@ impl JouleVm {
         let body = (*action, title.to_owned(), *body_hash);
         let p = Proposal::new(*id, proposer, body, self.ctx.height, gov);
         view.write_object(&proposer, proposal_key(&proposer, id), Some(p.encode()));
+        view.write_object(&proposer, live, Some(LiveProposal(*id).encode()));
         Ok(Ok(()))
     }
 
@@ -651,6 +659,8 @@ impl JouleVm {
             return Ok(Err(ExecStatus::VotingStarted));
         }
         view.write_object(&sender, key, Some(p.encode()));
+        // A pending proposal is the proposer's live one: the proposer may propose again.
+        view.write_object(&sender, live_proposal_key(&sender), None);
         Ok(Ok(()))
     }
 }

@@ -216,9 +216,10 @@ pub fn run(url: &str, members: u32, duration_s: u64) -> Result<DaoReport, LoadEr
     ];
     let ids = submit(made, &mut report)?;
     if ids.is_empty() {
-        return Err(LoadError::Options(
-            "no proposal was admitted (see rejected)".into(),
-        ));
+        return Err(LoadError::Options(format!(
+            "no proposal was admitted ({:?}); a member has one proposal live at a time: run again once the last run's votes have ended",
+            report.rejected
+        )));
     }
     let proposal = |id: &Hash| -> Result<Option<Proposal>, LoadError> {
         match client.get::<ProposalResponse>(&format!("/governance/proposals/{id}")) {

@@ -159,6 +159,14 @@ fn a_proposal_walks_its_lifecycle_once_and_every_refusal_has_its_name() {
         assert_eq!(c.status(&id), ExecStatus::Success);
     }
     assert_eq!(c.status(&poor), ExecStatus::BelowProposalThreshold);
+    // One live proposal per member: refused at admission now that member 1's is in state…
+    assert_eq!(
+        c.try_send(&member(1), text("A second one")),
+        Err("invalid_action")
+    );
+    // …and in the block when two come in one block (admission saw neither in state; below).
+    let first = c.send(&member(5), text("First"));
+    let second = c.send(&member(5), text("Second"));
     let pp = c.proposal(&p);
     assert_eq!(pp.state, ProposalState::Pending);
     let (start, end, eta) = (pp.start, pp.end, pp.eta);
@@ -198,6 +206,8 @@ fn a_proposal_walks_its_lifecycle_once_and_every_refusal_has_its_name() {
     assert_eq!(c.status(&unknown), ExecStatus::UnknownProposal);
     assert_eq!(c.status(&cancel_unknown), ExecStatus::UnknownProposal);
     assert_eq!(c.proposal(&canceled).state, ProposalState::Canceled);
+    assert_eq!(c.status(&first), ExecStatus::Success);
+    assert_eq!(c.status(&second), ExecStatus::AlreadyProposing);
 
     // The start: the snapshot is taken before this block's transactions.
     c.blocks_to(start - 1);
@@ -256,8 +266,11 @@ fn a_proposal_walks_its_lifecycle_once_and_every_refusal_has_its_name() {
             amount: DEVNET_MEMBER_LOCK,
         },
     );
+    // Its proposal withdrawn, member 3 may propose again.
+    let again = c.send(&member(3), text("Second thoughts"));
     c.block();
     assert_eq!(c.status(&relock), ExecStatus::Success);
+    assert_eq!(c.status(&again), ExecStatus::Success);
     let relocked = vote(&fresh, p, Choice::Against);
     let m4_for = vote(&member(4), p, Choice::For);
     let m5_abstain = vote(&member(5), p, Choice::Abstain);
@@ -291,6 +304,10 @@ fn a_proposal_walks_its_lifecycle_once_and_every_refusal_has_its_name() {
     assert_eq!(tallies.len(), usize::from(shards));
     assert_eq!(verify_tally(&decided, &tallies, shards), Ok(decided.totals));
     assert_eq!(c.proposal(&s).state, ProposalState::Queued);
+    // Its vote over, the proposer may propose again.
+    let next = c.send(&member(1), text("Next"));
+    c.block();
+    assert_eq!(c.status(&next), ExecStatus::Success);
     let defeated = c.proposal(&d);
     assert_eq!(defeated.state, ProposalState::Defeated);
     assert_eq!(

@@ -398,6 +398,13 @@ fn random_case(rng: &mut StdRng, pools: &[Vec<SecretKey>], market: bool) -> Case
             };
             (p.start, p.end, p.eta, p.state) = (start, end, eta, state);
             objects.push((proposal_key(&proposer, &id), Some(p.encode())));
+            if matches!(state, ProposalState::Pending | ProposalState::Active) {
+                let live = joule_light_client::dao::LiveProposal(id);
+                let key = joule_light_client::dao::live_proposal_key(&proposer);
+                // Two live proposals drawn for one proposer: the later marker stands.
+                objects.retain(|(k, _)| *k != key);
+                objects.push((key, Some(live.encode())));
+            }
             gov.proposals.insert(
                 id,
                 ProposalWindow {
@@ -634,6 +641,7 @@ fn random_market_blocks_reach_every_rule() {
         ("propose", ExecStatus::Success),
         ("propose", ExecStatus::BelowProposalThreshold),
         ("propose", ExecStatus::InvalidAction),
+        ("propose", ExecStatus::AlreadyProposing),
         ("vote", ExecStatus::Success),
         ("vote", ExecStatus::UnknownProposal),
         ("vote", ExecStatus::ProposalCanceled),
