@@ -212,3 +212,81 @@ pub fn gov_params_in(state: &ShardState, fallback: GovParams) -> GovParams {
         .and_then(|b| decode_exact(b).ok())
         .unwrap_or(fallback)
 }
+
+#[cfg(test)]
+mod tests {
+    use joule_light_client::dao::{proposal_key, Param};
+    use joule_light_client::market::MarketParams;
+    use joule_light_client::Hash;
+
+    use super::*;
+
+    /// A shard holding one queued proposal that sets `param` to `value` at `eta`.
+    fn queued(param: Param, value: u64, eta: u64) -> (ShardState, Proposal) {
+        let proposer = Address([3; 20]);
+        let mut p = Proposal::new(
+            Hash([1; 32]),
+            proposer,
+            (Action::SetParam { param, value }, "t".into(), Hash([0; 32])),
+            1,
+            &GovParams::DEVNET,
+        );
+        (p.state, p.eta) = (ProposalState::Queued, eta);
+        let objects = vec![(proposal_key(&proposer, &p.id), p.encode())];
+        (ShardState::from_parts(&[], &objects), p)
+    }
+
+    fn executed(w: &[SystemWrites]) -> Proposal {
+        w.iter()
+            .flat_map(|w| &w.objects)
+            .find(|(k, _)| k.kind() == Some(joule_light_client::object::ObjectKind::Proposal))
+            .and_then(|(_, v)| v.as_deref())
+            .map(|b| decode_exact(b).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_second_schedule_change_expires_while_the_first_ones_intervals_settle() {
+        let old = MarketParams::DEVNET;
+        let new = old.rescheduled(
+            100,
+            MarketParams {
+                interval_blocks: 40,
+                ..old
+            },
+        );
+        let market = MarketContext {
+            params: new,
+            previous: Some(old),
+            ..MarketContext::default()
+        };
+        // The last old interval settles at its deadline under the old schedule.
+        let last_old = old.deadline(new.anchor_interval - 1).unwrap();
+        let (shard, _) = queued(Param::GateBlocks, 8, last_old);
+        let w = gov_steps(
+            std::slice::from_ref(&shard),
+            &market,
+            &GovParams::DEVNET,
+            last_old,
+        );
+        assert_eq!(executed(&w).state, ProposalState::Expired);
+        assert!(w[0].objects.iter().all(|(k, _)| *k != params_key()));
+        // After it, the change applies; a fee change never waits.
+        let (shard, _) = queued(Param::GateBlocks, 8, last_old + 1);
+        let w = gov_steps(
+            std::slice::from_ref(&shard),
+            &market,
+            &GovParams::DEVNET,
+            last_old + 1,
+        );
+        assert_eq!(executed(&w).state, ProposalState::Executed);
+        let (shard, _) = queued(Param::FeeBps, 80, last_old);
+        let w = gov_steps(
+            std::slice::from_ref(&shard),
+            &market,
+            &GovParams::DEVNET,
+            last_old,
+        );
+        assert_eq!(executed(&w).state, ProposalState::Executed);
+    }
+}

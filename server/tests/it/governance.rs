@@ -390,3 +390,94 @@ fn a_spend_the_treasury_cannot_cover_expires_and_moves_nothing() {
     );
     assert_eq!(c.balance(&to), before);
 }
+
+#[test]
+fn a_new_interval_length_by_vote_keeps_every_interval_closing_and_settling() {
+    reschedule(Param::IntervalBlocks, 40);
+}
+
+#[test]
+fn a_longer_gate_by_vote_keeps_every_interval_closing_and_settling() {
+    reschedule(Param::GateBlocks, 12);
+}
+
+#[test]
+fn a_longer_reading_window_by_vote_keeps_every_interval_closing_and_settling() {
+    reschedule(Param::ReadingBlocks, 18);
+}
+
+/// Votes `param` to `value` (a schedule parameter) and checks that every interval, before the
+/// change and after, closes at its gate and settles at its deadline.
+fn reschedule(param: Param, value: u64) {
+    use joule_light_client::market::{interval_key, IntervalRecord};
+    let c = Manual::new();
+    c.block();
+    let longer = Payload::Propose {
+        action: Action::SetParam { param, value },
+        title: "A new schedule".into(),
+        body_hash: Hash([4; 32]),
+    };
+    let id = c.send(&account_key(1), longer);
+    c.block();
+    let p = c.proposal(&id);
+    c.blocks_to(p.start);
+    c.send(
+        &account_key(0),
+        Payload::Vote {
+            proposal: id,
+            choice: Choice::For,
+        },
+    );
+    let before = c.node.market_context(&c.node.chain());
+    c.blocks_to(p.eta);
+    assert_eq!(c.proposal(&id).state, ProposalState::Executed);
+    let after = c.node.market_context(&c.node.chain());
+    assert_eq!(
+        param.get(&joule_light_client::dao::ChainParams {
+            market: after.params,
+            gov: c.node.gov_params(&c.node.chain())
+        }),
+        value
+    );
+    assert_eq!(after.previous, Some(before.params));
+    // Intervals already traded keep their heights: the anchor starts where the old schedule
+    // put it, after the last interval whose book had closed.
+    let anchor = after.params.anchor_interval;
+    assert_eq!(
+        after.params.start(anchor),
+        before.params.start(anchor),
+        "the anchor keeps its old start"
+    );
+    assert!(before.params.gate(anchor).unwrap() > p.eta);
+    // Every interval, old schedule and new, closes at its gate and settles at its deadline:
+    // none is skipped across the change.
+    c.blocks_to(p.eta + 300);
+    let head = c.height();
+    let chain = c.node.chain();
+    let settled: Vec<u64> = (1..)
+        .take_while(|i| after.schedule(*i).deadline(*i).is_some_and(|d| d <= head))
+        .collect();
+    assert!(
+        settled.len() > 8 && settled.contains(&anchor),
+        "{settled:?}"
+    );
+    for i in settled {
+        let record: IntervalRecord = chain.shards[0]
+            .object(&interval_key(i))
+            .map(|b| joule_light_client::codec::decode_exact(b).unwrap())
+            .unwrap_or_else(|| panic!("interval {i} never closed"));
+        let s = record
+            .settlement
+            .unwrap_or_else(|| panic!("interval {i} never settled"));
+        assert_eq!(
+            s.height,
+            after.schedule(i).deadline(i).unwrap(),
+            "interval {i}"
+        );
+        assert_eq!(
+            record.gate_height,
+            after.schedule(i).gate(i).unwrap(),
+            "interval {i}"
+        );
+    }
+}
