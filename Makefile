@@ -4,13 +4,15 @@
 CARGO ?= cargo
 PORT ?= 8080
 DATA_DIR ?= ./data
+# Simulated prosumers trading and voting on the devnet (`make run SIMULATE=0`: none).
+SIMULATE ?= 24
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
 .PHONY: run test setup setup-app app test-native test-wasm test-e2e bench-wasm bench-app lint fmt clean
 
 ## Build the app and start the node with a devnet and the web UI on http://127.0.0.1:$(PORT).
 run: app
-	$(CARGO) run --release -p joule-server -- node --data-dir $(DATA_DIR) --port $(PORT) --dist dist
+	$(CARGO) run --release -p joule-server -- node --data-dir $(DATA_DIR) --port $(PORT) --dist dist --simulate $(SIMULATE)
 
 ## Every test: native (unit, integration over loopback HTTP), wasm in headless Chromium, end-to-end.
 test: setup test-native test-wasm test-e2e

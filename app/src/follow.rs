@@ -307,6 +307,7 @@ mod tests {
                 symbol: "JOULE".into(),
                 decimals: 9,
             },
+            simulation: None,
         }
     }
 

@@ -30,6 +30,31 @@ extern "C" {
     fn date_now() -> f64;
 }
 
+/// "Simulated community" in the header when the node runs its simulator: the prosumers
+/// trading and voting are not people (the node's word, shown as such, not under a ✓).
+#[component]
+fn SimulatedBadge() -> impl IntoView {
+    let sim = RwSignal::new(None::<joule_light_client::api::SimulationInfo>);
+    leptos::task::spawn_local(async move {
+        if let Ok(chain) = api::get::<joule_light_client::api::ChainInfo>("/chain").await {
+            sim.set(chain.simulation);
+        }
+    });
+    move || {
+        sim.get().map(|s| {
+            let title = format!(
+                "The node runs a community simulator (seed {}): its {} prosumers' meters follow simulated sun, wind and load, one market interval standing for {} simulated minutes.",
+                s.seed, s.prosumers, s.minutes_per_interval
+            );
+            view! {
+                <span class="badge" id="simulated" title=title>
+                    {format!("simulated community · {} prosumers", s.prosumers)}
+                </span>
+            }
+        })
+    }
+}
+
 /// The app: header and routes.
 #[component]
 pub fn App() -> impl IntoView {
@@ -52,6 +77,7 @@ pub fn App() -> impl IntoView {
             <header>
                 <A href="/" attr:class="brand">"⚡ Joule"</A>
                 <span class="muted">"explorer · devnet"</span>
+                <SimulatedBadge/>
                 <A href="/wallet" attr:id="nav-wallet">"Wallet"</A>
                 <search::SearchBox/>
                 <ui::ThemeToggle/>

@@ -58,6 +58,21 @@ pub struct ChainInfo {
     pub head_hash: Hash,
     /// The token.
     pub token: TokenInfo,
+    /// Set when the node runs the community simulator: its prosumers are simulated, and the
+    /// app says so (the node's word, not proven).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<SimulationInfo>,
+}
+
+/// The community simulator a node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulationInfo {
+    /// Simulated prosumers.
+    pub prosumers: u32,
+    /// Its seed (a run is reproducible).
+    pub seed: u64,
+    /// Simulated minutes per market interval.
+    pub minutes_per_interval: u32,
 }
 
 /// One line of a block list.

@@ -16,6 +16,7 @@ pub mod node;
 pub mod priority;
 pub mod server;
 pub mod sigverify;
+pub mod sim;
 pub mod store;
 
 pub use node::{Node, NodeConfig, NodeError};

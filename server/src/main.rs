@@ -44,6 +44,15 @@ enum Command {
         /// The built web app.
         #[arg(long, default_value = "./dist")]
         dist: PathBuf,
+        /// Simulate a community of N prosumers trading and voting (0: none; `make run` uses 24).
+        #[arg(long, default_value_t = 0)]
+        simulate: u32,
+        /// The simulator's seed (a run is reproducible).
+        #[arg(long, default_value_t = 1)]
+        sim_seed: u64,
+        /// Blocks between the simulated community's proposals.
+        #[arg(long, default_value_t = 600)]
+        sim_proposal_every: u64,
     },
     /// Benchmarks (prints a table; `--json FILE` also writes the rows).
     Bench {
@@ -241,6 +250,9 @@ async fn main() -> anyhow::Result<()> {
             shards,
             block_interval_ms,
             dist,
+            simulate,
+            sim_seed,
+            sim_proposal_every,
         } => {
             let config = NodeConfig {
                 shard_count: shards,
@@ -277,8 +289,24 @@ async fn main() -> anyhow::Result<()> {
                 running.addr,
                 url_encode(&checkpoint.to_string()),
             );
+            let simulation = (simulate > 0).then(|| {
+                let opts = joule_server::sim::SimOptions {
+                    seed: sim_seed,
+                    proposal_every: sim_proposal_every.max(1),
+                    ..joule_server::sim::SimOptions::new(simulate)
+                };
+                tracing::info!(
+                    prosumers = opts.agents,
+                    seed = opts.seed,
+                    "simulating a community (off: --simulate 0)"
+                );
+                joule_server::sim::Simulation::start(running.node.clone(), opts)
+            });
             tokio::signal::ctrl_c().await?;
             tracing::info!("shutting down");
+            if let Some(s) = simulation {
+                s.stop();
+            }
             running.stop().await
         }
         Command::Bench {

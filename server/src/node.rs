@@ -163,6 +163,8 @@ pub struct Node {
     pub(crate) janitor: Janitor,
     /// Where batches of transactions are checked, below the producer's priority.
     admission: rayon::ThreadPool,
+    /// The community simulator driving this node, if one is (`GET /chain` says so).
+    pub simulation: std::sync::OnceLock<joule_light_client::api::SimulationInfo>,
 }
 
 impl std::fmt::Debug for Node {
@@ -347,6 +349,7 @@ impl Node {
             burned: Mutex::new(burned),
             janitor: Janitor::new(),
             admission: crate::priority::admission_pool(),
+            simulation: std::sync::OnceLock::new(),
         };
         node.restore_mempool()?;
         Ok(node)

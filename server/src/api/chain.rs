@@ -31,6 +31,7 @@ pub async fn chain_info(State(node): State<AppState>) -> ApiResult<ChainInfo> {
             symbol: TOKEN_SYMBOL.into(),
             decimals: TOKEN_DECIMALS,
         },
+        simulation: node.simulation.get().copied(),
     }))
 }
 

@@ -9,5 +9,6 @@ mod governance;
 mod market;
 mod proxy;
 mod rejections;
+mod sim;
 mod support;
 mod transfers;
