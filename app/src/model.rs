@@ -22,11 +22,40 @@ pub fn describe_tx(tx: &SignedTransaction) -> String {
             format_amount(*amount),
             short_address(to)
         ),
-        // The market's kinds get their own words with the market's views (#19); until then,
-        // what kind it is.
-        Payload::RegisterMeter { .. } => format!("{} registered a meter", short_address(&sender)),
-        Payload::Reading { .. } => format!("meter {} sent a reading", short_address(&sender)),
-        Payload::PlaceOrder { .. } => format!("{} placed an order", short_address(&sender)),
+        Payload::RegisterMeter {
+            kind, capacity_w, ..
+        } => format!(
+            "{} registered a {} meter of {}",
+            short_address(&sender),
+            meter_kind(*kind),
+            format_power(*capacity_w)
+        ),
+        Payload::Reading {
+            interval,
+            produced_wh,
+            consumed_wh,
+        } => format!(
+            "meter {} read {} produced, {} consumed in interval {interval}",
+            short_address(&sender),
+            format_energy(*produced_wh),
+            format_energy(*consumed_wh)
+        ),
+        Payload::PlaceOrder {
+            interval,
+            side,
+            price,
+            qty_wh,
+            ..
+        } => format!(
+            "{} {} {} at {} for interval {interval}",
+            short_address(&sender),
+            match side {
+                joule_light_client::market::Side::Ask => "offered",
+                joule_light_client::market::Side::Bid => "bid for",
+            },
+            format_energy(*qty_wh),
+            format_price(*price)
+        ),
         Payload::CancelOrder { .. } => format!("{} cancelled an order", short_address(&sender)),
         Payload::ClaimCertificates { wh, .. } => {
             format!("{} claimed {wh} Wh of certificates", short_address(&sender))
@@ -49,9 +78,11 @@ pub fn describe_tx(tx: &SignedTransaction) -> String {
         Payload::Delegate { to: None } => {
             format!("{} took its votes back", short_address(&sender))
         }
-        Payload::Propose { title, .. } => {
-            format!("{} proposed “{title}”", short_address(&sender))
-        }
+        Payload::Propose { title, action, .. } => format!(
+            "{} proposed “{title}”: {}",
+            short_address(&sender),
+            describe_action(action, None)
+        ),
         Payload::Vote { choice, .. } => {
             let how = match choice {
                 joule_light_client::dao::Choice::For => "for",
@@ -63,6 +94,112 @@ pub fn describe_tx(tx: &SignedTransaction) -> String {
         Payload::CancelProposal { .. } => {
             format!("{} withdrew a proposal", short_address(&sender))
         }
+    }
+}
+
+/// Energy for people: "850 Wh", "3.2 kWh", "1.25 MWh" (exact integers stay underneath).
+pub fn format_energy(wh: u64) -> String {
+    let scaled = |v: u64, unit: &str| {
+        let whole = v / 1_000;
+        let frac = (v % 1_000) / 10;
+        match frac {
+            0 => format!("{whole} {unit}"),
+            f if f % 10 == 0 => format!("{whole}.{} {unit}", f / 10),
+            f => format!("{whole}.{f:02} {unit}"),
+        }
+    };
+    match wh {
+        0..=999 => format!("{wh} Wh"),
+        1_000..=999_999 => scaled(wh, "kWh"),
+        _ => scaled(wh / 1_000, "MWh"),
+    }
+}
+
+/// Power for people: "850 W", "10 kW", "2.5 MW".
+pub fn format_power(w: u64) -> String {
+    format_energy(w).replace("Wh", "W")
+}
+
+/// A price in token units per Wh, as people read it: JOULE per kWh ("0.115 JOULE/kWh").
+pub fn format_price(units_per_wh: u64) -> String {
+    format!(
+        "{} JOULE/kWh",
+        format_amount(units_per_wh.saturating_mul(1_000))
+    )
+}
+
+/// Basis points as a percentage: 50 → "0.50 %".
+pub fn format_bps(bps: u64) -> String {
+    format!("{}.{:02} %", bps / 100, bps % 100)
+}
+
+/// A meter's kind in words.
+pub fn meter_kind(kind: joule_light_client::market::MeterKind) -> &'static str {
+    use joule_light_client::market::MeterKind;
+    match kind {
+        MeterKind::Solar => "solar",
+        MeterKind::Wind => "wind",
+        MeterKind::Storage => "storage",
+        MeterKind::Consumption => "consumption",
+    }
+}
+
+/// A parameter's value in words: fees as percentages, lengths in blocks, the lock in JOULE.
+pub fn param_value(param: joule_light_client::dao::Param, value: u64) -> String {
+    use joule_light_client::dao::Param;
+    match param {
+        Param::FeeBps | Param::QuorumBps | Param::ThresholdBps => format_bps(value),
+        Param::IntervalBlocks
+        | Param::GateBlocks
+        | Param::ReadingBlocks
+        | Param::VotingDelay
+        | Param::VotingPeriod
+        | Param::Timelock => format!("{value} blocks"),
+        Param::MinOrderWh => format_energy(value),
+        Param::MaxAhead => format!("{value} intervals"),
+        Param::ProposalMinPower => format!("{} JOULE", format_amount(value)),
+    }
+}
+
+/// A parameter's name in words.
+pub fn param_name(param: joule_light_client::dao::Param) -> &'static str {
+    use joule_light_client::dao::Param;
+    match param {
+        Param::FeeBps => "market fee",
+        Param::IntervalBlocks => "interval length",
+        Param::GateBlocks => "gate (blocks before an interval)",
+        Param::ReadingBlocks => "reading window",
+        Param::MinOrderWh => "smallest order",
+        Param::MaxAhead => "how far ahead orders go",
+        Param::VotingDelay => "voting delay",
+        Param::VotingPeriod => "voting period",
+        Param::Timelock => "timelock",
+        Param::QuorumBps => "quorum",
+        Param::ThresholdBps => "threshold",
+        Param::ProposalMinPower => "lock to propose",
+    }
+}
+
+/// What a proposal does, in words: "market fee 0.50 % → 0.40 %" (`from`: the value before,
+/// when known), "pay 5 JOULE from the treasury to joule1…", "a signal (no action)".
+pub fn describe_action(action: &joule_light_client::dao::Action, from: Option<u64>) -> String {
+    use joule_light_client::dao::Action;
+    match action {
+        Action::Text => "a signal (no action on chain)".to_owned(),
+        Action::SetParam { param, value } => match from {
+            Some(f) => format!(
+                "{} {} → {}",
+                param_name(*param),
+                param_value(*param, f),
+                param_value(*param, *value)
+            ),
+            None => format!("{} to {}", param_name(*param), param_value(*param, *value)),
+        },
+        Action::Spend { to, amount } => format!(
+            "pay {} JOULE from the treasury to {}",
+            format_amount(*amount),
+            short_address(to)
+        ),
     }
 }
 
@@ -181,6 +318,42 @@ mod tests {
         assert_eq!(iso_utc(1_795_511_702_250), "2026-11-24T09:15:02.250Z");
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+    }
+
+    #[test]
+    fn energy_prices_and_proposals_in_words() {
+        use joule_light_client::dao::{Action, Param};
+        assert_eq!(format_energy(850), "850 Wh");
+        assert_eq!(format_energy(3_200), "3.2 kWh");
+        assert_eq!(format_energy(3_250), "3.25 kWh");
+        assert_eq!(format_energy(1_250_000), "1.25 MWh");
+        assert_eq!(format_power(10_000), "10 kW");
+        assert_eq!(format_price(115_000), "0.115 JOULE/kWh");
+        assert_eq!(format_bps(50), "0.50 %");
+        let fee = Action::SetParam {
+            param: Param::FeeBps,
+            value: 40,
+        };
+        assert_eq!(
+            describe_action(&fee, Some(50)),
+            "market fee 0.50 % → 0.40 %"
+        );
+        assert_eq!(describe_action(&fee, None), "market fee to 0.40 %");
+        let longer = Action::SetParam {
+            param: Param::IntervalBlocks,
+            value: 30,
+        };
+        assert_eq!(
+            describe_action(&longer, Some(20)),
+            "interval length 20 blocks → 30 blocks"
+        );
+        let spend = Action::Spend {
+            to: Address([1; 20]),
+            amount: 5_000_000_000,
+        };
+        assert!(
+            describe_action(&spend, None).starts_with("pay 5 JOULE from the treasury to joule1")
+        );
     }
 
     #[test]

@@ -88,11 +88,13 @@ impl Simulation {
     pub fn start(node: Arc<Node>, opts: SimOptions) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let _ = node.simulation.set(joule_light_client::api::SimulationInfo {
-            prosumers: opts.agents,
-            seed: opts.seed,
-            minutes_per_interval: weather::MINUTES_PER_INTERVAL as u32,
-        });
+        let _ = node
+            .simulation
+            .set(joule_light_client::api::SimulationInfo {
+                prosumers: opts.agents,
+                seed: opts.seed,
+                minutes_per_interval: weather::MINUTES_PER_INTERVAL as u32,
+            });
         let thread = std::thread::Builder::new()
             .name("joule-sim".into())
             .spawn(move || {
@@ -339,7 +341,15 @@ impl Sim {
                         u if u < 0.88 => Choice::Against,
                         _ => Choice::Abstain,
                     };
-                    if Self::send(node, &a.key, Payload::Vote { proposal: *id, choice }).is_some()
+                    if Self::send(
+                        node,
+                        &a.key,
+                        Payload::Vote {
+                            proposal: *id,
+                            choice,
+                        },
+                    )
+                    .is_some()
                     {
                         self.voted.insert((*id, a.index));
                     }
@@ -383,8 +393,14 @@ impl Sim {
                 };
                 Self::send(node, &a.key, fund);
                 let pop = a.meter.sign(
-                    meter_pop_message(&chain_id, &a.address, &a.meter.public_key(), a.kind, CAPACITY_W)
-                        .as_bytes(),
+                    meter_pop_message(
+                        &chain_id,
+                        &a.address,
+                        &a.meter.public_key(),
+                        a.kind,
+                        CAPACITY_W,
+                    )
+                    .as_bytes(),
                 );
                 let register = Payload::RegisterMeter {
                     meter: a.meter.public_key(),
@@ -466,7 +482,10 @@ impl Sim {
             ),
         };
         self.cycle += 1;
-        let body = format!("{title}. Proposed by the simulated community (seed {}).", self.opts.seed);
+        let body = format!(
+            "{title}. Proposed by the simulated community (seed {}).",
+            self.opts.seed
+        );
         let payload = Payload::Propose {
             action,
             title,
@@ -484,7 +503,10 @@ mod tests {
     fn prices_land_on_the_grid_between_feed_in_and_retail() {
         for p in [1, 79_999, 80_000, 123_456, 249_999, 10_000_000] {
             let g = on_grid(p);
-            assert!(price_on_grid(g) && (FEED_IN..=RETAIL).contains(&g), "{p} → {g}");
+            assert!(
+                price_on_grid(g) && (FEED_IN..=RETAIL).contains(&g),
+                "{p} → {g}"
+            );
         }
         assert_eq!(on_grid(123_456), 123_000);
     }

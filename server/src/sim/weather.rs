@@ -98,9 +98,17 @@ mod tests {
 
     #[test]
     fn load_peaks_in_the_morning_and_evening_and_runs_are_reproducible() {
-        let at = |hour: u64| (hour * 4 + INTERVALS_PER_DAY - START_INTERVAL_OF_DAY) % INTERVALS_PER_DAY;
+        let at =
+            |hour: u64| (hour * 4 + INTERVALS_PER_DAY - START_INTERVAL_OF_DAY) % INTERVALS_PER_DAY;
         let l = |h| load(7, 2, at(h));
-        assert!(l(19) > l(14) && l(8) > l(3), "{} {} {} {}", l(19), l(14), l(8), l(3));
+        assert!(
+            l(19) > l(14) && l(8) > l(3),
+            "{} {} {} {}",
+            l(19),
+            l(14),
+            l(8),
+            l(3)
+        );
         assert_eq!(clouds(7, 5), clouds(7, 5));
         assert_ne!(clouds(7, 5), clouds(8, 5));
     }
