@@ -2,6 +2,7 @@
 //! web app. The binary `joule` (see `main.rs`) wires these together.
 #![warn(missing_docs)]
 
+pub mod analytics;
 pub mod api;
 pub mod bench;
 pub mod chain;

@@ -195,6 +195,25 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// The analytics' error on held-back simulated days: the forecast against the naive one,
+    /// the anomaly flags against the simulator's faults.
+    Forecast {
+        /// Simulated prosumers.
+        #[arg(long, default_value_t = 48)]
+        agents: u64,
+        /// Simulated days.
+        #[arg(long, default_value_t = 8)]
+        days: u64,
+        /// Of which the last ones are scored.
+        #[arg(long, default_value_t = 2)]
+        held_back: u64,
+        /// Seeds the anomaly flags are scored over.
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        /// Write the rows as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// A proposal's tally at its end: every shard's votes summed and the outcome decided.
     Tally {
         /// Votes on the proposal, over all shards.
@@ -443,6 +462,32 @@ async fn main() -> anyhow::Result<()> {
             let row = tokio::task::spawn_blocking(move || clear::run_clear(&opts)).await?;
             print!("{}", clear::table(std::slice::from_ref(&row)));
             write_json(json, &vec![row])
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Forecast {
+                    agents,
+                    days,
+                    held_back,
+                    seeds,
+                    json,
+                },
+        } => {
+            use joule_server::bench::forecast;
+            let opts = forecast::ForecastBenchOptions {
+                agents,
+                days,
+                held_back,
+                seeds,
+            };
+            println!("forecast: {agents} simulated prosumers, {days} days, the last {held_back} held back; anomaly flags over {seeds} seeds");
+            let (rows, anomaly) =
+                tokio::task::spawn_blocking(move || forecast::run_forecast(&opts)).await?;
+            print!("{}", forecast::table(&rows, &anomaly));
+            write_json(
+                json,
+                &serde_json::json!({ "forecast": rows, "anomaly": anomaly }),
+            )
         }
         Command::Bench {
             which:

@@ -7,6 +7,7 @@ pub mod e2e;
 #[cfg(feature = "fjall-bench")]
 pub mod engines;
 pub mod exec;
+pub mod forecast;
 pub mod state;
 pub mod tally;
 pub mod workload;

@@ -19,8 +19,45 @@
 //!   Prosumer 0 proposes every `proposal_every` blocks, in turn: a market fee 10 bps away,
 //!   another interval length (20 ↔ 30 blocks), half the treasury to the community battery.
 //!   Prosumers vote over the first half of each vote (mostly for), and some change their mind.
+//! - **Faults** ([`faults`]): a few producers' meters fail in seeded ways — a failing panel, a
+//!   stuck meter, one reporting energy it did not produce — for the anomaly flags to find.
 
+pub mod faults;
 pub mod weather;
+
+/// Production and load (Wh) of prosumer `agent` with a meter of `kind` in `interval`, at
+/// `max_wh` for the meter's full rating over the interval: the forecast from the weather, or
+/// with `noise` what an honest meter measures.
+pub fn energy(
+    seed: u64,
+    agent: u64,
+    kind: MeterKind,
+    interval: u64,
+    max_wh: u64,
+    noise: bool,
+) -> (u64, u64) {
+    let share = match kind {
+        MeterKind::Solar => weather::solar(seed, interval),
+        MeterKind::Wind => weather::wind(seed, agent, interval),
+        _ => 0.0,
+    };
+    let (mut p, mut l) = (share, weather::load(seed, agent, interval));
+    if noise {
+        p *= 0.85 + 0.25 * weather::unit(seed, "production noise", agent, interval);
+        l *= 0.9 + 0.2 * weather::unit(seed, "measured load", agent, interval);
+    }
+    let wh = |x: f64| ((x.clamp(0.0, 1.0) * max_wh as f64).round() as u64).min(max_wh);
+    (wh(p), wh(l))
+}
+
+/// The kind of meter simulated prosumer `i` has: 60 % solar, 10 % wind, 30 % load only.
+pub fn kind_of(i: u64) -> MeterKind {
+    match i % 10 {
+        0..=5 => MeterKind::Solar,
+        6 => MeterKind::Wind,
+        _ => MeterKind::Consumption,
+    }
+}
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -186,11 +223,7 @@ impl Sim {
                 let n = FIRST_ACCOUNT + i;
                 let key = devnet::account_key(n);
                 let meter = devnet::meter_key(n, shards);
-                let kind = match i % 10 {
-                    0..=5 => MeterKind::Solar,
-                    6 => MeterKind::Wind,
-                    _ => MeterKind::Consumption,
-                };
+                let kind = kind_of(u64::from(i));
                 Agent {
                     index: u64::from(i),
                     address: Address::from_public_key(&key.public_key()),
@@ -237,22 +270,23 @@ impl Sim {
         }
     }
 
-    /// Production and load (Wh) of `agent` in `interval` at the chain's interval length:
-    /// the forecast, or with `noise` what the meter measures.
+    /// Production and load (Wh) of `agent` in `interval`: the forecast, or with `noise` what
+    /// its meter reports (faults included).
     fn energy(&self, agent: &Agent, interval: u64, max_wh: u64, noise: bool) -> (u64, u64) {
         let seed = self.opts.seed;
-        let share = match agent.kind {
-            MeterKind::Solar => weather::solar(seed, interval),
-            MeterKind::Wind => weather::wind(seed, agent.index, interval),
-            _ => 0.0,
-        };
-        let (mut p, mut l) = (share, weather::load(seed, agent.index, interval));
         if noise {
-            p *= 0.85 + 0.25 * weather::unit(seed, "production noise", agent.index, interval);
-            l *= 0.9 + 0.2 * weather::unit(seed, "measured load", agent.index, interval);
+            let fault = faults::fault_of(seed, agent.index, agent.kind);
+            faults::reported(
+                seed,
+                agent.index,
+                agent.kind,
+                fault.as_ref(),
+                interval,
+                max_wh,
+            )
+        } else {
+            energy(seed, agent.index, agent.kind, interval, max_wh, false)
         }
-        let wh = |x: f64| ((x.clamp(0.0, 1.0) * max_wh as f64).round() as u64).min(max_wh);
-        (wh(p), wh(l))
     }
 
     fn step(&mut self, node: &Node) {
