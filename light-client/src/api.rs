@@ -776,3 +776,77 @@ pub struct FaucetResponse {
     /// Tokens sent.
     pub amount: u64,
 }
+
+/// `GET /market/forecast`: the community's production and consumption over the last settled
+/// intervals and a forecast of the next ones, **computed by the node** from the readings its
+/// chain accepted (not proven: a forecast is an opinion), with its error measured on the
+/// chain's own history beside the naive same-time-yesterday forecast's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastResponse {
+    /// Who computed it: "node".
+    pub computed_by: String,
+    /// Intervals in the daily pattern the model learns (it forecasts after one full day).
+    pub season_intervals: u64,
+    /// Settled intervals' totals, oldest first.
+    pub history: Vec<IntervalTotals>,
+    /// The next intervals (empty until a full day has settled).
+    pub forecast: Vec<ForecastPoint>,
+    /// One interval ahead, production: the model's and the naive forecast's MAPE so far.
+    pub production_error: ForecastError,
+    /// The same for consumption.
+    pub consumption_error: ForecastError,
+}
+
+/// One settled interval's community totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntervalTotals {
+    /// The interval.
+    pub interval: u64,
+    /// Wh the meters reported producing.
+    pub produced_wh: u64,
+    /// Wh they reported consuming.
+    pub consumed_wh: u64,
+    /// Meters that reported.
+    pub meters: u32,
+}
+
+/// A forecast interval: expected values with a band of about 95 %.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ForecastPoint {
+    /// The interval.
+    pub interval: u64,
+    /// Production, Wh: expected, low, high.
+    pub production_wh: [f64; 3],
+    /// Consumption, Wh: expected, low, high.
+    pub consumption_wh: [f64; 3],
+}
+
+/// A forecast's measured error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ForecastError {
+    /// The model's MAPE, % (`None` before anything was scored).
+    pub mape: Option<f64>,
+    /// The same-time-yesterday forecast's MAPE, %.
+    pub naive_mape: Option<f64>,
+    /// Intervals scored.
+    pub scored: u64,
+}
+
+/// `GET /market/anomalies`: meters the node's anomaly rules flagged (not proven: an opinion on
+/// what the meters reported).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnomaliesResponse {
+    /// Flagged meters.
+    pub flags: Vec<AnomalyFlag>,
+}
+
+/// One flagged meter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnomalyFlag {
+    /// The meter.
+    pub meter: Address,
+    /// `underproducing`, `overreporting` or `stuck`.
+    pub anomaly: String,
+    /// The interval the flag was raised at.
+    pub interval: u64,
+}

@@ -165,6 +165,8 @@ pub struct Node {
     admission: rayon::ThreadPool,
     /// The community simulator driving this node, if one is (`GET /chain` says so).
     pub simulation: std::sync::OnceLock<joule_light_client::api::SimulationInfo>,
+    /// Forecasts and anomaly flags from the readings the chain accepts.
+    pub analytics: Mutex<crate::analytics::tracker::Tracker>,
 }
 
 impl std::fmt::Debug for Node {
@@ -334,6 +336,9 @@ impl Node {
             }
             _ => None,
         };
+        // Intervals in a real day, for the forecast's daily pattern (a simulator sets its own).
+        let interval_ms = u64::from(genesis.market.interval_blocks) * genesis.block_interval_ms;
+        let real_day = usize::try_from(86_400_000 / interval_ms.max(1)).unwrap_or(usize::MAX);
         let mempool = Mempool::new(genesis.min_fee, mempool_capacity);
         let (events, _) = broadcast::channel(64);
         let node = Self {
@@ -350,6 +355,7 @@ impl Node {
             janitor: Janitor::new(),
             admission: crate::priority::admission_pool(),
             simulation: std::sync::OnceLock::new(),
+            analytics: Mutex::new(crate::analytics::tracker::Tracker::new(real_day)),
         };
         node.restore_mempool()?;
         Ok(node)

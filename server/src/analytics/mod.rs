@@ -4,3 +4,4 @@
 
 pub mod anomaly;
 pub mod forecast;
+pub mod tracker;

@@ -4,6 +4,7 @@
 //! `/api/v1/openapi.json`; a test keeps the two in step.
 
 mod accounts;
+mod analytics;
 mod blocks;
 mod chain;
 mod dao;
@@ -94,6 +95,8 @@ pub fn v1() -> Router<AppState> {
             get(market::interval_trades),
         )
         .route("/market/orders/{id}", get(market::order))
+        .route("/market/forecast", get(analytics::forecast))
+        .route("/market/anomalies", get(analytics::anomalies))
         .route("/state/{key}", get(market::object))
         .route("/stream", get(stream::blocks))
 }

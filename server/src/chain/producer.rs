@@ -22,7 +22,8 @@ use crate::node::{now_ms, Node, NodeError, STATS_WINDOW};
 use crate::store::{BlockCommit, ShardCommit, StoredBlock};
 use joule_light_client::codec::decode_exact;
 use joule_light_client::dao::GovParams;
-use joule_light_client::market::{params_key, previous_params_key, MarketParams};
+use joule_light_client::market::{meter_key, params_key, previous_params_key, MarketParams, Meter};
+use joule_light_client::{Address, ExecStatus, Payload};
 
 impl Node {
     /// Produces, commits and publishes the next block.
@@ -257,6 +258,7 @@ impl Node {
         drop(mempool);
         drop(chain);
         self.janitor.discard((replaced, removed));
+        self.analyze(height, &market, &bc.shards);
         let applied_at = Instant::now();
         *self.burned.lock().unwrap_or_else(|p| p.into_inner()) += fees;
         for (stx, reason) in &bc.dropped {
@@ -320,6 +322,42 @@ impl Node {
             previous: read(previous_params_key()),
             block_interval_ms: self.genesis.block_interval_ms,
             genesis_time_ms: self.genesis.genesis_time_ms,
+        }
+    }
+
+    /// Feeds the analytics: the block's accepted readings, then the intervals it settled.
+    fn analyze(&self, height: u64, market: &MarketContext, shards: &[ShardCommit]) {
+        let readings: Vec<(Address, u64, u64, u64)> = shards
+            .iter()
+            .flat_map(|s| &s.txs)
+            .filter(|(_, o)| o.status == ExecStatus::Success)
+            .filter_map(|(stx, _)| match stx.tx.payload {
+                Payload::Reading {
+                    interval,
+                    produced_wh,
+                    consumed_wh,
+                } => Some((stx.tx.sender_address(), interval, produced_wh, consumed_wh)),
+                _ => None,
+            })
+            .collect();
+        let settled = super::market::settling_at(market, height);
+        if readings.is_empty() && settled.is_empty() {
+            return;
+        }
+        let chain = self.chain();
+        let n = chain.shards.len() as u16;
+        let mut t = self.analytics.lock().unwrap_or_else(|p| p.into_inner());
+        for (meter, interval, produced, consumed) in readings {
+            let m = chain.shards[usize::from(meter.shard(n))]
+                .object(&meter_key(&meter))
+                .and_then(|b| decode_exact::<Meter>(b).ok());
+            if let Some(m) = m {
+                let max_wh = market.max_wh(interval, m.capacity_w);
+                t.record(meter, m.kind, max_wh, interval, produced, consumed);
+            }
+        }
+        for i in settled {
+            t.close(i);
         }
     }
 

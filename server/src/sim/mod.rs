@@ -125,6 +125,9 @@ impl Simulation {
     pub fn start(node: Arc<Node>, opts: SimOptions) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        // The simulated day is 96 intervals: the node's forecast learns that pattern.
+        *node.analytics.lock().unwrap_or_else(|p| p.into_inner()) =
+            crate::analytics::tracker::Tracker::new(weather::INTERVALS_PER_DAY as usize);
         let _ = node
             .simulation
             .set(joule_light_client::api::SimulationInfo {

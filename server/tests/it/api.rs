@@ -397,6 +397,8 @@ fn openapi_documents_every_route() {
         "/market/intervals/{interval}/book",
         "/market/intervals/{interval}/trades",
         "/market/orders/{id}",
+        "/market/forecast",
+        "/market/anomalies",
         "/state/{key}",
     ];
     for r in routes {

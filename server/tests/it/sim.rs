@@ -1,5 +1,6 @@
 //! The community simulator against a real node: within seconds its prosumers' intervals clear
-//! and settle on metered delivery, and its scripted proposal is voted through and executed.
+//! and settle on metered delivery (which the node's analytics record), and its scripted
+//! proposal is voted through and executed.
 
 use joule_light_client::api::{IntervalsPage, ProposalsPage};
 use joule_server::sim::{SimOptions, Simulation};
@@ -31,6 +32,11 @@ fn a_simulated_community_trades_settles_and_governs_itself() {
             .iter()
             .any(|i| i.proposal.totals.voters >= 5 && i.proposal.executed_at > 0)
     });
+    // The node's analytics saw the settled intervals' readings.
+    let f: joule_light_client::api::ForecastResponse = node.get("/market/forecast");
+    assert_eq!((f.computed_by.as_str(), f.season_intervals), ("node", 96));
+    assert!(f.history.iter().any(|t| t.produced_wh > 0 && t.meters > 0), "{f:?}");
+    let _: joule_light_client::api::AnomaliesResponse = node.get("/market/anomalies");
     sim.stop();
     let n = node.node();
     node.wait_until("supply conserved", |_| {
