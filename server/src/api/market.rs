@@ -29,7 +29,7 @@ pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
     let key = params_key();
     let n = node.genesis.shard_count;
     let shard = key.shard(n);
-    let (bytes, proof, height) = {
+    let (bytes, proof, height, context) = {
         let chain = node.chain();
         let state = &chain.shards[usize::from(shard)];
         let proof = proof_at(&chain, shard, &key)?;
@@ -37,6 +37,7 @@ pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
             state.object(&key).map(<[u8]>::to_vec),
             proof,
             chain.height(),
+            node.market_context(&chain),
         )
     };
     // Genesis writes the parameters and nothing deletes them.
@@ -53,7 +54,8 @@ pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
         params,
         proof,
         height,
-        delivering: params.interval_at(height),
+        // After a schedule change, the previous schedule's intervals until the new anchor.
+        delivering: context.interval_at(height),
         open_interval,
         gate_height,
         blocks_to_gate,

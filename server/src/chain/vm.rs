@@ -118,6 +118,15 @@ impl MarketContext {
         }
     }
 
+    /// The interval delivering at `height`: under the previous schedule until the current one's
+    /// anchor starts.
+    pub fn interval_at(&self, height: u64) -> Option<u64> {
+        match &self.previous {
+            Some(p) if height < self.params.anchor_height => p.interval_at(height),
+            _ => self.params.interval_at(height),
+        }
+    }
+
     /// Whether a schedule change may take effect at `height`: every interval of the previous
     /// schedule has settled (the node keeps one previous schedule, not a history).
     pub fn may_reschedule(&self, height: u64) -> bool {
@@ -328,8 +337,10 @@ impl JouleVm {
         if Self::read::<Meter, V>(view, &meter, &key)?.is_some() {
             return Ok(Err(ExecStatus::MeterExists));
         }
-        let p = &self.ctx.market.params;
-        let next_interval = p.interval_at(self.ctx.height).unwrap_or(p.anchor_interval);
+        let market = &self.ctx.market;
+        let next_interval = market
+            .interval_at(self.ctx.height)
+            .unwrap_or(market.params.anchor_interval);
         let m = Meter {
             owner,
             kind,

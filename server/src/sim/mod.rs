@@ -340,7 +340,7 @@ impl Sim {
 
         // Readings for the interval that ended, once its window is open (only intervals the
         // simulator traded in: its meters were registered after the ones before).
-        if let Some(ended) = p.interval_at(next).and_then(|d| d.checked_sub(1)) {
+        if let Some(ended) = market.interval_at(next).and_then(|d| d.checked_sub(1)) {
             let traded = self.ordered.first().is_some_and(|first| ended >= *first);
             let open = market.schedule(ended).reading_window(ended, next).is_ok();
             if traded && open && self.read.insert(ended) {
