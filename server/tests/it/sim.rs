@@ -35,7 +35,10 @@ fn a_simulated_community_trades_settles_and_governs_itself() {
     // The node's analytics saw the settled intervals' readings.
     let f: joule_light_client::api::ForecastResponse = node.get("/market/forecast");
     assert_eq!((f.computed_by.as_str(), f.season_intervals), ("node", 96));
-    assert!(f.history.iter().any(|t| t.produced_wh > 0 && t.meters > 0), "{f:?}");
+    assert!(
+        f.history.iter().any(|t| t.produced_wh > 0 && t.meters > 0),
+        "{f:?}"
+    );
     let _: joule_light_client::api::AnomaliesResponse = node.get("/market/anomalies");
     sim.stop();
     let n = node.node();
