@@ -795,6 +795,11 @@ pub struct ForecastResponse {
     pub production_error: ForecastError,
     /// The same for consumption.
     pub consumption_error: ForecastError,
+    /// Clearing prices forecast for the next intervals whose books are open: interval,
+    /// expected, low, high (token units per Wh).
+    pub price_forecast: Vec<(u64, [f64; 3])>,
+    /// The price forecast's one-interval-ahead MAPE so far, beside the naive one's.
+    pub price_error: ForecastError,
 }
 
 /// One settled interval's community totals.

@@ -62,7 +62,13 @@ pub struct Tracker {
     pub production_error: RunningError,
     /// The same for consumption.
     pub consumption_error: RunningError,
+    /// The same for the clearing price.
+    pub price_error: RunningError,
     detector: Detector,
+    /// Clearing prices by interval, as each gate cleared (the last one carried over an
+    /// interval that did not cross, so the daily pattern stays aligned).
+    prices: Vec<(u64, u64)>,
+    price: Seasonal,
 }
 
 /// A meter's id for the detector.
@@ -82,7 +88,10 @@ impl Tracker {
             consumption: Seasonal::new(season, ALPHA, GAMMA),
             production_error: RunningError::default(),
             consumption_error: RunningError::default(),
+            price_error: RunningError::default(),
             detector: Detector::default(),
+            prices: Vec::new(),
+            price: Seasonal::new(season, ALPHA, GAMMA),
         }
     }
 
@@ -153,6 +162,35 @@ impl Tracker {
         }
     }
 
+    /// `interval`'s gate cleared at `price` (token units per Wh; `None`: nothing crossed).
+    pub fn cleared(&mut self, interval: u64, price: Option<u64>) {
+        let Some(p) = price.or_else(|| self.prices.last().map(|(_, p)| *p)) else {
+            return;
+        };
+        let season = self.season;
+        let naive = self
+            .prices
+            .len()
+            .checked_sub(season)
+            .map(|i| self.prices[i].1 as f64);
+        if let (Some(f), Some(naive), true) = (self.price.forecast(1), naive, p > 0) {
+            self.price_error.add(f.value, naive, p as f64);
+        }
+        self.price.observe(p as f64);
+        self.prices.push((interval, p));
+        if self.prices.len() > HISTORY.max(self.season + 1) {
+            self.prices.remove(0);
+        }
+    }
+
+    /// Clearing prices forecast for the `n` intervals after the last cleared one.
+    pub fn price_forecast(&self, n: usize) -> Vec<(u64, Forecast)> {
+        let last = self.prices.last().map_or(0, |(i, _)| *i);
+        (1..=n)
+            .filter_map(|h| Some((last + h as u64, self.price.forecast(h)?)))
+            .collect()
+    }
+
     /// The settled intervals kept, oldest first.
     pub fn history(&self) -> &[IntervalTotals] {
         &self.history
@@ -209,6 +247,11 @@ mod tests {
         assert_eq!(t.history().len(), 12);
         assert_eq!(t.forecast(2).len(), 2);
         assert!(t.production_error.scored > 0);
+        for i in 0..12u64 {
+            t.cleared(i, (i % 3 != 0).then_some(100 + 10 * (i % 4)));
+        }
+        assert_eq!(t.price_forecast(2).len(), 2);
+        assert!(t.price_error.scored > 0);
         let flags = t.flags();
         assert_eq!(
             flags.iter().map(|f| f.0).collect::<Vec<_>>(),

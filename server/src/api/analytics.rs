@@ -41,6 +41,12 @@ pub async fn forecast(State(node): State<AppState>) -> ApiResult<ForecastRespons
         forecast,
         production_error: error(&t.production_error),
         consumption_error: error(&t.consumption_error),
+        price_forecast: t
+            .price_forecast(AHEAD)
+            .into_iter()
+            .map(|(i, f)| (i, [f.value, f.low, f.high]))
+            .collect(),
+        price_error: error(&t.price_error),
     }))
 }
 

@@ -341,12 +341,21 @@ impl Node {
             })
             .collect();
         let settled = super::market::settling_at(market, height);
-        if readings.is_empty() && settled.is_empty() {
+        let closed = super::market::closing_at(market, height);
+        if readings.is_empty() && settled.is_empty() && closed.is_empty() {
             return;
         }
         let chain = self.chain();
         let n = chain.shards.len() as u16;
         let mut t = self.analytics.lock().unwrap_or_else(|p| p.into_inner());
+        for i in closed {
+            let price = chain.shards[0]
+                .object(&joule_light_client::market::interval_key(i))
+                .and_then(|b| decode_exact::<joule_light_client::market::IntervalRecord>(b).ok())
+                .and_then(|r| r.clearing)
+                .map(|c| c.price);
+            t.cleared(i, price);
+        }
         for (meter, interval, produced, consumed) in readings {
             let m = chain.shards[usize::from(meter.shard(n))]
                 .object(&meter_key(&meter))
