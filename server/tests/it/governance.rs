@@ -97,6 +97,21 @@ impl Manual {
     fn balance(&self, a: &Address) -> u64 {
         self.node.chain().account(a).balance
     }
+
+    /// Member 1 proposes `proposal`; once its vote opens, member 0 (with the two locks
+    /// delegated to it at genesis: a quorum) votes for it. The proposal as it started.
+    fn propose_and_back(&self, proposal: Payload) -> Proposal {
+        let id = self.send(&account_key(1), proposal);
+        self.block();
+        let p = self.proposal(&id);
+        self.blocks_to(p.start);
+        let vote = Payload::Vote {
+            proposal: id,
+            choice: Choice::For,
+        };
+        self.send(&account_key(0), vote);
+        p
+    }
 }
 
 fn text(title: &str) -> Payload {
@@ -370,20 +385,10 @@ fn a_spend_the_treasury_cannot_cover_expires_and_moves_nothing() {
         title: "More than there is".into(),
         body_hash: Hash([3; 32]),
     };
-    let id = c.send(&account_key(1), spend);
-    c.block();
-    let p = c.proposal(&id);
-    c.blocks_to(p.start);
-    c.send(
-        &account_key(0),
-        Payload::Vote {
-            proposal: id,
-            choice: Choice::For,
-        },
-    );
+    let p = c.propose_and_back(spend);
     let before = c.balance(&to);
     c.blocks_to(p.eta);
-    let done = c.proposal(&id);
+    let done = c.proposal(&p.id);
     assert_eq!(
         (done.state, done.executed_at),
         (ProposalState::Expired, p.eta)
@@ -417,17 +422,8 @@ fn reschedule(param: Param, value: u64) {
         title: "A new schedule".into(),
         body_hash: Hash([4; 32]),
     };
-    let id = c.send(&account_key(1), longer);
-    c.block();
-    let p = c.proposal(&id);
-    c.blocks_to(p.start);
-    c.send(
-        &account_key(0),
-        Payload::Vote {
-            proposal: id,
-            choice: Choice::For,
-        },
-    );
+    let p = c.propose_and_back(longer);
+    let id = p.id;
     let before = c.node.market_context(&c.node.chain());
     c.blocks_to(p.eta);
     assert_eq!(c.proposal(&id).state, ProposalState::Executed);
