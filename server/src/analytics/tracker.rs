@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use joule_light_client::api::IntervalTotals;
 use joule_light_client::market::MeterKind;
 use joule_light_client::Address;
-use serde::Serialize;
 
 use super::anomaly::{Anomaly, Detector, Reading};
 use super::forecast::{Forecast, Seasonal};
@@ -23,7 +22,7 @@ const ALPHA: f64 = 0.5;
 const GAMMA: f64 = 0.15;
 
 /// A running mean absolute percentage error, against the naive same-time-yesterday forecast.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RunningError {
     /// The model's MAPE so far, % (`None` before anything was scored).
     pub mape: Option<f64>,
@@ -31,9 +30,7 @@ pub struct RunningError {
     pub naive_mape: Option<f64>,
     /// Intervals scored.
     pub scored: u64,
-    #[serde(skip)]
     sum: f64,
-    #[serde(skip)]
     naive_sum: f64,
 }
 

@@ -258,7 +258,6 @@ impl Node {
         drop(mempool);
         drop(chain);
         self.janitor.discard((replaced, removed));
-        self.analyze(height, &market, &bc.shards);
         let applied_at = Instant::now();
         *self.burned.lock().unwrap_or_else(|p| p.into_inner()) += fees;
         for (stx, reason) in &bc.dropped {
@@ -274,6 +273,8 @@ impl Node {
             metrics: bc.shards.iter().map(|s| s.metrics).collect(),
         });
         self.publish(response.clone());
+        // After publication: the analytics are no reader's or subscriber's business to wait for.
+        self.analyze(height, &market, &bc.shards);
         let published_at = Instant::now();
         // After the locks and the block's publication: neither readers, admission nor
         // subscribers wait for merges. A failed step leaves the runs unmerged a while longer,

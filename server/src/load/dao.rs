@@ -12,14 +12,11 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use joule_light_client::api::{
-    AccountResponse, BatchSubmitRequest, BatchSubmitResponse, ChainInfo, MarketResponse,
-    PowerResponse, ProposalResponse,
+    AccountResponse, ChainInfo, MarketResponse, PowerResponse, ProposalResponse,
 };
 use joule_light_client::dao::{Action, Choice, Param, Proposal};
 use joule_light_client::units::UNITS_PER_TOKEN;
-use joule_light_client::{
-    Address, Encode, Hash, Payload, SecretKey, SignedTransaction, Transaction,
-};
+use joule_light_client::{Address, Hash, Payload, SecretKey, SignedTransaction, Transaction};
 use rand::{Rng, SeedableRng};
 
 use super::{Client, LoadError};
@@ -132,23 +129,7 @@ pub fn run(url: &str, members: u32, duration_s: u64) -> Result<DaoReport, LoadEr
         stx
     };
     let submit = |txs: Vec<SignedTransaction>, report: &mut DaoReport| {
-        let mut ids = Vec::new();
-        for chunk in txs.chunks(crate::api::MAX_BATCH) {
-            let res: BatchSubmitResponse = client.post(
-                "/transactions/batch",
-                &BatchSubmitRequest {
-                    txs: chunk.iter().map(|t| hex::encode(t.encode())).collect(),
-                },
-            )?;
-            for item in res.results {
-                match (item.id, item.error) {
-                    (Some(id), _) => ids.push(id),
-                    (None, Some(e)) => *report.rejected.entry(e.code).or_default() += 1,
-                    (None, None) => *report.rejected.entry("unknown".into()).or_default() += 1,
-                }
-            }
-        }
-        Ok::<_, LoadError>(ids)
+        client.submit_all(&txs, &mut report.rejected)
     };
     let give_up = Duration::from_secs(duration_s.max(10));
     let head = || client.get::<ChainInfo>("/chain").map(|c| c.head_height);

@@ -15,12 +15,11 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use joule_light_client::api::{
-    AccountResponse, BatchSubmitRequest, BatchSubmitResponse, ChainInfo, IntervalResponse,
-    MarketResponse, ObjectResponse,
+    AccountResponse, ChainInfo, IntervalResponse, MarketResponse, ObjectResponse,
 };
 use joule_light_client::market::{meter_key, Side};
 use joule_light_client::transaction::meter_pop_message;
-use joule_light_client::{Address, Encode, Payload, SecretKey, Transaction};
+use joule_light_client::{Address, Payload, SecretKey, Transaction};
 use rand::{Rng, SeedableRng};
 
 use super::{Client, LoadError};
@@ -133,25 +132,10 @@ pub fn run(url: &str, prosumers: u32, duration_s: u64) -> Result<MarketReport, L
             .get::<AccountResponse>(&format!("/accounts/{a}?limit=1"))?
             .next_nonce)
     };
-    let submit = |txs: Vec<joule_light_client::SignedTransaction>,
-                  report: &mut MarketReport|
-     -> Result<usize, LoadError> {
-        let mut ok = 0;
-        for chunk in txs.chunks(crate::api::MAX_BATCH) {
-            let res: BatchSubmitResponse = client.post(
-                "/transactions/batch",
-                &BatchSubmitRequest {
-                    txs: chunk.iter().map(|t| hex::encode(t.encode())).collect(),
-                },
-            )?;
-            for item in res.results {
-                match item.error {
-                    None => ok += 1,
-                    Some(e) => *report.rejected.entry(e.code).or_default() += 1,
-                }
-            }
-        }
-        Ok(ok)
+    let submit = |txs: Vec<joule_light_client::SignedTransaction>, report: &mut MarketReport| {
+        client
+            .submit_all(&txs, &mut report.rejected)
+            .map(|ids| ids.len())
     };
 
     // Set-up: each meter funded for its fees and registered, once.

@@ -123,6 +123,32 @@ impl Client {
         }
     }
 
+    /// Submits `txs` in batches; returns the ids admitted and counts each refusal by code in
+    /// `rejected`.
+    pub(crate) fn submit_all(
+        &self,
+        txs: &[joule_light_client::SignedTransaction],
+        rejected: &mut BTreeMap<String, u64>,
+    ) -> Result<Vec<Hash>, LoadError> {
+        let mut ids = Vec::new();
+        for chunk in txs.chunks(crate::api::MAX_BATCH) {
+            let res: BatchSubmitResponse = self.post(
+                "/transactions/batch",
+                &BatchSubmitRequest {
+                    txs: chunk.iter().map(|t| hex::encode(t.encode())).collect(),
+                },
+            )?;
+            for item in res.results {
+                match (item.id, item.error) {
+                    (Some(id), _) => ids.push(id),
+                    (None, Some(e)) => *rejected.entry(e.code).or_default() += 1,
+                    (None, None) => *rejected.entry("unknown".into()).or_default() += 1,
+                }
+            }
+        }
+        Ok(ids)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base.trim_end_matches('/'))
     }
