@@ -23,10 +23,11 @@ setup:
 setup-app:
 	./scripts/setup.sh app
 
-## The browser app, built into dist/ (served by the node); wasm-opt comes from .tools/.
+## The browser app, built into dist/ (served by the node): trunk, and scripts/build-wasm.sh for
+## the wasm in split modules; wasm-opt comes from .tools/.
 app: setup-app
 	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" trunk build --release
-	@ls -l dist/*.wasm | awk '{ printf "app wasm: %d bytes", $$5 }'; gzip -c dist/*.wasm | wc -c | awk '{ printf " (%d gzip)\n", $$1 }'
+	@for f in dist/pkg-*/*.wasm; do printf 'app wasm %-48s %8d bytes %8d gzip\n' "$${f##*/}" $$(wc -c <$$f) $$(gzip -9c $$f | wc -c); done
 
 test-native:
 	$(CARGO) test --locked --workspace

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need on a fresh machine that has only Rust:
-# the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), wasm-opt, and
-# Chromium with chromedriver (and axe-core for its accessibility checks). Idempotent: each step checks first, so a second run installs
-# nothing. `setup.sh app` skips the browser (enough for `make run`).
+# the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), wasm-split-cli,
+# wasm-opt, and Chromium with chromedriver (and axe-core for its accessibility checks).
+# Idempotent: each step checks first, so a second run installs nothing. `setup.sh app` skips the browser (enough for `make run`).
 # wasm-opt is binaryen 132 from the npm registry, in .tools/ (Debian's binaryen 108 breaks
 # wasm-bindgen 0.2.130 output: WebAssembly.Table.set fails at load); it keeps the app within
 # its 500 KB gzip budget.
@@ -44,6 +44,14 @@ WB_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSION" ]]; then
   log "installing wasm-bindgen-cli $WB_VERSION"
   cargo install wasm-bindgen-cli --version "=$WB_VERSION" --force
+fi
+
+# wasm-split-cli splits the app's wasm so that lazy pages load their own module
+# (scripts/build-wasm.sh); the version that reads what wasm_split_helpers in Cargo.lock writes.
+WASM_SPLIT_VERSION=0.2.4
+if ! { command -v wasm-split-cli && cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; } >/dev/null; then
+  log "installing wasm-split-cli $WASM_SPLIT_VERSION"
+  cargo install wasm_split_cli_support --version "=$WASM_SPLIT_VERSION" --locked --features build-binary
 fi
 
 BINARYEN_VERSION=132

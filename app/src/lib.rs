@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod follow;
+pub mod lazy;
 pub mod live;
 pub mod model;
 pub mod pages;
@@ -95,7 +96,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/blocks/:height/shards/:shard") view=pages::ShardBlockPage/>
                         <Route path=path!("/accounts/:address") view=pages::AccountPage/>
                         <Route path=path!("/transactions/:id") view=pages::TransactionPage/>
-                        <Route path=path!("/wallet") view=pages::WalletPage/>
+                        <Route path=path!("/wallet") view=lazy::WalletRoute/>
                     </Routes>
                 </Show>
             </main>
