@@ -36,3 +36,38 @@ lazy_page!(
     wallet_page,
     crate::pages::WalletPage
 );
+
+lazy_page!(
+    /// The DAO: proposals by state, governance's parameters and their history.
+    DaoRoute,
+    dao_page,
+    crate::pages::DaoPage
+);
+
+lazy_page!(
+    /// One proposal: its tallies recomputed from proven shard tallies, its votes, voting.
+    ProposalRoute,
+    proposal_page,
+    crate::pages::ProposalPage
+);
+
+lazy_page!(
+    /// The energy market: its clock, cleared intervals, open book and community energy.
+    MarketRoute,
+    market_page,
+    crate::pages::MarketPage
+);
+
+lazy_page!(
+    /// One interval: its clearing recomputed from the proven books, its fills.
+    IntervalRoute,
+    interval_page,
+    crate::pages::IntervalPage
+);
+
+lazy_page!(
+    /// My energy: orders, trades, meters and certificates, signed in the page.
+    EnergyRoute,
+    energy_page,
+    crate::pages::EnergyPage
+);

@@ -79,6 +79,9 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"⚡ Joule"</A>
                 <span class="muted">"explorer · devnet"</span>
                 <SimulatedBadge/>
+                <A href="/market" attr:id="nav-market">"Market"</A>
+                <A href="/energy" attr:id="nav-energy">"My energy"</A>
+                <A href="/dao" attr:id="nav-dao">"DAO"</A>
                 <A href="/wallet" attr:id="nav-wallet">"Wallet"</A>
                 <search::SearchBox/>
                 <ui::ThemeToggle/>
@@ -97,6 +100,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/accounts/:address") view=pages::AccountPage/>
                         <Route path=path!("/transactions/:id") view=pages::TransactionPage/>
                         <Route path=path!("/wallet") view=lazy::WalletRoute/>
+                        <Route path=path!("/market") view=lazy::MarketRoute/>
+                        <Route path=path!("/market/intervals/:interval") view=lazy::IntervalRoute/>
+                        <Route path=path!("/energy") view=lazy::EnergyRoute/>
+                        <Route path=path!("/dao") view=lazy::DaoRoute/>
+                        <Route path=path!("/dao/proposals/:id") view=lazy::ProposalRoute/>
                     </Routes>
                 </Show>
             </main>

@@ -237,3 +237,33 @@ pub async fn trusted(lc: LightClient) -> Result<Trust, String> {
     }
     Err("this browser's light client has not verified a checkpoint yet".into())
 }
+
+/// Block `height` as the node serves it, proven against `trust` (its commit verified by the
+/// validators this browser trusts).
+pub async fn proven_block_at(
+    trust: &Trust,
+    height: u64,
+) -> Result<joule_light_client::ProvenBlock, String> {
+    let block: BlockResponse = crate::api::get(&format!("/blocks/{height}")).await?;
+    crate::proofs::prove_block(trust, &block)
+}
+
+/// The market's and governance's parameters at the head, each proven against `trust`.
+pub async fn proven_chain_params(
+    trust: &Trust,
+) -> Result<joule_light_client::dao::ChainParams, String> {
+    use joule_light_client::api::{GovernanceResponse, MarketResponse};
+    let market: MarketResponse = crate::api::get("/market").await?;
+    let gov: GovernanceResponse = crate::api::get("/governance").await?;
+    let at = |p: &Option<joule_light_client::api::ObjectProofAt>| {
+        p.as_ref()
+            .map(|p| p.at.height)
+            .ok_or("no block yet".to_owned())
+    };
+    let m = proven_block_at(trust, at(&market.proof)?).await?;
+    let g = proven_block_at(trust, at(&gov.proof)?).await?;
+    Ok(joule_light_client::dao::ChainParams {
+        market: crate::proofs::prove_market_params(&m, &market)?,
+        gov: crate::proofs::prove_gov_params(&g, &gov)?,
+    })
+}

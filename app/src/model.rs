@@ -128,6 +128,29 @@ pub fn format_price(units_per_wh: u64) -> String {
     )
 }
 
+/// A forecast's measured error in words, tenths of a percent ("6.6 % (naive 18.5 %) over 40
+/// intervals"), or that nothing was scored yet: no forecast is shown without its error.
+pub fn mape_words(e: &joule_light_client::api::ForecastError) -> String {
+    let pct = |m: f64| {
+        let tenths = if m.is_finite() && m > 0.0 {
+            (m * 10.0 + 0.5) as u64
+        } else {
+            0
+        };
+        format!("{}.{} %", tenths / 10, tenths % 10)
+    };
+    match (e.mape, e.naive_mape) {
+        (Some(m), Some(n)) => format!(
+            "{} (naive same-time-yesterday {}) over {} intervals",
+            pct(m),
+            pct(n),
+            e.scored
+        ),
+        (Some(m), None) => format!("{} over {} intervals", pct(m), e.scored),
+        _ => "not measured yet (it needs a full simulated day)".to_owned(),
+    }
+}
+
 /// Basis points as a percentage: 50 → "0.50 %".
 pub fn format_bps(bps: u64) -> String {
     format!("{}.{:02} %", bps / 100, bps % 100)

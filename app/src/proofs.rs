@@ -7,14 +7,22 @@
 //! proof: a node that does so is lying or broken, and the page says so instead of choosing.
 
 use joule_light_client::api::{
-    AccountResponse, BlockResponse, ReceiptView, ShardBlockResponse, TxResponse,
+    AccountResponse, BlockResponse, ProposalItem, ProposalResponse, ReceiptView,
+    ShardBlockResponse, TxResponse, VoteItem,
 };
+use joule_light_client::dao::{proposal_key, vote_key, Proposal, Vote};
 use joule_light_client::{
-    Address, GenesisHeader, Hash, ProvenAccount, ProvenAt, ProvenBlock, ProvenCredit,
-    ProvenReceipt, ProvenShardBlock, ProvenTx, ShardId, ValidatorSet, VerifyError,
+    Address, GenesisHeader, Hash, ProvenAccount, ProvenAt, ProvenBlock, ProvenCredit, ProvenObject,
+    ProvenReceipt, ProvenShardBlock, ProvenTally, ProvenTx, ShardId, ValidatorSet, VerifyError,
 };
 
 use crate::model::short_hash;
+
+mod market;
+pub use market::{
+    prove_gov_params, prove_interval, prove_market_params, prove_owned, prove_records, prove_trade,
+    Recomputed,
+};
 
 /// A proof's head may lag the light client's verified head by this many blocks and still
 /// count as current.
@@ -285,6 +293,89 @@ pub fn prove_shard_rows(
         page,
         rows,
     })
+}
+
+/// The proposal the user named (`id`), proven in the block of the answer: under the proposer
+/// the answer names, holding exactly the answer's copy and carrying `id`.
+pub fn prove_proposal(
+    trust: &Trust,
+    block: &BlockResponse,
+    id: &Hash,
+    item: &ProposalItem,
+) -> Result<(Proposal, ProvenAt), String> {
+    let proven_block = prove_block(trust, block)?;
+    let key = proposal_key(&item.proposal.proposer, id);
+    let proven = ProvenObject::<Proposal>::verify(&proven_block, &key, &item.proof)
+        .map_err(|e| e.to_string())?;
+    let p = proven
+        .value()
+        .ok_or_else(|| "the proof shows no such proposal".to_owned())?;
+    if p.id != *id {
+        return Err(contradicts("proposal's id", p.id, id));
+    }
+    if *p != item.proposal {
+        return Err(contradicts(
+            "proposal",
+            format!("{:?}", item.proposal.state),
+            format!("{:?}", p.state),
+        ));
+    }
+    Ok((p.clone(), proven.at()))
+}
+
+/// The final tally of the proposal `id`: every shard's tally proven in the answer's block,
+/// summed, and quorum and threshold recomputed against the proposal's state.
+pub fn prove_tally(
+    trust: &Trust,
+    block: &BlockResponse,
+    id: &Hash,
+    answer: &ProposalResponse,
+) -> Result<ProvenTally, String> {
+    let proven_block = prove_block(trust, block)?;
+    let t = ProvenTally::verify(
+        &proven_block,
+        &answer.item.proposal.proposer,
+        id,
+        &answer.item.proof,
+        &answer.tally_proofs,
+    )
+    .map_err(|e| e.to_string())?;
+    if t.tallies() != answer.tallies.as_slice() {
+        return Err(contradicts(
+            "shard tallies",
+            answer.tallies.len(),
+            t.tallies().len(),
+        ));
+    }
+    Ok(t)
+}
+
+/// Each vote of a page on proposal `id`, proven in the page's block; a vote that does not
+/// verify is its error.
+pub fn prove_votes(
+    trust: &Trust,
+    block: &BlockResponse,
+    id: &Hash,
+    page: &[VoteItem],
+) -> Result<Vec<Result<Vote, String>>, String> {
+    let proven_block = prove_block(trust, block)?;
+    Ok(page
+        .iter()
+        .map(|v| {
+            let key = vote_key(&v.vote.voter, id);
+            let proven = ProvenObject::<Vote>::verify(&proven_block, &key, &v.proof)
+                .map_err(|e| e.to_string())?;
+            match proven.value() {
+                Some(vote) if *vote == v.vote => Ok(*vote),
+                Some(vote) => Err(contradicts(
+                    "vote",
+                    format!("{:?}", v.vote.choice),
+                    format!("{:?}", vote.choice),
+                )),
+                None => Err("the proof shows no such vote".into()),
+            }
+        })
+        .collect())
 }
 
 /// Fails when what was proven at `at` may be out of date: its block lags the light client's

@@ -80,3 +80,27 @@ pub fn transfer(
         payload: Payload::Transfer { to, amount },
     })
 }
+
+/// A transaction carrying `payload` (a vote, a lock, …) that moves `amount` out of the
+/// balance besides the fee, for `sender` to sign — from proven values, like [`transfer`].
+pub fn action(
+    trust: &Trust,
+    account: &ProvenAccount,
+    sender: PublicKey,
+    sent: &[Sent],
+    payload: Payload,
+    amount: u64,
+    now_ms: u64,
+) -> Result<Transaction, DraftError> {
+    let mut tx = transfer(
+        trust,
+        account,
+        sender,
+        sent,
+        account.address(),
+        amount,
+        now_ms,
+    )?;
+    tx.payload = payload;
+    Ok(tx)
+}

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod bip39;
 pub mod draft;
 pub mod keys;
+pub mod order;
 pub mod pending;
 pub mod session;
 pub mod vault;

@@ -14,7 +14,7 @@ use super::support::TestNode;
 /// The W3C WebDriver key of an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Driver {
+pub(super) struct Driver {
     process: Child,
     base: String,
     session: String,
@@ -22,7 +22,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -72,7 +72,7 @@ impl Driver {
         }
     }
 
-    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(super) fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let req = ureq::request(method, &url);
         let resp = match body {
@@ -89,7 +89,7 @@ impl Driver {
     }
 
     /// Runs `js` in the page and returns what it returns.
-    fn script(&self, js: &str) -> Value {
+    pub(super) fn script(&self, js: &str) -> Value {
         self.cmd(
             "POST",
             "/execute/sync",
@@ -107,17 +107,22 @@ impl Driver {
         )
     }
 
-    fn goto(&self, url: &str) {
+    pub(super) fn goto(&self, url: &str) {
         self.cmd("POST", "/url", Some(json!({ "url": url })));
     }
 
     /// Text of the first element matching `css`, once it exists and `ok` accepts it.
-    fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(super) fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
         self.wait_text_within(css, ok, Duration::from_secs(20))
     }
 
     /// Like [`Driver::wait_text`], failing after `bound`.
-    fn wait_text_within(&self, css: &str, ok: impl Fn(&str) -> bool, bound: Duration) -> String {
+    pub(super) fn wait_text_within(
+        &self,
+        css: &str,
+        ok: impl Fn(&str) -> bool,
+        bound: Duration,
+    ) -> String {
         let deadline = Instant::now() + bound;
         let mut last = String::new();
         loop {
@@ -139,7 +144,7 @@ impl Driver {
     }
 
     /// The first element matching `css` now, if any.
-    fn find(&self, css: &str) -> Option<String> {
+    pub(super) fn find(&self, css: &str) -> Option<String> {
         let found = self.cmd(
             "POST",
             "/element",
@@ -149,7 +154,7 @@ impl Driver {
     }
 
     /// The first element matching `css`, waiting for the app to render it.
-    fn element(&self, css: &str) -> String {
+    pub(super) fn element(&self, css: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(id) = self.find(css) {
@@ -161,7 +166,7 @@ impl Driver {
     }
 
     /// Fails if an element matches `css` (call after the page settled on something else).
-    fn assert_absent(&self, css: &str) {
+    pub(super) fn assert_absent(&self, css: &str) {
         let found = self.cmd(
             "POST",
             "/elements",
@@ -177,14 +182,14 @@ impl Driver {
         }
     }
 
-    fn click(&self, css: &str) {
+    pub(super) fn click(&self, css: &str) {
         let id = self.element(css);
         self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
     /// With `JOULE_SCREENSHOTS=DIR` set, saves the page as `DIR/name.png` (how the README's
     /// screenshots are made); otherwise does nothing.
-    fn screenshot(&self, name: &str) {
+    pub(super) fn screenshot(&self, name: &str) {
         use base64::Engine as _;
         let Ok(dir) = std::env::var("JOULE_SCREENSHOTS") else {
             return;
@@ -197,7 +202,7 @@ impl Driver {
     }
 
     /// Replaces the text of the input `css` with `text`.
-    fn fill(&self, css: &str, text: &str) {
+    pub(super) fn fill(&self, css: &str, text: &str) {
         let id = self.element(css);
         self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})));
         self.cmd(
@@ -208,7 +213,7 @@ impl Driver {
     }
 
     /// Types `text` into the input `css` and presses Enter.
-    fn submit_text(&self, css: &str, text: &str) {
+    pub(super) fn submit_text(&self, css: &str, text: &str) {
         let id = self.element(css);
         self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})));
         let keys = format!("{text}\u{E007}");
@@ -235,7 +240,7 @@ fn node_with_app() -> TestNode {
     node
 }
 
-fn dist() -> std::path::PathBuf {
+pub(super) fn dist() -> std::path::PathBuf {
     let d = std::env::var("JOULE_DIST")
         .map(Into::into)
         .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
@@ -248,7 +253,7 @@ fn dist() -> std::path::PathBuf {
 }
 
 /// The checkpoint a user pins to trust `node`'s chain (what `joule node` prints at start).
-fn checkpoint(node: &TestNode) -> joule_light_client::Checkpoint {
+pub(super) fn checkpoint(node: &TestNode) -> joule_light_client::Checkpoint {
     joule_light_client::Checkpoint::of_genesis(&node.chain().genesis)
 }
 
@@ -260,7 +265,7 @@ fn open_trusted(driver: &Driver, node: &TestNode) {
     driver.wait_text("#lc-head", |t| t.starts_with("✓ verified head #"));
 }
 
-fn trusted_url(base: &str, node: &TestNode, path: &str) -> String {
+pub(super) fn trusted_url(base: &str, node: &TestNode, path: &str) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
     format!("{base}{path}{sep}checkpoint={}", checkpoint(node))
 }

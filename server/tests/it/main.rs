@@ -5,6 +5,7 @@ mod crash;
 mod dao;
 mod devnet;
 mod e2e;
+mod e2e_community;
 mod governance;
 mod market;
 mod proxy;

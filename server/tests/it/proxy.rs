@@ -30,6 +30,14 @@ pub enum Forgery {
     StripSignatures,
     /// Like `StripSignatures`, but only for blocks on the stream (`GET /stream`).
     StripStreamedSignatures,
+    /// A cleared interval's record says its price was 1,000 units per Wh higher.
+    AlterClearingPrice,
+    /// A proposal's first shard tally counts one more unit of power for it.
+    AlterTally,
+    /// A proposal's vote list leaves its first vote out (and counts one fewer).
+    DropVote,
+    /// Every certificate lot an account is shown holds one Wh more (its proof's leaf too).
+    InflateCertificates,
 }
 
 /// What a lie adds to an account: one JOULE, in the smallest unit.
@@ -69,6 +77,44 @@ impl Forgery {
                 strip_signatures(json)
             }
             Forgery::StripStreamedSignatures if is("/api/v1/stream") => strip_signatures(json),
+            Forgery::AlterClearingPrice
+                if is("/api/v1/market/intervals/") && path.matches('/').count() == 5 =>
+            {
+                if let Some(p) = json["record"]["clearing"]["price"].as_u64() {
+                    json["record"]["clearing"]["price"] = Value::from(p + 1_000);
+                }
+            }
+            Forgery::AlterTally if is("/api/v1/governance/proposals/") => {
+                if let Some(f) = json["tallies"][0]["totals"]["for_power"].as_u64() {
+                    json["tallies"][0]["totals"]["for_power"] = Value::from(f + 1);
+                }
+            }
+            Forgery::DropVote if is("/api/v1/governance/proposals/") && path.contains("/votes") => {
+                if let Some(items) = json["items"].as_array_mut().filter(|i| !i.is_empty()) {
+                    items.remove(0);
+                    let total = json["total"].as_u64().unwrap_or(1);
+                    json["total"] = Value::from(total - 1);
+                }
+            }
+            Forgery::InflateCertificates
+                if is("/api/v1/accounts/") && path.contains("kind=cert_lot") =>
+            {
+                for object in json["objects"].as_array_mut().into_iter().flatten() {
+                    // The lot's `wh` starts after holder, origin (20 bytes each), day (4) and
+                    // kind (1): its low byte, little-endian.
+                    let inflate = |hex_value: &Value| {
+                        let mut bytes = hex::decode(hex_value.as_str()?).ok()?;
+                        *bytes.get_mut(45)? = bytes[45].wrapping_add(1);
+                        Some(Value::from(hex::encode(bytes)))
+                    };
+                    if let Some(v) = inflate(&object["value"]) {
+                        object["value"] = v;
+                    }
+                    if let Some(v) = inflate(&object["proof"]["leaf"][1]) {
+                        object["proof"]["leaf"][1] = v;
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -22,6 +22,8 @@ pub struct TestNode {
     pub dir: tempfile::TempDir,
     pub dist: PathBuf,
     pub base: String,
+    /// Block interval of the node (100 ms unless a test needs people's pace).
+    pub block_interval_ms: u64,
 }
 
 pub fn config(dir: &Path) -> NodeConfig {
@@ -39,6 +41,12 @@ impl TestNode {
     }
 
     pub fn start_with_dist(dist: PathBuf) -> Self {
+        Self::start_paced(dist, 100)
+    }
+
+    /// A node whose blocks come every `block_interval_ms`: a browser test that votes within a
+    /// proposal's voting period (40 blocks) needs more than 4 s.
+    pub fn start_paced(dist: PathBuf, block_interval_ms: u64) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -51,13 +59,18 @@ impl TestNode {
             dir,
             dist,
             base: String::new(),
+            block_interval_ms,
         };
         t.boot();
         t
     }
 
     fn boot(&mut self) {
-        let node = Node::open(&config(self.dir.path())).unwrap();
+        let node = Node::open(&NodeConfig {
+            block_interval_ms: self.block_interval_ms,
+            ..config(self.dir.path())
+        })
+        .unwrap();
         let dist = self.dist.clone();
         let running = self.rt.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -5,9 +5,10 @@
 //! carry addresses and signed transactions only.
 
 mod accounts;
+pub(crate) mod act;
 mod activity;
 mod backup;
-mod send;
+pub(crate) mod send;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

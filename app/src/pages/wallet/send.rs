@@ -38,7 +38,7 @@ struct Draft {
 /// The sending account's proven state and what this wallet sent, after noting those of its
 /// pending transactions the node reports dropped or does not know (which can only lower the
 /// nonce, never raise it).
-async fn proven_sender(
+pub(crate) async fn proven_sender(
     lc: LightClient,
     sender: Address,
 ) -> Result<(Trust, ProvenAccount, Vec<Sent>), String> {
