@@ -73,6 +73,7 @@ pub fn DaoPage() -> impl IntoView {
         <h1>"DAO"</h1>
         <p class="muted">"Members lock JOULE to vote on the market's rules and the community treasury. Vote from your wallet on a proposal's page."</p>
         <crate::pages::power::PowerBox/>
+        <crate::pages::propose::ProposeBox/>
         <nav class="pager" aria-label="Proposals by state">
             {filters.map(|f| view! { <A href=format!("/dao?state={f}")>{f}</A>" " })}
         </nav>

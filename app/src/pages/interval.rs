@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api;
 use crate::live::{self, LightClient};
-use crate::model::{format_energy, format_price};
+use crate::model::{format_energy, format_price, iso_utc, local_time};
 use crate::proofs::{prove_interval, prove_trade, Recomputed, Trust};
 use crate::ui::{loaded, AccountLink, BlockLink, NotVerified, VerifiedMark};
 
@@ -26,6 +26,8 @@ struct Interval {
     recomputed: Result<Option<Recomputed>, String>,
     /// Every order's fill and settlement, each proven (or why not).
     trades: Vec<(Trade, Result<(), String>)>,
+    /// The chain's clock from the trusted genesis: its start and block interval, ms.
+    clock: Option<(u64, u64)>,
 }
 
 /// Proves each event in its own block, fetching each block once.
@@ -70,7 +72,12 @@ async fn load(lc: LightClient, interval: String) -> Result<Interval, String> {
     let page: Page<EventItem> =
         api::get(&format!("/market/intervals/{interval}/trades?limit=100")).await?;
     let trades = prove_trades(&trust, &page.items).await;
+    let clock = trust
+        .as_ref()
+        .ok()
+        .map(|t| (t.genesis.genesis_time_ms, t.genesis.block_interval_ms));
     Ok(Interval {
+        clock,
         answer,
         recomputed,
         trades,
@@ -97,7 +104,7 @@ pub(crate) fn trade_words(t: &Trade) -> String {
     let energy = format_energy(t.wh);
     match (t.stage, t.side) {
         (Stage::Filled, Side::Bid) => format!(
-            "bought {energy} at the gate ({} back from escrow)",
+            "bought {energy} at the gate ({} JOULE back from escrow)",
             format_amount(t.refund)
         ),
         (Stage::Filled, Side::Ask) => format!("sold {energy} at the gate"),
@@ -118,11 +125,23 @@ pub(crate) fn trade_words(t: &Trade) -> String {
 #[component]
 fn IntervalView(i: Interval) -> impl IntoView {
     let a = &i.answer;
+    // Each height in the user's local time, UTC on hover: the chain's nominal clock (the
+    // trusted genesis' start plus a block interval per height).
+    let clock = i.clock;
+    let at = move |h: Option<u64>| {
+        h.map(|h| {
+            let when = clock.map(|(t0, ms)| t0 + h * ms);
+            view! {
+                <BlockLink height=h/>" "
+                {when.map(|t| view! { <span title=format!("{} UTC", iso_utc(t))>{local_time(t)}</span> })}
+            }
+        })
+    };
     let heights = view! {
         <dl class="kv">
-            <dt>"Book closes (gate)"</dt><dd>{a.gate_height.map(|h| view! { <BlockLink height=h/> })}</dd>
-            <dt>"Delivery starts"</dt><dd>{a.start_height.map(|h| view! { <BlockLink height=h/> })}</dd>
-            <dt>"Readings close"</dt><dd>{a.deadline_height.map(|h| view! { <BlockLink height=h/> })}</dd>
+            <dt>"Book closes (gate)"</dt><dd>{at(a.gate_height)}</dd>
+            <dt>"Delivery starts"</dt><dd id="delivery-start">{at(a.start_height)}</dd>
+            <dt>"Readings close"</dt><dd>{at(a.deadline_height)}</dd>
         </dl>
     };
     let result = match i.recomputed {

@@ -11,6 +11,7 @@ mod market;
 mod not_found;
 mod power;
 mod proposal;
+pub(crate) mod propose;
 mod rows;
 mod shard_block;
 mod transaction;

@@ -235,7 +235,7 @@ fn ProposalView(p: Page) -> impl IntoView {
             <dt>"State"</dt><dd><span class=format!("state {}", shown.state.name()) id="proposal-state">{shown.state.name()}</span></dd>
             <dt>"Action"</dt><dd id="proposal-action">{describe_action(&shown.action, if shown.executed_at > 0 { Some(shown.previous) } else { p.current })}</dd>
             <dt>"Proposer"</dt><dd><AccountLink address=shown.proposer/></dd>
-            <dt>"Text"</dt><dd><span class="mono" title="blake3 of the full text, kept off chain">{short_hash(&shown.body_hash)}</span>" (its hash; the text is kept off chain)"</dd>
+            <dt>"Text"</dt><dd><span class="mono" title="blake3 of the full text, kept off chain">{short_hash(&shown.body_hash)}</span>" (its hash; the text is kept off chain)"<TextCheck hash=shown.body_hash/></dd>
             <dt>"Vote opens"</dt><dd>{when(shown.start, times.start_ms)}</dd>
             <dt>"Vote closes"</dt><dd>{when(shown.end, times.end_ms)}</dd>
             <dt>"Executes"</dt><dd>{when(shown.eta, times.eta_ms)}</dd>
@@ -248,6 +248,30 @@ fn ProposalView(p: Page) -> impl IntoView {
             <thead><tr><th>"Voter"</th><th>"Choice"</th><th>"Power"</th><th>"Proof"</th></tr></thead>
             <tbody>{votes}</tbody>
         </table>
+    }
+}
+
+/// Checks a text someone gave as the proposal's against the hash the proposal committed to.
+#[component]
+fn TextCheck(hash: Hash) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let verdict = move || {
+        text.with(|t| {
+            (!t.is_empty()).then(|| {
+                if crate::pages::propose::body_hash(t) == hash {
+                    view! { <p class="verified" id="text-verified">"✓ this is the proposal's text: its hash is the one the proposal committed to"</p> }.into_any()
+                } else {
+                    view! { <p class="unverified" id="text-mismatch">"✗ not the proposal's text: its hash differs"</p> }.into_any()
+                }
+            })
+        })
+    };
+    view! {
+        <details id="proposal-text">
+            <summary>"Check a text you were given"</summary>
+            <textarea id="text-check" rows="3" aria-label="The proposal's text, to check against its hash" on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            {verdict}
+        </details>
     }
 }
 

@@ -193,6 +193,30 @@ fn signed_fields(tx: &joule_light_client::SignedTransaction) -> Vec<(&'static st
 }
 
 /// An included transaction: every value from the light client's [`ProvenTx`].
+/// Where a market or governance transaction leads: its proposal's page, its interval's.
+fn related(
+    tx: &joule_light_client::SignedTransaction,
+    id: joule_light_client::Hash,
+) -> Option<impl IntoView> {
+    use joule_light_client::Payload;
+    let (href, words) = match tx.tx.payload {
+        Payload::Propose { .. } => (
+            format!("/dao/proposals/{id}"),
+            "Open the proposal".to_owned(),
+        ),
+        Payload::Vote { proposal, .. } | Payload::CancelProposal { proposal } => (
+            format!("/dao/proposals/{proposal}"),
+            "Open the proposal".to_owned(),
+        ),
+        Payload::PlaceOrder { interval, .. } | Payload::Reading { interval, .. } => (
+            format!("/market/intervals/{interval}"),
+            format!("Open interval {interval}"),
+        ),
+        _ => return None,
+    };
+    Some(view! { <p><A href=href attr:id="tx-related">{words}</A></p> })
+}
+
 #[component]
 fn ProvenView(tx: ProvenTx, receipt: Option<ReceiptVerdict>) -> impl IntoView {
     let at = tx.at();
@@ -217,6 +241,7 @@ fn ProvenView(tx: ProvenTx, receipt: Option<ReceiptVerdict>) -> impl IntoView {
     view! {
         <VerifiedMark id="tx-verified" covers=covers/>
         <p class="lead" id="tx-summary">{describe_tx(tx.tx())}</p>
+        {related(tx.tx(), tx.id())}
         <p id="tx-status">{status}</p>
         <p>"In block "<A href=format!("/blocks/{h}")>{format!("#{h}")}</A></p>
         {rows_view(rows)}

@@ -75,10 +75,12 @@ pub fn ThemeToggle() -> impl IntoView {
         <button type="button" id="theme" class="theme" on:click=cycle
             aria-label=move || format!("Theme: {} (click to change)", theme.get().name())>
             {move || match theme.get() {
-                Theme::System => "◐ system",
-                Theme::Light => "☀ light",
-                Theme::Dark => "☾ dark",
+                Theme::System => "◐",
+                Theme::Light => "☀",
+                Theme::Dark => "☾",
             }}
+            // The name hides on a phone: the header keeps to two rows.
+            <span class="theme-name">{move || format!(" {}", theme.get().name())}</span>
         </button>
     }
 }

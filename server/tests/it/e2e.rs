@@ -862,6 +862,10 @@ fn pages_fit_a_phone_screen() {
         (format!("/accounts/{funded}"), "#account-verified"),
         ("/blocks/1".to_owned(), "p.verified"),
         ("/wallet".to_owned(), "#wallet-create"),
+        ("/market".to_owned(), "#market-verified"),
+        ("/market/intervals/1".to_owned(), "#delivery-start"),
+        ("/dao".to_owned(), "#gov-params-verified"),
+        ("/energy".to_owned(), "#energy-locked"),
     ];
     open_trusted(&driver, &node);
     for (path, mark) in pages {
@@ -876,7 +880,13 @@ fn pages_fit_a_phone_screen() {
         let wide = driver.script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
         );
-        assert_eq!(wide, 0, "{path} is wider than a phone's screen");
+        let culprits = driver.script(
+            "const w = document.documentElement.clientWidth;\
+             return [...document.querySelectorAll('body *')]\
+               .filter(e => e.getBoundingClientRect().right > w + 1)\
+               .slice(0, 3).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className);",
+        );
+        assert_eq!(wide, 0, "{path} is wider than a phone's screen: {culprits}");
         // The header's parts sit on at most two rows.
         let rows = driver.script(
             "const boxes = [...document.querySelector('header').children]\
@@ -922,6 +932,10 @@ fn pages_have_no_serious_accessibility_violations() {
         ("/blocks/1".to_owned(), "p.verified"),
         ("/blocks/1/shards/0".to_owned(), "#shard-verified"),
         ("/wallet".to_owned(), "#wallet-create"),
+        ("/market".to_owned(), "#market-verified"),
+        ("/market/intervals/1".to_owned(), "#delivery-start"),
+        ("/dao".to_owned(), "#gov-params-verified"),
+        ("/energy".to_owned(), "#energy-locked"),
     ];
     open_trusted(&driver, &node);
     for (path, mark) in pages {

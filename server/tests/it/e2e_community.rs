@@ -149,7 +149,6 @@ fn a_member_trades_and_votes_in_the_browser_and_sees_each_outcome_verified() {
     });
     driver.click("#nav-market");
     driver.wait_text("#records-verified", |t| t.contains("proven"));
-    driver.screenshot("market");
     driver.click("#nav-energy");
     driver.wait_text("#my-trades", |t| t.contains("received 20 Wh"));
     driver.wait_text("#my-certificates", |t| {
@@ -181,7 +180,26 @@ fn a_member_trades_and_votes_in_the_browser_and_sees_each_outcome_verified() {
         p.power.filter(|p| p.locked == 100_000_000_000)
     });
 
-    // Another member proposes a fee change; the browser votes for it once the vote opens.
+    // The proposal form checks an action against the proven parameters before signing.
+    driver.click("#propose summary");
+    driver.fill("#propose-title", "Market fee to 0.6 %");
+    driver.script(
+        "const s = document.querySelector('#propose-kind'); s.value = 'fee_bps';\
+         s.dispatchEvent(new Event('change'));",
+    );
+    driver.fill("#propose-value", "5000");
+    driver.click("#propose-review");
+    driver.wait_text("#propose-error", |t| {
+        t.contains("the chain would refuse it")
+    });
+    driver.fill("#propose-value", "60");
+    driver.click("#propose-review");
+    let preview = driver.wait_text("#propose-preview", |t| {
+        t.contains("market fee 0.50 % → 0.60 %")
+    });
+    assert!(preview.contains("Needs 1000 JOULE locked"), "{preview}");
+
+    // Another member proposes that fee change; the browser votes for it once the vote opens.
     let proposer = account_key(1);
     let propose = signed(
         &node,
@@ -210,6 +228,12 @@ fn a_member_trades_and_votes_in_the_browser_and_sees_each_outcome_verified() {
         driver.find("#vote-for")
     });
     driver.wait_text("#proposal-action", |t| t == "market fee 0.50 % → 0.60 %");
+    // The text someone hands out is checked against the hash the proposal committed to.
+    driver.click("#proposal-text summary");
+    driver.fill("#text-check", "Fund the battery!");
+    driver.element("#text-mismatch");
+    driver.fill("#text-check", "Fund the battery.");
+    driver.element("#text-verified");
     driver.click("#vote-for");
     driver.wait_text("#vote-status", |t| t.starts_with("Vote sent"));
     // A member with 30,000 JOULE of power (its own and two delegated) votes for too.
@@ -256,6 +280,7 @@ fn a_member_trades_and_votes_in_the_browser_and_sees_each_outcome_verified() {
     });
     driver.click("#nav-market");
     driver.wait_text("#market-fee", |t| t == "0.60 %");
+    driver.screenshot("market");
 
     // Nothing secret left the browser: the phrase and password are in no request, and every
     // write is the faucet request or a transaction the member signed.
