@@ -187,6 +187,23 @@ fn ProvenState(proven: ProvenAccount) -> impl IntoView {
     }
 }
 
+/// The node's maintenance flag on a meter, if it raised one (its opinion: not proven).
+#[component]
+fn MeterFlag(address: Address) -> impl IntoView {
+    let flags = crate::ui::loaded(|| {
+        Box::pin(crate::api::get::<joule_light_client::api::AnomaliesResponse>("/market/anomalies"))
+    });
+    move || {
+        flags.get().and_then(Result::ok).map(|r| {
+            let note = r.flags.iter().find(|f| f.meter == address).map_or_else(
+                || "A meter: the node raises no flag on its readings.".to_owned(),
+                |f| format!("⚠ A meter the node flags: {} (from interval {}).", f.anomaly, f.interval),
+            );
+            view! { <p class="claim-label" id="meter-flag">{note}" (the node's anomaly rules; not proven)"</p> }
+        })
+    }
+}
+
 #[component]
 fn AccountView(
     address: Address,
@@ -201,6 +218,13 @@ fn AccountView(
         }
         .into_any(),
     };
+    // A meter's account signs its readings: its page also says whether the node flags it.
+    let is_meter = answer
+        .transactions
+        .items
+        .iter()
+        .any(|t| matches!(t.tx.tx.payload, Payload::Reading { .. }) && t.sender == address);
+    let meter = is_meter.then(|| view! { <MeterFlag address=address/> });
     let now = crate::now_ms();
     let history = answer
         .transactions
@@ -240,6 +264,7 @@ fn AccountView(
             <tr><th>"Address"</th><td class="mono" id="acc-address">{address.to_string()}" "<CopyButton text=address.to_string() what="address"/></td></tr>
         </tbody></table>
         {state}
+        {meter}
         <h2>{format!("Transactions ({total})")}</h2>
         <Claimed what="this account's history" note="Each row links to its transaction page, where its inclusion is verified; a node could leave rows out.">
             <p><ExportButton address=address total=total/></p>

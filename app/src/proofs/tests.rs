@@ -619,3 +619,5 @@ fn wallet_refuses_another_accounts_state() {
     let mallory = SecretKey::from_seed(&[77; 32]).public_key();
     assert!(draft::transfer(&c.trust, &proven, mallory, &[], c.bob, 10, T1 + 1_000).is_err());
 }
+
+mod market;

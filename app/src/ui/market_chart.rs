@@ -63,15 +63,24 @@ pub fn price_volume(points: &[(u64, u64, u64)]) -> Vec<Shape> {
             left + slot * 3 / 5
         ));
     }
-    let prices: Vec<u64> = points.iter().map(|p| p.1).collect();
+    // An interval where nothing crossed has no price: the line breaks there.
     let mut price = String::new();
-    for (i, v) in prices.iter().enumerate() {
+    let mut pen_down = false;
+    for (i, p) in points.iter().enumerate() {
+        if p.1 == 0 {
+            pen_down = false;
+            continue;
+        }
         let cx = i as u64 * slot + slot / 2;
+        // A tick across the interval's bar marks its price even where the line breaks.
+        let t = slot / 6;
         price.push_str(&format!(
-            "{}{cx} {} ",
-            if i == 0 { 'M' } else { 'L' },
-            y(*v, peak_price)
+            "{}{cx} {} m-{t} 0 h{} m-{t} 0 ",
+            if pen_down { 'L' } else { 'M' },
+            y(p.1, peak_price),
+            2 * t
         ));
+        pen_down = true;
     }
     vec![
         Shape {
@@ -253,6 +262,15 @@ mod tests {
             shapes[0].d,
             "M600 1500 V780 H2400 V1500 Z M3600 1500 V60 H5400 V1500 Z "
         );
-        assert_eq!(shapes[1].d, "M1500 780 L4500 60 ");
+        assert_eq!(
+            shapes[1].d,
+            "M1500 780 m-500 0 h1000 m-500 0 L4500 60 m-500 0 h1000 m-500 0 "
+        );
+        // No cross, no price: the line breaks instead of dropping to zero.
+        let shapes = price_volume(&[(1, 100, 5), (2, 0, 0), (3, 100, 5)]);
+        assert_eq!(
+            shapes[1].d,
+            "M1000 60 m-333 0 h666 m-333 0 M5000 60 m-333 0 h666 m-333 0 "
+        );
     }
 }
