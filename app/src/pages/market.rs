@@ -16,12 +16,14 @@ use crate::live::{self, LightClient};
 use crate::model::{format_bps, format_energy, format_price, mape_words};
 use crate::proofs::{prove_market_params, prove_records};
 use crate::ui::{
-    depth, energy, loaded, price_volume, AccountLink, Claimed, NotVerified, ShapeChart,
-    VerifiedMark,
+    depth, energy, price_volume, AccountLink, Claimed, NotVerified, ShapeChart, VerifiedMark,
 };
 
 /// Closed intervals the history chart shows.
 const HISTORY: u64 = 48;
+
+/// Pause between loads of the page's data.
+const RELOAD_MS: u32 = 4_000;
 
 /// What the page proved and what it shows as the node's.
 #[derive(Clone)]
@@ -82,11 +84,18 @@ pub(crate) fn verified_head(lc: LightClient) -> u64 {
 #[component]
 pub fn MarketPage() -> impl IntoView {
     let lc = expect_context::<LightClient>();
-    // Reloaded every few verified blocks: intervals clear and settle as the chain moves.
-    let epoch = Memo::new(move |_| verified_head(lc) / 5);
-    let data = loaded(move || {
-        epoch.track();
-        Box::pin(load(lc))
+    // Loaded again a few seconds after each load completes (intervals clear and settle as the
+    // chain moves): one load at a time, however slow, and none once the page is gone (the
+    // signal is disposed, `try_set` fails).
+    let data = RwSignal::new_local(None::<Result<Market, String>>);
+    leptos::task::spawn_local(async move {
+        loop {
+            let m = load(lc).await;
+            if data.try_set(Some(m)).is_some() {
+                break;
+            }
+            gloo_timers::future::TimeoutFuture::new(RELOAD_MS).await;
+        }
     });
     view! {
         <h1>"Energy market"</h1>
@@ -198,7 +207,9 @@ fn MarketView(m: Market) -> impl IntoView {
         let bid: u64 = d.bids.iter().map(|l| l.qty_wh).sum();
         let ask: u64 = d.asks.iter().map(|l| l.qty_wh).sum();
         let legend = format!(
-            "{} bid in {} orders, {} offered in {} orders",
+            "As of block #{}{}: {} bid in {} orders, {} offered in {} orders",
+            d.height,
+            if d.open { "" } else { " (closed at its gate)" },
             format_energy(bid),
             d.bids.iter().map(|l| l.orders).sum::<u32>(),
             format_energy(ask),

@@ -53,6 +53,14 @@ pub fn price_volume(points: &[(u64, u64, u64)]) -> Vec<Shape> {
     let n = points.len();
     let peak_volume = points.iter().map(|p| p.2).max().unwrap_or(0);
     let peak_price = points.iter().map(|p| p.1).max().unwrap_or(0);
+    // Prices sit on a band of their own: from a tenth below the lowest to the highest.
+    let floor = points
+        .iter()
+        .map(|p| p.1)
+        .filter(|p| *p > 0)
+        .min()
+        .map_or(0, |lo| lo - (peak_price - lo).max(lo / 10) / 2)
+        .min(peak_price.saturating_sub(1));
     let slot = W / (n as u64).max(1);
     let mut bars = String::new();
     for (i, p) in points.iter().enumerate() {
@@ -77,7 +85,7 @@ pub fn price_volume(points: &[(u64, u64, u64)]) -> Vec<Shape> {
         price.push_str(&format!(
             "{}{cx} {} m-{t} 0 h{} m-{t} 0 ",
             if pen_down { 'L' } else { 'M' },
-            y(p.1, peak_price),
+            y(p.1 - floor, peak_price - floor),
             2 * t
         ));
         pen_down = true;
@@ -264,7 +272,7 @@ mod tests {
         );
         assert_eq!(
             shapes[1].d,
-            "M1500 780 m-500 0 h1000 m-500 0 L4500 60 m-500 0 h1000 m-500 0 "
+            "M1500 1020 m-500 0 h1000 m-500 0 L4500 60 m-500 0 h1000 m-500 0 "
         );
         // No cross, no price: the line breaks instead of dropping to zero.
         let shapes = price_volume(&[(1, 100, 5), (2, 0, 0), (3, 100, 5)]);
