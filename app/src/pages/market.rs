@@ -16,7 +16,8 @@ use crate::live::{self, LightClient};
 use crate::model::{format_bps, format_energy, format_price, mape_words};
 use crate::proofs::{prove_market_params, prove_records};
 use crate::ui::{
-    depth, energy, price_volume, AccountLink, Claimed, NotVerified, ShapeChart, VerifiedMark,
+    depth, energy, price_band, price_volume, AccountLink, Claimed, NotVerified, ShapeChart,
+    VerifiedMark,
 };
 
 /// Closed intervals the history chart shows.
@@ -230,6 +231,11 @@ fn MarketView(m: Market) -> impl IntoView {
             mape_words(&f.consumption_error),
             mape_words(&f.price_error)
         );
+        let band = (!f.price_forecast.is_empty()).then(|| view! {
+            <ShapeChart id="price-forecast-chart" caption="Clearing price forecast for the open intervals, with its band"
+                label="Expected clearing price of the next intervals inside its band" shapes=price_band(&f.price_forecast)
+                legend=format!("intervals {} to {}", f.price_forecast.first().map_or(0, |p| p.0), f.price_forecast.last().map_or(0, |p| p.0))/>
+        });
         let prices = f
             .price_forecast
             .iter()
@@ -242,6 +248,7 @@ fn MarketView(m: Market) -> impl IntoView {
             <Claimed what="the community's energy and its forecast" note="computed by the node from the readings its chain accepted: an opinion, with its measured error.">
                 <ShapeChart id="energy-chart" caption="Community production and consumption" label="Production and consumption per interval with the forecast"
                     shapes=energy(&f.history, &f.forecast) legend=legend/>
+                {band}
                 <ul id="price-forecast">{prices}</ul>
             </Claimed>
         }

@@ -212,6 +212,52 @@ pub fn energy(history: &[IntervalTotals], forecast: &[ForecastPoint]) -> Vec<Sha
     ]
 }
 
+/// The node's price forecast for the next intervals: the expected price as a line inside its
+/// band (low to high), on the band's own scale. `(interval, [expected, low, high])`.
+pub fn price_band(forecast: &[(u64, [f64; 3])]) -> Vec<Shape> {
+    let whole = |v: f64| {
+        if v.is_finite() && v > 0.0 {
+            v as u64
+        } else {
+            0
+        }
+    };
+    let pts: Vec<[u64; 3]> = forecast
+        .iter()
+        .map(|(_, p)| [whole(p[0]), whole(p[1]), whole(p[2])])
+        .collect();
+    let lo = pts.iter().map(|p| p[1]).min().unwrap_or(0);
+    let hi = pts.iter().map(|p| p[2]).max().unwrap_or(0).max(lo + 1);
+    let n = pts.len();
+    let at = |v: u64| y(v.saturating_sub(lo), hi - lo);
+    let mut band = String::new();
+    for (i, p) in pts.iter().enumerate() {
+        band.push_str(&format!(
+            "{}{} {} ",
+            if i == 0 { 'M' } else { 'L' },
+            x(i, n),
+            at(p[2])
+        ));
+    }
+    for (i, p) in pts.iter().enumerate().rev() {
+        band.push_str(&format!("L{} {} ", x(i, n), at(p[1])));
+    }
+    if !pts.is_empty() {
+        band.push('Z');
+    }
+    let expected: Vec<u64> = pts.iter().map(|p| p[0].saturating_sub(lo)).collect();
+    vec![
+        Shape {
+            d: band,
+            class: "series-band-price",
+        },
+        Shape {
+            d: line(&expected, hi - lo),
+            class: "series-price",
+        },
+    ]
+}
+
 /// A chart card: `shapes` in one SVG, a caption and a legend line under it.
 #[component]
 pub fn ShapeChart(
@@ -248,6 +294,15 @@ mod tests {
         assert_eq!(line(&[0, 10], 10), "M0 1500 L6000 60 ");
         assert_eq!(line(&[5], 10), "M3000 780 ");
         assert_eq!(line(&[], 10), "");
+    }
+
+    #[test]
+    fn the_price_forecast_is_a_line_inside_its_band() {
+        let shapes = price_band(&[(7, [110.0, 100.0, 120.0]), (8, [115.0, 105.0, 130.0])]);
+        // Band from 100 (bottom) to 130 (top); the line at 110 then 115.
+        assert_eq!(shapes[0].d, "M0 540 L6000 60 L6000 1260 L0 1500 Z");
+        assert_eq!(shapes[1].d, "M0 1020 L6000 780 ");
+        assert!(price_band(&[]).iter().all(|s| s.d.is_empty()));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use copy::CopyButton;
 pub use download::download_text;
 pub use links::{AccountLink, BlockLink, TxLink};
 pub use loaded::{loaded, Loading};
-pub use market_chart::{depth, energy, line, price_volume, Shape, ShapeChart};
+pub use market_chart::{depth, energy, line, price_band, price_volume, Shape, ShapeChart};
 pub use pager::{page_param, Pager};
 pub use qr::{qr_path, QrCode};
 pub use theme::{apply_stored_theme, ThemeToggle};
