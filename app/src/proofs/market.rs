@@ -10,25 +10,38 @@ use joule_light_client::{ProvenBlock, ProvenEvent, ProvenObject};
 
 use super::contradicts;
 
+/// A parameters object in `block` under `key` (the proof the answer gave, `at`), equal to
+/// what the answer claimed beside it.
+fn prove_params<T: joule_light_client::object::Object + Copy + PartialEq>(
+    block: &ProvenBlock,
+    key: &joule_light_client::object::StateKey,
+    at: Option<&joule_light_client::api::ObjectProofAt>,
+    claimed: &T,
+    what: &'static str,
+) -> Result<T, String> {
+    let at = at.ok_or("no block yet")?;
+    let proven = ProvenObject::<T>::verify(block, key, &at.proof).map_err(|e| e.to_string())?;
+    let params = *proven
+        .value()
+        .ok_or_else(|| format!("the proof shows no {what}"))?;
+    if params != *claimed {
+        return Err(contradicts(what, "the answer's", "the proven ones"));
+    }
+    Ok(params)
+}
+
 /// The market's parameters in `block` (the one `answer.proof` names), equal to the answer's.
 pub fn prove_market_params(
     block: &ProvenBlock,
     answer: &MarketResponse,
 ) -> Result<MarketParams, String> {
-    let at = answer.proof.as_ref().ok_or("no block yet")?;
-    let proven = ProvenObject::<MarketParams>::verify(block, &params_key(), &at.proof)
-        .map_err(|e| e.to_string())?;
-    let params = *proven
-        .value()
-        .ok_or("the proof shows no market parameters")?;
-    if params != answer.params {
-        return Err(contradicts(
-            "market parameters",
-            answer.params.fee_bps,
-            params.fee_bps,
-        ));
-    }
-    Ok(params)
+    prove_params(
+        block,
+        &params_key(),
+        answer.proof.as_ref(),
+        &answer.params,
+        "market parameters",
+    )
 }
 
 /// Each record of a page of closed intervals, proven in `block` (the page's height) under its
@@ -161,19 +174,11 @@ pub fn prove_gov_params(
     block: &ProvenBlock,
     answer: &joule_light_client::api::GovernanceResponse,
 ) -> Result<joule_light_client::dao::GovParams, String> {
-    use joule_light_client::dao::{gov_params_key, GovParams};
-    let at = answer.proof.as_ref().ok_or("no block yet")?;
-    let proven = ProvenObject::<GovParams>::verify(block, &gov_params_key(), &at.proof)
-        .map_err(|e| e.to_string())?;
-    let params = *proven
-        .value()
-        .ok_or("the proof shows no governance parameters")?;
-    if params != answer.params {
-        return Err(contradicts(
-            "governance parameters",
-            answer.params.quorum_bps,
-            params.quorum_bps,
-        ));
-    }
-    Ok(params)
+    prove_params(
+        block,
+        &joule_light_client::dao::gov_params_key(),
+        answer.proof.as_ref(),
+        &answer.params,
+        "governance parameters",
+    )
 }

@@ -154,16 +154,8 @@ mod tests {
     use super::*;
 
     fn params() -> MarketParams {
-        MarketParams {
-            interval_blocks: 20,
-            gate_blocks: 4,
-            reading_blocks: 10,
-            max_ahead: 96,
-            fee_bps: 50,
-            min_order_wh: 1,
-            anchor_interval: 0,
-            anchor_height: 0,
-        }
+        // Interval 5 starts at block 100, its gate at 96.
+        MarketParams::DEVNET
     }
 
     #[test]
