@@ -19,8 +19,10 @@ use crate::ui::{loaded, BlockLink, Claimed, NotVerified, VerifiedMark};
 struct Dao {
     gov: GovernanceResponse,
     params: Result<GovParams, String>,
-    proposals: Vec<(Proposal, Result<(), String>, u64)>,
+    proposals: Vec<(Proposal, Result<(), String>)>,
     total: u64,
+    /// The chain's clock from the trusted genesis: its start and block interval, ms.
+    clock: Option<(u64, u64)>,
 }
 
 async fn load(lc: LightClient, state: Option<String>) -> Result<Dao, String> {
@@ -49,10 +51,15 @@ async fn load(lc: LightClient, state: Option<String>) -> Result<Dao, String> {
                 (Err(e), _) => Err(e.clone()),
                 _ => Err("no block".into()),
             };
-            (i.proposal.clone(), verdict, i.times.end_ms)
+            (i.proposal.clone(), verdict)
         })
         .collect();
+    let clock = trust
+        .as_ref()
+        .ok()
+        .map(|t| (t.genesis.genesis_time_ms, t.genesis.block_interval_ms));
     Ok(Dao {
+        clock,
         gov,
         params,
         proposals,
@@ -86,7 +93,7 @@ pub fn DaoPage() -> impl IntoView {
 
 #[component]
 fn DaoView(d: Dao) -> impl IntoView {
-    let failed = d.proposals.iter().find_map(|(_, v, _)| v.clone().err());
+    let failed = d.proposals.iter().find_map(|(_, v)| v.clone().err());
     let mark = match (&failed, d.proposals.is_empty()) {
         (None, false) => view! { <VerifiedMark id="proposals-verified" covers="every proposal below proven in your browser against a verified block".into()/> }.into_any(),
         (Some(e), _) => view! { <NotVerified reason=e.clone()/> }.into_any(),
@@ -95,7 +102,11 @@ fn DaoView(d: Dao) -> impl IntoView {
     let rows = d
         .proposals
         .into_iter()
-        .map(|(p, verdict, end_ms)| {
+        .map(|(p, verdict)| {
+            // The close's time on the chain's nominal clock (the trusted genesis').
+            let closes = d
+                .clock
+                .map_or(String::new(), |(t0, ms)| local_time(t0 + p.end * ms));
             let t = p.totals;
             let tally = if matches!(
                 p.state,
@@ -111,7 +122,7 @@ fn DaoView(d: Dao) -> impl IntoView {
                     <td><span class=format!("state {}", p.state.name())>{p.state.name()}</span></td>
                     <td>{describe_action(&p.action, (p.executed_at > 0).then_some(p.previous))}</td>
                     <td>{tally}</td>
-                    <td title=format!("vote closes at block #{}", p.end)>{local_time(end_ms)}</td>
+                    <td title=format!("vote closes at block #{}", p.end)>{closes}</td>
                 </tr>
             }
         })

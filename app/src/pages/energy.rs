@@ -24,7 +24,7 @@ use crate::pages::interval::trade_words;
 use crate::pages::market::verified_head;
 use crate::pages::wallet::act::sign_and_send;
 use crate::proofs::{prove_market_params, prove_owned, prove_trade};
-use crate::ui::{line, loaded, AccountLink, NotVerified, Shape, ShapeChart, VerifiedMark};
+use crate::ui::{line, loaded, AccountLink, Claimed, NotVerified, Shape, ShapeChart, VerifiedMark};
 use crate::wallet::order::{draft_order, OrderDraft};
 use crate::wallet::session::{Unlocked, WalletSession};
 
@@ -262,8 +262,10 @@ fn EnergyView(m: Mine, u: Arc<Unlocked>, reload: RwSignal<u32>) -> impl IntoView
                 <li class="meter">
                     <AccountLink address=mm.address/>{format!(" {} meter, {} rated, {} produced and {} consumed in all", meter_kind(mm.meter.kind), format_power(mm.meter.capacity_w), format_energy(mm.meter.produced_wh), format_energy(mm.meter.consumed_wh))}
                     {flag}
-                    <ShapeChart id=format!("meter-chart-{}", mm.address) caption="Its readings: production and consumption per interval" label="A meter's readings per interval"
-                        shapes=shapes legend=format!("{} readings, as the node lists the meter's signed transactions", mm.readings.len())/>
+                    <Claimed what="this meter's readings" note="its signed transactions as the node lists them; each one's inclusion is proven on its transaction's page.">
+                        <ShapeChart id=format!("meter-chart-{}", mm.address) caption="Its readings: production and consumption per interval" label="A meter's readings per interval"
+                            shapes=shapes legend=format!("{} readings", mm.readings.len())/>
+                    </Claimed>
                 </li>
             }
         })
@@ -295,7 +297,7 @@ fn EnergyView(m: Mine, u: Arc<Unlocked>, reload: RwSignal<u32>) -> impl IntoView
         })
         .collect_view();
     view! {
-        <VerifiedMark id="energy-verified" covers="the market's parameters and each order, trade, meter and certificate lot below proven in your browser".into()/>
+        <VerifiedMark id="energy-verified" covers="the market's parameters and each order, trade, meter and certificate lot below proven in your browser (readings and flags are the node's, labelled)".into()/>
         <OrderForm params=m.params tx_fee=m.tx_fee meters=producing send=send.clone()/>
         {move || status.get().map(|s| view! { <p role="status" id="energy-status">{s}</p> })}
         <h2>"My open orders"</h2>

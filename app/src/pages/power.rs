@@ -89,14 +89,18 @@ fn Power(u: Arc<Unlocked>) -> impl IntoView {
             Ok((p, voting)) => {
                 let locked = p.as_ref().map_or(0, |p| p.locked);
                 let to = p.and_then(|p| p.delegate);
+                let counted = to.is_none().then(|| view! {
+                    <p class="claim-label" id="my-voting-power">{format!("The node counts {} JOULE of voting power for you (your lock and your delegators'; not proven complete).", format_amount(voting))}</p>
+                });
                 view! {
                     <VerifiedMark id="power-verified" covers="your lock and delegate proven in your browser".into()/>
                     <p id="my-power">{format!("Locked {} JOULE; ", format_amount(locked))}
                         {match to {
                             Some(d) => view! { "delegated to "<AccountLink address=d/> }.into_any(),
-                            None => view! { {format!("you vote yourself with {} JOULE (your lock and your delegators').", format_amount(voting))} }.into_any(),
+                            None => view! { "you vote yourself." }.into_any(),
                         }}
                     </p>
+                    {counted}
                 }
                 .into_any()
             }

@@ -36,6 +36,8 @@ struct Page {
     total_votes: u64,
     /// The changed parameter's value now, proven (before the proposal executes).
     current: Option<u64>,
+    /// The chain's clock from the trusted genesis: its start and block interval, ms.
+    clock: Option<(u64, u64)>,
 }
 
 async fn load(lc: LightClient, id: String) -> Result<Page, String> {
@@ -102,7 +104,12 @@ async fn load(lc: LightClient, id: String) -> Result<Page, String> {
         }
         _ => None,
     };
+    let clock = trust
+        .as_ref()
+        .ok()
+        .map(|t| (t.genesis.genesis_time_ms, t.genesis.block_interval_ms));
     Ok(Page {
+        clock,
         current,
         id,
         answer,
@@ -173,8 +180,8 @@ fn TallyBars(
 #[component]
 fn ProposalView(p: Page) -> impl IntoView {
     let item = &p.answer.item;
-    let times = item.times;
     let head = item.height;
+    let clock = p.clock;
     let (mark, shown) = match p.proposal {
         Ok(ref proposal) => (
             view! { <VerifiedMark id="proposal-verified" covers=format!("this proposal proven in your browser at block #{head}")/> }.into_any(),
@@ -182,13 +189,17 @@ fn ProposalView(p: Page) -> impl IntoView {
         ),
         Err(ref e) => (view! { <NotVerified reason=e.clone()/> }.into_any(), item.proposal.clone()),
     };
-    let when = |h: u64, ms: u64| {
+    // Heights in local time on the chain's nominal clock (the trusted genesis').
+    let when = |h: u64| {
         let rel = if h > head {
             format!("in {} blocks", h - head)
         } else {
             format!("{} blocks ago", head - h)
         };
-        format!("block #{h} ({rel}, {})", local_time(ms))
+        match clock {
+            Some((t0, ms)) => format!("block #{h} ({rel}, {})", local_time(t0 + h * ms)),
+            None => format!("block #{h} ({rel})"),
+        }
     };
     let tally = match (&p.tally, shown.state) {
         (Some(Ok(t)), _) => view! {
@@ -236,9 +247,9 @@ fn ProposalView(p: Page) -> impl IntoView {
             <dt>"Action"</dt><dd id="proposal-action">{describe_action(&shown.action, if shown.executed_at > 0 { Some(shown.previous) } else { p.current })}</dd>
             <dt>"Proposer"</dt><dd><AccountLink address=shown.proposer/></dd>
             <dt>"Text"</dt><dd><span class="mono" title="blake3 of the full text, kept off chain">{short_hash(&shown.body_hash)}</span>" (its hash; the text is kept off chain)"<TextCheck hash=shown.body_hash/></dd>
-            <dt>"Vote opens"</dt><dd>{when(shown.start, times.start_ms)}</dd>
-            <dt>"Vote closes"</dt><dd>{when(shown.end, times.end_ms)}</dd>
-            <dt>"Executes"</dt><dd>{when(shown.eta, times.eta_ms)}</dd>
+            <dt>"Vote opens"</dt><dd>{when(shown.start)}</dd>
+            <dt>"Vote closes"</dt><dd>{when(shown.end)}</dd>
+            <dt>"Executes"</dt><dd>{when(shown.eta)}</dd>
         </dl>
         <h2>"Tally"</h2>
         {tally}
