@@ -8,7 +8,7 @@ use std::sync::Arc;
 use joule_light_client::api::{BlockResponse, ProposalResponse, VotesPage};
 use joule_light_client::dao::{Choice, Proposal, ProposalState, Totals, Vote};
 use joule_light_client::units::format_amount;
-use joule_light_client::{Hash, Payload};
+use joule_light_client::{Address, Hash, Payload};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
@@ -286,6 +286,21 @@ fn TextCheck(hash: Hash) -> impl IntoView {
     }
 }
 
+/// The voting weight the snapshot at the vote's start gave `me` on proposal `id`, proven
+/// (`None`: it had none, proven absent).
+async fn my_weight(lc: LightClient, me: Address, id: Hash) -> Result<Option<u64>, String> {
+    use joule_light_client::api::ObjectResponse;
+    use joule_light_client::dao::{weight_key, Weight};
+    let trust = live::trusted(lc).await?;
+    let key = weight_key(&me, &id);
+    let answer: ObjectResponse = api::get(&format!("/state/{key}")).await?;
+    let at = answer.proof.ok_or("no block yet")?;
+    let block = live::proven_block_at(&trust, at.at.height).await?;
+    let proven = joule_light_client::ProvenObject::<Weight>::verify(&block, &key, &at.proof)
+        .map_err(|e| e.to_string())?;
+    Ok(proven.value().map(|w| w.power))
+}
+
 /// Voting from the wallet: for, against or abstain from the first account, signed here from
 /// proven values (the chain id and fee from the trusted genesis, the nonce from the proven
 /// account); voting again replaces the vote until the end.
@@ -321,12 +336,30 @@ fn VoteBox(id: Hash) -> impl IntoView {
             {move || match session.unlocked.get() {
                 None => view! { <p class="muted">"Unlock your wallet to vote with the power your account had locked at the vote's start."</p> }.into_any(),
                 Some(u) => {
+                    let me = u.address(0);
+                    let weight = crate::ui::loaded(move || Box::pin(my_weight(lc, me, id)));
                     let (a, b, c) = (u.clone(), u.clone(), u);
+                    let buttons = move || match weight.get() {
+                        None => view! { <p class="muted">"Proving your voting weight…"</p> }.into_any(),
+                        Some(Err(e)) => view! { <NotVerified reason=e/> }.into_any(),
+                        Some(Ok(None)) => view! {
+                            <p id="vote-no-weight">"Your account had no voting power when this vote opened (proven): lock JOULE on the DAO page to vote on proposals that open after that."</p>
+                        }
+                        .into_any(),
+                        Some(Ok(Some(power))) => {
+                            let (a, b, c) = (a.clone(), b.clone(), c.clone());
+                            view! {
+                                <p id="vote-weight">{format!("✓ Your weight on this proposal, proven: {} JOULE (what you and your delegators had locked when it opened).", format_amount(power))}</p>
+                                <button id="vote-for" on:click=move |_| cast(a.clone(), Choice::For)>"Vote for"</button>" "
+                                <button id="vote-against" on:click=move |_| cast(b.clone(), Choice::Against)>"Vote against"</button>" "
+                                <button id="vote-abstain" on:click=move |_| cast(c.clone(), Choice::Abstain)>"Abstain"</button>
+                            }
+                            .into_any()
+                        }
+                    };
                     view! {
-                        <p>"Voting as "<AccountLink address=a.address(0)/>" (your first account)."</p>
-                        <button id="vote-for" on:click=move |_| cast(a.clone(), Choice::For)>"Vote for"</button>" "
-                        <button id="vote-against" on:click=move |_| cast(b.clone(), Choice::Against)>"Vote against"</button>" "
-                        <button id="vote-abstain" on:click=move |_| cast(c.clone(), Choice::Abstain)>"Abstain"</button>
+                        <p>"Voting as "<AccountLink address=me/>" (your first account)."</p>
+                        {buttons}
                     }
                     .into_any()
                 }

@@ -227,6 +227,7 @@ fn a_member_trades_and_votes_in_the_browser_and_sees_each_outcome_verified() {
         driver.wait_text("#proposal-verified", |t| t.contains("proven"));
         driver.find("#vote-for")
     });
+    driver.wait_text("#vote-weight", |t| t.contains("proven: 100 JOULE"));
     driver.wait_text("#proposal-action", |t| t == "market fee 0.50 % → 0.60 %");
     // The text someone hands out is checked against the hash the proposal committed to.
     driver.click("#proposal-text summary");
