@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the app's wasm as split modules (trunk's post_build hook; see Trunk.toml): the pages
-# marked `lazy_page!` in app/src/routes.rs load their own module when first opened, so the
+# marked `lazy_page!` in app/src/lazy.rs load their own module when first opened, so the
 # module every visitor downloads holds only the explorer's spine.
 #
 # cargo (with --emit-relocs, which wasm-split reads to find each function's callees)
