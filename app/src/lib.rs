@@ -1,5 +1,5 @@
-//! Joule's browser app: the explorer and wallet, with the light client verifying what they
-//! show against a checkpoint the user trusts.
+//! Joule's browser app: the explorer, wallet, energy market and DAO, with the light client
+//! verifying what they show against a checkpoint the user trusts.
 #![warn(missing_docs)]
 
 pub mod api;
