@@ -44,6 +44,12 @@ pub struct Trust {
 }
 
 impl Trust {
+    /// The chain's nominal clock from the trusted genesis: its start and block interval, ms
+    /// (height `h` is due at `start + h × interval`).
+    pub fn clock(&self) -> (u64, u64) {
+        (self.genesis.genesis_time_ms, self.genesis.block_interval_ms)
+    }
+
     /// The chain id.
     pub fn chain_id(&self) -> &str {
         &self.genesis.chain_id

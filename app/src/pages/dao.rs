@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{describe_action, format_bps, local_time, param_name, param_value};
-use crate::proofs::{prove_gov_params, prove_proposal};
+use crate::proofs::{prove_gov_params, prove_proposal, Trust};
 use crate::ui::{loaded, BlockLink, Claimed, NotVerified, VerifiedMark};
 
 /// What the page shows: the parameters (proven, or why not), the proposals (each proven, or
@@ -54,10 +54,7 @@ async fn load(lc: LightClient, state: Option<String>) -> Result<Dao, String> {
             (i.proposal.clone(), verdict)
         })
         .collect();
-    let clock = trust
-        .as_ref()
-        .ok()
-        .map(|t| (t.genesis.genesis_time_ms, t.genesis.block_interval_ms));
+    let clock = trust.as_ref().ok().map(Trust::clock);
     Ok(Dao {
         clock,
         gov,

@@ -72,10 +72,7 @@ async fn load(lc: LightClient, interval: String) -> Result<Interval, String> {
     let page: Page<EventItem> =
         api::get(&format!("/market/intervals/{interval}/trades?limit=100")).await?;
     let trades = prove_trades(&trust, &page.items).await;
-    let clock = trust
-        .as_ref()
-        .ok()
-        .map(|t| (t.genesis.genesis_time_ms, t.genesis.block_interval_ms));
+    let clock = trust.as_ref().ok().map(Trust::clock);
     Ok(Interval {
         clock,
         answer,

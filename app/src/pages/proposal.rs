@@ -18,7 +18,7 @@ use crate::live::{self, LightClient};
 use crate::model::{describe_action, format_bps, local_time, short_hash};
 use crate::now_ms;
 use crate::pages::wallet::act::sign_and_send;
-use crate::proofs::{prove_proposal, prove_tally, prove_votes};
+use crate::proofs::{prove_proposal, prove_tally, prove_votes, Trust};
 use crate::ui::{loaded, AccountLink, Claimed, NotVerified, VerifiedMark};
 use crate::wallet::session::{Unlocked, WalletSession};
 
@@ -104,10 +104,7 @@ async fn load(lc: LightClient, id: String) -> Result<Page, String> {
         }
         _ => None,
     };
-    let clock = trust
-        .as_ref()
-        .ok()
-        .map(|t| (t.genesis.genesis_time_ms, t.genesis.block_interval_ms));
+    let clock = trust.as_ref().ok().map(Trust::clock);
     Ok(Page {
         clock,
         current,
