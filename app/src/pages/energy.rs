@@ -20,10 +20,10 @@ use crate::api;
 use crate::live::{self, LightClient};
 use crate::model::{format_energy, format_power, format_price, meter_kind, short_hash};
 use crate::now_ms;
-use crate::pages::interval::trade_words;
+use crate::pages::interval::{prove_trades, trade_words};
 use crate::pages::market::verified_head;
 use crate::pages::wallet::act::sign_and_send;
-use crate::proofs::{prove_market_params, prove_owned, prove_trade};
+use crate::proofs::{prove_market_params, prove_owned};
 use crate::ui::{line, loaded, AccountLink, Claimed, NotVerified, Shape, ShapeChart, VerifiedMark};
 use crate::wallet::order::{draft_order, OrderDraft};
 use crate::wallet::session::{Unlocked, WalletSession};
@@ -41,7 +41,6 @@ struct MyMeter {
 /// What the page proved about the account.
 #[derive(Clone)]
 struct Mine {
-    me: Address,
     params: MarketParams,
     tx_fee: u64,
     /// Open orders, with the id that placed each when this account's history names it.
@@ -107,11 +106,11 @@ async fn load(lc: LightClient, me: Address) -> Result<Mine, String> {
         })
         .collect();
     let events: Page<EventItem> = api::get(&format!("/accounts/{me}/trades?limit=50")).await?;
-    let mut trades = Vec::new();
-    for item in &events.items {
-        let b = live::proven_block_at(&trust, item.height).await?;
-        trades.push(prove_trade(&b, item)?);
-    }
+    let trades = prove_trades(Ok(&trust), &events.items)
+        .await
+        .into_iter()
+        .map(|(t, verdict)| verdict.map(|()| t))
+        .collect::<Result<Vec<_>, String>>()?;
     let flags: AnomaliesResponse = api::get("/market/anomalies")
         .await
         .unwrap_or(AnomaliesResponse { flags: Vec::new() });
@@ -149,7 +148,6 @@ async fn load(lc: LightClient, me: Address) -> Result<Mine, String> {
         });
     }
     Ok(Mine {
-        me,
         params,
         tx_fee: trust.genesis.min_fee,
         orders,
@@ -314,7 +312,6 @@ fn EnergyView(m: Mine, u: Arc<Unlocked>, reload: RwSignal<u32>) -> impl IntoView
             <thead><tr><th>"Kind"</th><th>"Origin"</th><th>"Produced"</th><th>"Held"</th><th>"Claimed"</th><th></th></tr></thead>
             <tbody>{lots}</tbody>
         </table>
-        <p class="muted">{format!("Account {}", m.me)}</p>
     }
 }
 

@@ -31,15 +31,15 @@ struct Interval {
 }
 
 /// Proves each event in its own block, fetching each block once.
-async fn prove_trades(
-    trust: &Result<Trust, String>,
+pub(crate) async fn prove_trades(
+    trust: Result<&Trust, &str>,
     items: &[EventItem],
 ) -> Vec<(Trade, Result<(), String>)> {
     let mut blocks: BTreeMap<u64, Result<ProvenBlock, String>> = BTreeMap::new();
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let verdict = match trust {
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.to_owned()),
             Ok(t) => {
                 if let std::collections::btree_map::Entry::Vacant(e) = blocks.entry(item.height) {
                     e.insert(live::proven_block_at(t, item.height).await);
@@ -71,7 +71,7 @@ async fn load(lc: LightClient, interval: String) -> Result<Interval, String> {
     };
     let page: Page<EventItem> =
         api::get(&format!("/market/intervals/{interval}/trades?limit=100")).await?;
-    let trades = prove_trades(&trust, &page.items).await;
+    let trades = prove_trades(trust.as_ref().map_err(String::as_str), &page.items).await;
     let clock = trust.as_ref().ok().map(Trust::clock);
     Ok(Interval {
         clock,
