@@ -61,6 +61,14 @@ pub enum NodeError {
         /// The genesis file.
         path: PathBuf,
     },
+    /// A block to commit was not executed on the current head.
+    #[error("block {height} was not executed on the head (height {head})")]
+    NotOnHead {
+        /// The block's height.
+        height: u64,
+        /// The head's height.
+        head: u64,
+    },
     /// The state on disk does not match the head block's state root.
     #[error("state of shard {shard} does not match the state or objects root of block {height}")]
     StateRootMismatch {

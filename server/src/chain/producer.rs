@@ -23,26 +23,112 @@ use crate::store::{BlockCommit, ShardCommit, StoredBlock};
 use joule_light_client::codec::decode_exact;
 use joule_light_client::dao::GovParams;
 use joule_light_client::market::{meter_key, params_key, previous_params_key, MarketParams, Meter};
-use joule_light_client::{Address, ExecStatus, Payload};
+use joule_light_client::{Address, ExecStatus, Payload, Receipt};
+
+/// A block executed on a base state but not yet final: what its header commits to and what
+/// committing it writes. Deterministic in its base state and inputs, so every node that
+/// executes the same transactions on the same parent gets the same one.
+#[derive(Debug)]
+pub struct Executed {
+    /// The header (a multi-validator network's proposer names itself; the devnet's finalizer
+    /// names the proposer).
+    pub header: BlockHeader,
+    /// The shard headers, in shard order.
+    pub shard_headers: Vec<ShardHeader>,
+    /// What each shard's block writes.
+    pub shards: Vec<ShardCommit>,
+    /// Selected transactions execution skipped, with reasons.
+    pub skipped: Vec<(SignedTransaction, String)>,
+    trees: Vec<NextTrees>,
+    new_receipts: Vec<Vec<Receipt>>,
+    market: MarketContext,
+    timing: [Instant; 3],
+}
+
+impl Executed {
+    /// The block's hash.
+    pub fn hash(&self) -> Hash {
+        self.header.hash()
+    }
+
+    /// Transactions included, in shard order.
+    pub fn txs(&self) -> Vec<Vec<SignedTransaction>> {
+        self.shards
+            .iter()
+            .map(|s| s.txs.iter().map(|(stx, _)| stx.clone()).collect())
+            .collect()
+    }
+
+    /// Applies the block to `chain` (a speculative copy: the state a child executes on).
+    pub fn apply_to(&self, chain: &mut crate::node::ChainState) {
+        for (state, sc) in chain.shards.iter_mut().zip(&self.shards) {
+            state.apply(&sc.writes, &sc.objects);
+        }
+        chain.pending_receipts = self.new_receipts.clone();
+        chain.head = Some(Arc::new(StoredBlock {
+            header: self.header.clone(),
+            shards: self.shard_headers.clone(),
+            commit: joule_light_client::Commit {
+                height: self.header.height,
+                block_hash: self.hash(),
+                signatures: Vec::new(),
+            },
+        }));
+    }
+}
+
+/// What a block is built from besides its transactions.
+#[derive(Debug, Clone)]
+pub struct BlockPlan {
+    /// The header's time.
+    pub timestamp_ms: u64,
+    /// The header's proposer.
+    pub proposer: joule_light_client::PublicKey,
+}
 
 impl Node {
     /// Produces, commits and publishes the next block.
     pub fn produce_block(&self) -> Result<Arc<BlockResponse>, NodeError> {
         let started = Instant::now();
         let g = &self.genesis;
-        let n = g.shard_count;
         let chain = self.chain();
         let height = chain.height() + 1;
-
         let selected = {
             let mempool = self.mempool();
             let max = g.max_txs_per_shard_block as usize;
-            self.on_pool(|| mempool.select(n, max, |a| chain.account(a)))
+            self.on_pool(|| mempool.select(g.shard_count, max, |a| chain.account(a)))
         };
+        let min_ts = chain
+            .head
+            .as_ref()
+            .map_or(g.genesis_time_ms, |b| b.header.timestamp_ms)
+            + 1;
+        let plan = BlockPlan {
+            timestamp_ms: now_ms().max(min_ts),
+            proposer: self.finalizer.proposer(height),
+        };
+        let mut executed = self.execute_on(&chain, selected, &plan, started);
+        drop(chain);
+        let commit = self.finalizer.finalize(&executed.header)?;
+        executed.timing[0] = started;
+        self.commit_executed(executed, commit)
+    }
 
+    /// The next block on `chain` with `selected` transactions per shard: executes every shard
+    /// and computes the roots and header. Nothing is written.
+    pub fn execute_on(
+        &self,
+        chain: &crate::node::ChainState,
+        selected: Vec<Vec<SignedTransaction>>,
+        plan: &BlockPlan,
+        started: Instant,
+    ) -> Executed {
+        let g = &self.genesis;
+        let n = g.shard_count;
+        let height = chain.height() + 1;
         let selected_at = Instant::now();
-        let market = self.market_context(&chain);
-        let gov = Arc::new(self.gov_context(&chain));
+        let market = self.market_context(chain);
+        let gov = Arc::new(self.gov_context(chain));
         // The market's and governance's steps due at this height, on every shard, before the
         // transactions.
         let system = self
@@ -82,7 +168,6 @@ impl Node {
             executed.into_iter().unzip();
         let events: Vec<Vec<Event>> = system.into_iter().map(|w| w.events).collect();
 
-        let executed_at = Instant::now();
         // The next state trees and the shard headers' other roots, all side by side: the state
         // trees' updates are parallel inside, the outcome and receipt trees are not (with 4
         // shards, 10,000 outcomes and up to 15,000 receipts to hash).
@@ -131,34 +216,27 @@ impl Node {
             })
             .collect();
 
-        let parent = chain.head.as_ref();
-        let parent_hash = parent.map_or(self.genesis_hash, |b| b.header.hash());
-        let min_ts = parent.map_or(g.genesis_time_ms, |b| b.header.timestamp_ms) + 1;
+        let parent_hash = chain
+            .head
+            .as_ref()
+            .map_or(self.genesis_hash, |b| b.header.hash());
         let header = BlockHeader {
             chain_id: g.chain_id.clone(),
             height,
             parent_hash,
-            timestamp_ms: now_ms().max(min_ts),
-            proposer: self.finalizer.proposer(height),
+            timestamp_ms: plan.timestamp_ms,
+            proposer: plan.proposer,
             shards_root: shards_tree(&shard_headers).root(),
             shard_count: n,
             validator_set_hash: self.finalizer.validators(height).hash(),
             next_validator_set_hash: self.finalizer.next_validators(height).hash(),
         };
-        let tree_at = Instant::now();
-        let commit = self.finalizer.finalize(&header)?;
-        let block = StoredBlock {
-            header,
-            shards: shard_headers,
-            commit,
-        };
+        let executed_at = Instant::now();
 
-        let mut dropped = Vec::new();
-        let mut included_ids = Vec::new();
+        let mut skipped = Vec::new();
         let mut new_receipts = vec![Vec::new(); usize::from(n)];
         let mut shards = Vec::with_capacity(usize::from(n));
         for (((s, out), txs), events) in outputs.into_iter().enumerate().zip(selected).zip(events) {
-            included_ids.extend(out.outcomes.iter().map(|o| o.tx_id));
             for r in &out.outgoing {
                 new_receipts[usize::from(r.dest_shard)].push(r.clone());
             }
@@ -168,7 +246,7 @@ impl Node {
                 debug_assert!(out.included.iter().copied().eq(0..txs.len()));
                 txs
             } else {
-                dropped.extend(
+                skipped.extend(
                     out.skipped
                         .into_iter()
                         .map(|(i, why)| (txs[i].clone(), why)),
@@ -185,8 +263,46 @@ impl Node {
                 metrics: metrics[s],
             });
         }
-        drop(chain);
+        Executed {
+            header,
+            shard_headers,
+            shards,
+            skipped,
+            trees,
+            new_receipts,
+            market,
+            timing: [started, selected_at, executed_at],
+        }
+    }
 
+    /// Commits `executed`, made final by `commit`, on the head it was executed on; applies it
+    /// to memory, prunes the mempool and publishes it.
+    pub fn commit_executed(
+        &self,
+        executed: Executed,
+        commit: joule_light_client::Commit,
+    ) -> Result<Arc<BlockResponse>, NodeError> {
+        let Executed {
+            header,
+            shard_headers,
+            shards,
+            skipped: mut dropped,
+            trees,
+            new_receipts,
+            market,
+            timing: [started, selected_at, executed_at],
+        } = executed;
+        let height = header.height;
+        let block = StoredBlock {
+            header,
+            shards: shard_headers,
+            commit,
+        };
+        let tree_at = executed_at;
+        let included_ids: Vec<Hash> = shards
+            .iter()
+            .flat_map(|s| s.txs.iter().map(|(_, o)| o.tx_id))
+            .collect();
         let tx_count = included_ids.len() as u64;
         let decided: IdSet = included_ids
             .iter()
@@ -197,6 +313,16 @@ impl Node {
         // Commit, apply and prune as one critical section: readers (the API, admission) see
         // the previous block or this one, never the store ahead of memory or the mempool behind.
         let mut chain = self.chain.write().unwrap_or_else(|p| p.into_inner());
+        let parent = chain
+            .head
+            .as_ref()
+            .map_or(self.genesis_hash, |b| b.header.hash());
+        if block.header.height != chain.height() + 1 || block.header.parent_hash != parent {
+            return Err(NodeError::NotOnHead {
+                height,
+                head: chain.height(),
+            });
+        }
         let mut mempool = self.mempool();
         let writes: Vec<_> = shards.iter().map(|sc| sc.writes.as_slice()).collect();
         let stale = self.on_pool(|| mempool.stale(&writes, &decided));
