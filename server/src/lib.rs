@@ -13,6 +13,7 @@ pub mod genesis;
 pub mod janitor;
 pub mod load;
 pub mod mempool;
+pub mod network;
 pub mod node;
 pub mod priority;
 pub mod server;

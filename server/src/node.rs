@@ -175,7 +175,13 @@ pub struct Node {
     pub simulation: std::sync::OnceLock<joule_light_client::api::SimulationInfo>,
     /// Forecasts and anomaly flags from the readings the chain accepts.
     pub analytics: Mutex<crate::analytics::tracker::Tracker>,
+    /// Where transactions admitted from clients go besides the mempool (a network's
+    /// proposers), if anywhere.
+    forwarder: std::sync::OnceLock<Forwarder>,
 }
+
+/// Passes admitted transactions on (see [`Node::set_forwarder`]).
+pub type Forwarder = Box<dyn Fn(Vec<SignedTransaction>) + Send + Sync>;
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -364,6 +370,7 @@ impl Node {
             admission: crate::priority::admission_pool(),
             simulation: std::sync::OnceLock::new(),
             analytics: Mutex::new(crate::analytics::tracker::Tracker::new(real_day)),
+            forwarder: std::sync::OnceLock::new(),
         };
         node.restore_mempool()?;
         Ok(node)
@@ -423,13 +430,49 @@ impl Node {
     pub fn admit(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
         let g = &self.genesis;
         check_stateless(&g.chain_id, g.min_fee, g.shard_count, &stx)?;
-        self.admit_signature_checked(stx)
+        let forwarded = self.forwarder.get().map(|_| stx.clone());
+        let id = self.admit_signature_checked(stx)?;
+        self.forward(forwarded.into_iter().collect());
+        Ok(id)
     }
 
     /// Checks and admits many transactions, their signatures verified in parallel batches
     /// ([`crate::sigverify`]); each gets its own verdict, in order.
     pub fn admit_many(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
+        let copies = self.forwarder.get().map(|_| txs.clone());
+        let verdicts = self.admission.install(|| self.admit_many_in_pool(txs));
+        if let Some(copies) = copies {
+            let admitted = copies
+                .into_iter()
+                .zip(&verdicts)
+                .filter(|(_, v)| v.is_ok())
+                .map(|(stx, _)| stx)
+                .collect();
+            self.forward(admitted);
+        }
+        verdicts
+    }
+
+    /// Admits transactions a peer relayed (checked like a client's, not forwarded again).
+    pub fn admit_relayed(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
         self.admission.install(|| self.admit_many_in_pool(txs))
+    }
+
+    /// Sends every transaction admitted from a client to `forwarder` too (once; a network
+    /// node passes them to its peers).
+    pub fn set_forwarder(&self, forwarder: Forwarder) {
+        let _ = self.forwarder.set(forwarder);
+    }
+
+    fn forward(&self, txs: Vec<SignedTransaction>) {
+        if let (Some(f), false) = (self.forwarder.get(), txs.is_empty()) {
+            f(txs);
+        }
+    }
+
+    /// Runs `f` on the admission pool (below block production's priority).
+    pub(crate) fn on_admission_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.admission.install(f)
     }
 
     fn admit_many_in_pool(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
@@ -529,10 +572,14 @@ impl Node {
             },
         }
         .sign(key);
+        let forwarded = self.forwarder.get().map(|_| stx.clone());
         let id = mempool
             .insert(stx, &account)
             .map_err(FaucetError::Rejected)?;
-        Ok((id, faucet.amount()))
+        let amount = faucet.amount();
+        drop((mempool, chain, faucet));
+        self.forward(forwarded.into_iter().collect());
+        Ok((id, amount))
     }
 
     /// Writes the mempool to disk so a restart resumes it (called at clean shutdown).
