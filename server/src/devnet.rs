@@ -226,7 +226,7 @@ impl DevnetKeys {
 }
 
 /// Writes `bytes` to a new file only its owner can read (replacing any older one).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -53,6 +53,27 @@ enum Command {
         /// Blocks between the simulated community's proposals.
         #[arg(long, default_value_t = 600)]
         sim_proposal_every: u64,
+        /// Join a network: its peers file (with `--genesis`). With `--validator-key` this node
+        /// is one of its validators; with `--node-key` a full node that follows them.
+        #[arg(long, requires = "genesis")]
+        peers: Option<PathBuf>,
+        /// The network's genesis (with `--peers`).
+        #[arg(long, requires = "peers")]
+        genesis: Option<PathBuf>,
+        /// This validator's key file (hex seed; `joule testnet init` writes them).
+        #[arg(long, requires = "peers")]
+        validator_key: Option<PathBuf>,
+        /// A full node's p2p key file.
+        #[arg(long, requires = "peers", conflicts_with = "validator_key")]
+        node_key: Option<PathBuf>,
+        /// The faucet's key file, to serve the faucet from this node.
+        #[arg(long, requires = "peers")]
+        faucet_key: Option<PathBuf>,
+    },
+    /// Local networks of separate validator processes.
+    Testnet {
+        #[command(subcommand)]
+        which: TestnetCommand,
     },
     /// Benchmarks (prints a table; `--json FILE` also writes the rows).
     Bench {
@@ -78,6 +99,31 @@ enum Command {
         /// proposals and every member's votes, followed to execution.
         #[arg(long, default_value = "transfers")]
         workload: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TestnetCommand {
+    /// Write keys, a genesis and a peers file for validators and one full node on loopback.
+    Init {
+        /// Validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Where (one directory per node inside).
+        #[arg(long, default_value = "./testnet")]
+        dir: PathBuf,
+        /// First p2p port (node i listens on this + i).
+        #[arg(long, default_value_t = 9100)]
+        p2p_port: u16,
+        /// First API port (node i serves this + i; the full node is last).
+        #[arg(long, default_value_t = 8081)]
+        api_port: u16,
+        /// Milliseconds between blocks.
+        #[arg(long, default_value_t = 500)]
+        block_interval_ms: u64,
+        /// Shards.
+        #[arg(long, default_value_t = 4)]
+        shards: u16,
     },
 }
 
@@ -254,15 +300,76 @@ fn write_json(path: Option<PathBuf>, rows: &impl serde::Serialize) -> anyhow::Re
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
         )
         .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    // A network node runs on commonware's runtime (tokio underneath), which it owns.
+    if let Command::Node {
+        peers: Some(peers),
+        genesis: Some(genesis),
+        validator_key,
+        node_key,
+        faucet_key,
+        data_dir,
+        port,
+        dist,
+        ..
+    } = cli.command
+    {
+        let opts = joule_server::network::run::NetworkNodeOptions {
+            data_dir,
+            genesis,
+            peers,
+            validator_key,
+            node_key,
+            faucet_key,
+            port,
+            dist,
+        };
+        return joule_server::network::run::run(opts).context("running the network node");
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Testnet {
+            which:
+                TestnetCommand::Init {
+                    validators,
+                    dir,
+                    p2p_port,
+                    api_port,
+                    block_interval_ms,
+                    shards,
+                },
+        } => {
+            let opts = joule_server::network::testnet::TestnetOptions {
+                dir: dir.clone(),
+                validators,
+                p2p_port,
+                api_port,
+                block_interval_ms,
+                shard_count: shards,
+                genesis_time_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_millis() as u64,
+            };
+            let peers = joule_server::network::testnet::init(&opts)?;
+            println!("testnet in {}:", dir.display());
+            for p in &peers.peers {
+                println!("  {:<5} p2p {:<16} api {}", p.name, p.p2p, p.api);
+            }
+            Ok(())
+        }
         Command::Node {
             data_dir,
             port,
@@ -272,6 +379,7 @@ async fn main() -> anyhow::Result<()> {
             simulate,
             sim_seed,
             sim_proposal_every,
+            ..
         } => {
             let config = NodeConfig {
                 shard_count: shards,

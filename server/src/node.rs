@@ -243,6 +243,36 @@ impl Node {
         )
     }
 
+    /// Opens a node of a network in `dir` under `genesis` (copied into `dir` on first start and
+    /// compared on every later one), finalized by the network's validators.
+    pub fn open_network(
+        dir: &Path,
+        genesis: Genesis,
+        faucet_key: Option<SecretKey>,
+    ) -> Result<Self, NodeError> {
+        std::fs::create_dir_all(dir).map_err(|source| NodeError::DataDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = dir.join("genesis.json");
+        if path.exists() {
+            if Genesis::load(&path)?.hash() != genesis.hash() {
+                return Err(NodeError::GenesisMismatch { path });
+            }
+        } else {
+            genesis.save(&path)?;
+        }
+        let set = genesis.validators.clone();
+        Self::open_with(
+            dir,
+            genesis,
+            Box::new(crate::network::NetworkValidators::new(set)),
+            Box::new(ParallelExecutor::per_core()),
+            200_000,
+            faucet_key,
+        )
+    }
+
     /// Opens with explicit parts (tests and benchmarks use other finalizers and executors).
     /// The faucet runs when genesis names one and `faucet_key` is its key.
     pub fn open_with(

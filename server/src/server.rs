@@ -18,17 +18,30 @@ pub struct RunningNode {
     /// Where it listens.
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
-    producer: tokio::task::JoinHandle<()>,
+    producer: Option<tokio::task::JoinHandle<()>>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningNode {
     /// Starts producing blocks and serving `listener` (the app from `dist`).
     pub fn start(node: Node, listener: TcpListener, dist: PathBuf) -> std::io::Result<Self> {
-        let node = Arc::new(node);
+        Self::run(Arc::new(node), listener, dist, true)
+    }
+
+    /// Serves `listener` for a node whose blocks come from elsewhere (a network's consensus).
+    pub fn serve(node: Arc<Node>, listener: TcpListener, dist: PathBuf) -> std::io::Result<Self> {
+        Self::run(node, listener, dist, false)
+    }
+
+    fn run(
+        node: Arc<Node>,
+        listener: TcpListener,
+        dist: PathBuf,
+        produce: bool,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (shutdown, rx) = watch::channel(false);
-        let producer = tokio::spawn(run_producer(node.clone(), rx.clone()));
+        let producer = produce.then(|| tokio::spawn(run_producer(node.clone(), rx.clone())));
         let app = crate::api::router(node.clone(), &dist);
         let mut http_rx = rx;
         let http = tokio::spawn(async move {
@@ -50,7 +63,9 @@ impl RunningNode {
     /// Stops producing and serving, waits for both, and saves the mempool.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
-        self.producer.await?;
+        if let Some(p) = self.producer {
+            p.await?;
+        }
         // Open streams (SSE) would hold graceful shutdown forever; give it a moment, then go.
         match tokio::time::timeout(std::time::Duration::from_secs(2), self.http).await {
             Ok(res) => res??,

@@ -13,6 +13,9 @@
 
 pub mod app;
 mod faults;
+pub mod peers;
+pub mod run;
+pub mod testnet;
 #[cfg(test)]
 mod tests;
 pub mod wire;

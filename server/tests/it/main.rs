@@ -8,6 +8,7 @@ mod e2e;
 mod e2e_community;
 mod governance;
 mod market;
+mod network;
 mod proxy;
 mod rejections;
 mod sim;
