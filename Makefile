@@ -8,11 +8,22 @@ DATA_DIR ?= ./data
 SIMULATE ?= 24
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test setup setup-app app test-native test-wasm test-e2e bench-wasm bench-app lint fmt clean
+.PHONY: run testnet bench-network test setup setup-app app test-native test-wasm test-e2e bench-wasm bench-app lint fmt clean
 
 ## Build the app and start the node with a devnet and the web UI on http://127.0.0.1:$(PORT).
 run: app
 	$(CARGO) run --release -p joule-server -- node --data-dir $(DATA_DIR) --port $(PORT) --dist dist --simulate $(SIMULATE)
+
+## A local network: 4 validators and a full node, each its own process (scripts/testnet.sh;
+## the full node serves the app on http://127.0.0.1:8085). TESTNET_DIR keeps its files.
+TESTNET_DIR ?= ./testnet
+testnet: app
+	$(CARGO) build --locked --release -p joule-server
+	./scripts/testnet.sh $(TESTNET_DIR)
+
+## The network against the single-process devnet under the same load (a table).
+bench-network: setup
+	./scripts/bench-network.sh
 
 ## Every test: native (unit, integration over loopback HTTP), wasm in headless Chromium, end-to-end.
 test: setup test-native test-wasm test-e2e

@@ -671,10 +671,7 @@ where
         for hash in unresolved {
             let mut at = hash;
             let mut resolved = false;
-            loop {
-                let Some(body) = self.bodies.get(&at) else {
-                    break;
-                };
+            while let Some(body) = self.bodies.get(&at) {
                 let height = body.header.height;
                 if height <= head {
                     resolved = true;
@@ -756,9 +753,17 @@ where
                 signatures,
             };
             let ex = self.executed.remove(&hash).expect("executed above");
+            let proposed_ms = ex.header.timestamp_ms;
             match self.node.commit_executed(ex, commit) {
                 Ok(_) => {
                     self.last_progress_ms = self.now_ms();
+                    // From the proposer's clock to this node's commit (one machine's
+                    // loopback: the clocks agree).
+                    tracing::debug!(
+                        height,
+                        finality_ms = self.last_progress_ms.saturating_sub(proposed_ms),
+                        "committed"
+                    );
                     self.prune(height);
                 }
                 Err(e) => {

@@ -212,7 +212,7 @@ where
             blocker,
             automaton: mailbox.clone(),
             relay: mailbox.clone(),
-            reporter: mailbox.clone(),
+            reporter: mailbox,
             track_historical_votes: false,
             strategy: Sequential,
             partition,
