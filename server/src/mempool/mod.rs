@@ -409,6 +409,29 @@ impl Mempool {
     }
 
     /// Every pending transaction, oldest first (persisted on shutdown).
+    /// The sequence number the next admitted transaction gets (a mark: what is older was
+    /// admitted before it was read).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Up to `n` of the oldest transactions admitted before `seq`, oldest first.
+    pub fn oldest_before(&self, seq: u64, n: usize) -> Vec<SignedTransaction> {
+        let mut v: Vec<&Entry> = self
+            .by_sender
+            .values()
+            .flat_map(SenderQueue::iter)
+            .filter(|e| e.seq < seq)
+            .collect();
+        if v.len() > n {
+            v.select_nth_unstable_by_key(n, |e| e.seq);
+            v.truncate(n);
+        }
+        v.sort_unstable_by_key(|e| e.seq);
+        v.into_iter().map(|e| e.stx.clone()).collect()
+    }
+
+    /// Every pending transaction, oldest first.
     pub fn all(&self) -> Vec<SignedTransaction> {
         let mut v: Vec<&Entry> = self
             .by_sender

@@ -16,6 +16,7 @@
 //!   commits with the light client, re-executes them and checks every root.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,13 @@ pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
 const TICK: Duration = Duration::from_millis(250);
 /// Most uncommitted bodies kept (a peer cannot fill memory with proposals).
 const MAX_BODIES: usize = 1_024;
+/// Ticks between re-sends of transactions still pending here (a forward can be lost).
+const REGOSSIP_TICKS: u64 = 20;
+/// Most transactions re-sent at once.
+const REGOSSIP_MAX: usize = 512;
+/// Committed blocks sent for one catch-up request: a node an hour behind (7,200 blocks at
+/// 500 ms) catches up in a few hundred round trips, not one per block.
+const SYNC_BATCH: u64 = 32;
 
 /// What the actor is asked to do.
 pub enum Message {
@@ -83,13 +91,21 @@ pub enum Message {
 #[derive(Clone)]
 pub struct Mailbox {
     sender: mpsc::UnboundedSender<Message>,
+    evidence: Arc<AtomicU64>,
 }
 
 impl Mailbox {
     /// A handle and the receiver its actor reads.
     pub fn new() -> (Self, mpsc::UnboundedReceiver<Message>) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        (Self { sender }, receiver)
+        let evidence = Arc::default();
+        (Self { sender, evidence }, receiver)
+    }
+
+    /// How many pieces of evidence of a validator signing two things in one view (two
+    /// notarizes, two finalizes, or a nullify and a finalize) consensus has reported here.
+    pub fn evidence(&self) -> Arc<AtomicU64> {
+        self.evidence.clone()
     }
 
     /// Sends `message` to the actor (false: it has stopped).
@@ -145,10 +161,21 @@ impl Reporter for Mailbox {
     type Activity = Activity<ConsensusScheme, Digest>;
 
     fn report(&mut self, activity: Self::Activity) -> Feedback {
-        if let Activity::Finalization(f) = activity {
-            if !self.send(Message::Finalized(f.proposal.payload)) {
-                return Feedback::Closed;
+        match activity {
+            Activity::Finalization(f) => {
+                if !self.send(Message::Finalized(f.proposal.payload)) {
+                    return Feedback::Closed;
+                }
             }
+            Activity::ConflictingNotarize(_)
+            | Activity::ConflictingFinalize(_)
+            | Activity::NullifyFinalize(_) => {
+                self.evidence.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    "consensus evidence: a validator signed conflicting votes in one view"
+                );
+            }
+            _ => {}
         }
         Feedback::Ok
     }
@@ -208,6 +235,11 @@ pub struct Actor<E, S> {
     seen_height: u64,
     /// When the head last moved (this node's clock, ms).
     last_progress_ms: u64,
+    /// The first height of the last catch-up request.
+    want_from: u64,
+    ticks: u64,
+    /// The mempool's mark at the last re-send: what is older has waited a whole period.
+    regossip_mark: u64,
     fault: Option<Fault>,
 }
 
@@ -236,6 +268,9 @@ where
             parked: Vec::new(),
             seen_height: 0,
             last_progress_ms: 0,
+            want_from: 0,
+            ticks: 0,
+            regossip_mark: 0,
             fault: None,
         };
         (actor, mailbox)
@@ -569,8 +604,12 @@ where
                 self.advance();
             }
             Msg::Want { height } => {
-                if let Some(reply) = self.committed(height) {
-                    self.net.send(Recipients::One(from), reply.encode(), false);
+                for h in height..height.saturating_add(SYNC_BATCH) {
+                    let Some(reply) = self.committed(h) else {
+                        break;
+                    };
+                    self.net
+                        .send(Recipients::One(from.clone()), reply.encode(), false);
                 }
             }
             Msg::Final { block, commit } => {
@@ -593,6 +632,13 @@ where
                     self.add_vote(height, hash, sig);
                 }
                 self.advance();
+                // A batch consumed and still behind: the next batch from the same peer.
+                let head = self.node.chain().height();
+                if head + 1 >= self.want_from + SYNC_BATCH && self.seen_height > head {
+                    self.want_from = head + 1;
+                    let want = Msg::Want { height: head + 1 };
+                    self.net.send(Recipients::One(from), want.encode(), false);
+                }
             }
             Msg::Txs(txs) => {
                 // Relayed, not forwarded again: the submitting node sent them to everyone.
@@ -800,6 +846,23 @@ where
     fn tick(&mut self) {
         self.retry_parked();
         self.advance();
+        self.ticks += 1;
+        if self.ticks % REGOSSIP_TICKS == 0 {
+            // Transactions pending here for a whole period go to the peers again: the first
+            // forward may have been lost, and a full node never proposes them itself.
+            let (old, mark) = {
+                let pool = self.node.mempool();
+                (
+                    pool.oldest_before(self.regossip_mark, REGOSSIP_MAX),
+                    pool.next_seq(),
+                )
+            };
+            self.regossip_mark = mark;
+            if !old.is_empty() {
+                self.net
+                    .send(Recipients::All, Msg::Txs(old).encode(), false);
+            }
+        }
         let head = self.node.chain().height();
         // Our vote for the next block again, in case it was lost.
         if let Some(&hash) = self.final_at.get(&(head + 1)) {
@@ -822,6 +885,7 @@ where
             .is_some_and(|h| !self.bodies.contains_key(h));
         let stalled = self.now_ms() > self.last_progress_ms + 2_000;
         if self.seen_height > head + 1 || missing_body || (stalled && !self.unresolved.is_empty()) {
+            self.want_from = head + 1;
             let want = Msg::Want { height: head + 1 };
             self.net.send(Recipients::All, want.encode(), false);
         }

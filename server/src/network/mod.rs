@@ -130,6 +130,15 @@ impl Finalizer for NetworkValidators {
 /// The simplex channels of a validator.
 pub type SimplexChannels<S, R> = [(S, R); 3];
 
+/// A started node's side of the network.
+pub struct Started {
+    /// The actor's task (aborting it stops the node's part: its consensus and readers are
+    /// its siblings under the same context).
+    pub handle: Handle<()>,
+    /// Evidence of conflicting votes reported by consensus here.
+    pub evidence: Arc<std::sync::atomic::AtomicU64>,
+}
+
 /// Starts `node`'s side of the network (see [`start_with`]), honestly.
 #[allow(clippy::too_many_arguments)]
 pub fn start<E, B, S, R>(
@@ -140,7 +149,7 @@ pub fn start<E, B, S, R>(
     simplex: Option<SimplexChannels<S, R>>,
     joule: (S, R),
     partition: String,
-) -> Handle<()>
+) -> Started
 where
     E: Clock + Spawner + Storage + Metrics + rand_core_010::CryptoRng,
     B: Blocker<PublicKey = ed25519::PublicKey>,
@@ -163,7 +172,7 @@ pub fn start_with<E, B, S, R>(
     joule: (S, R),
     partition: String,
     fault: Option<app::Fault>,
-) -> Handle<()>
+) -> Started
 where
     E: Clock + Spawner + Storage + Metrics + rand_core_010::CryptoRng,
     B: Blocker<PublicKey = ed25519::PublicKey>,
@@ -183,6 +192,7 @@ where
         forward.send(app::Message::Submitted(txs));
     }));
     let reader = mailbox.clone();
+    let evidence = mailbox.evidence();
     context.child("joule_reader").spawn(move |_| async move {
         while let Ok((from, bytes)) = joule_receiver.recv().await {
             let Some(msg) = app::decode_peer(bytes.as_ref()) else {
@@ -240,7 +250,8 @@ where
         let engine = Engine::new(context.child("simplex"), cfg);
         engine.start(votes, certificates, resolver);
     }
-    context
+    let handle = context
         .child("joule_actor")
-        .spawn(move |_| async move { actor.run().await })
+        .spawn(move |_| async move { actor.run().await });
+    Started { handle, evidence }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use commonware_cryptography::ed25519;
 use commonware_p2p::simulated::{Config as NetConfig, Link, Network, Oracle};
-use commonware_runtime::{deterministic, Clock, Quota, Runner, Supervisor};
+use commonware_runtime::{deterministic, Clock, Quota, Runner, Spawner, Supervisor};
 use commonware_utils::Probability;
 use joule_light_client::commit::verify_commit;
 use joule_light_client::{Address, Hash, Payload, SecretKey, Transaction};
@@ -52,6 +52,9 @@ fn link(latency_ms: u64, jitter_ms: u64, success: f64) -> Link {
 struct Member {
     identity: ed25519::PublicKey,
     node: Option<Arc<Node>>,
+    /// The task everything of this member runs under (aborted: the member crashed).
+    task: Option<commonware_runtime::Handle<()>>,
+    evidence: Option<Arc<std::sync::atomic::AtomicU64>>,
     _dir: tempfile::TempDir,
     dir: std::path::PathBuf,
 }
@@ -94,6 +97,8 @@ impl TestNet {
                 Member {
                     identity,
                     node: None,
+                    task: None,
+                    evidence: None,
                     dir: dir.path().to_owned(),
                     _dir: dir,
                 }
@@ -167,19 +172,51 @@ impl TestNet {
             let mut it = pairs.into_iter();
             [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()]
         });
-        let ctx = context.child("member").with_attribute("index", i);
-        let handle = super::start_with(
-            ctx,
-            node.clone(),
-            key,
-            control,
-            simplex,
-            joule,
-            format!("simplex-{i}"),
-            fault,
-        );
-        drop(handle);
+        // Everything of the member runs under one task, so that aborting it is a crash.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let started = node.clone();
+        let task =
+            context
+                .child("member")
+                .with_attribute("index", i)
+                .spawn(move |ctx| async move {
+                    let s = super::start_with(
+                        ctx,
+                        started,
+                        key,
+                        control,
+                        simplex,
+                        joule,
+                        format!("simplex-{i}"),
+                        fault,
+                    );
+                    let _ = tx.send(s.evidence);
+                    let _ = s.handle.await;
+                });
+        m.evidence = Some(rx.await.expect("started"));
+        m.task = Some(task);
         m.node = Some(node);
+    }
+
+    /// Crashes member `i`: its tasks stop where they are; its store and journal stay.
+    async fn crash(&mut self, context: &deterministic::Context, i: usize) {
+        let m = &mut self.members[i];
+        m.task.take().expect("running").abort();
+        let node = m.node.take().expect("running");
+        // The aborted tasks drop their handles to the node; then its database is free.
+        while Arc::strong_count(&node) > 1 {
+            context.sleep(Duration::from_millis(10)).await;
+        }
+        drop(node);
+    }
+
+    /// Evidence of conflicting votes any member's consensus reported.
+    fn evidence(&self) -> u64 {
+        self.members
+            .iter()
+            .filter_map(|m| m.evidence.as_ref())
+            .map(|e| e.load(std::sync::atomic::Ordering::Relaxed))
+            .sum()
     }
 
     fn node(&self, i: usize) -> &Arc<Node> {
@@ -406,4 +443,80 @@ fn a_leader_including_an_invalid_signature_gets_no_vote() {
 #[test]
 fn an_equivocating_leader_gets_neither_block_final() {
     byzantine_leader_is_refused(7, Fault::Equivocate);
+}
+
+#[test]
+fn a_full_node_started_late_syncs_the_whole_chain_in_batches() {
+    run(8, async |context| {
+        let mut net = TestNet::new(&context).await;
+        for i in 0..4 {
+            net.start(&context, i, None).await;
+        }
+        net.wait_for(&context, 150, Duration::from_secs(300)).await;
+        let started = context.current();
+        net.start(&context, 4, None).await;
+        let target = net.height(0);
+        net.wait_for(&context, target, Duration::from_secs(60))
+            .await;
+        // 150 blocks in batches of 32: seconds, not one tick (250 ms) per block.
+        let took = context.current().duration_since(started).unwrap();
+        assert!(took < Duration::from_secs(15), "synced in {took:?}");
+        net.assert_same_chain(target);
+    });
+}
+
+#[test]
+fn a_validator_crashed_five_times_rejoins_each_time_and_never_signs_twice() {
+    run(9, async |context| {
+        let mut net = TestNet::new(&context).await;
+        for i in 0..5 {
+            net.start(&context, i, None).await;
+        }
+        net.wait_for(&context, 3, Duration::from_secs(60)).await;
+        submit(net.node(4), 0, 30);
+        for round in 0..5u64 {
+            // Crash at a different moment of the block each time.
+            context
+                .sleep(Duration::from_millis(700 + 137 * round))
+                .await;
+            net.crash(&context, 3).await;
+            let others = net.height(0) + 3;
+            net.wait_for(&context, others, Duration::from_secs(60))
+                .await;
+            net.start(&context, 3, None).await;
+            let target = net.height(0) + 2;
+            net.wait_for(&context, target, Duration::from_secs(120))
+                .await;
+        }
+        let h = (0..5).map(|i| net.height(i)).min().unwrap();
+        net.assert_same_chain(h);
+        assert_eq!(net.evidence(), 0, "a validator signed conflicting votes");
+    });
+}
+
+#[test]
+fn transactions_a_full_node_could_not_forward_reach_a_block_once_it_is_reconnected() {
+    run(10, async |context| {
+        let mut net = TestNet::new(&context).await;
+        for i in 0..5 {
+            net.start(&context, i, None).await;
+        }
+        net.wait_for(&context, 3, Duration::from_secs(60)).await;
+        // The full node is cut off when it forwards them: the forward is lost.
+        net.partition(&[4]).await;
+        let ids = submit(net.node(4), 0, 10);
+        context.sleep(Duration::from_secs(2)).await;
+        net.link_all(link(10, 2, 1.0)).await;
+        let deadline = context.current() + Duration::from_secs(60);
+        let node = net.node(4).clone();
+        loop {
+            node.store.wait_indexed();
+            if ids.iter().all(|id| node.store.tx(id).unwrap().is_some()) {
+                break;
+            }
+            assert!(context.current() < deadline, "never included");
+            context.sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(node.mempool_len(), 0);
+    });
 }
