@@ -162,10 +162,8 @@ impl Reporter for Mailbox {
 
     fn report(&mut self, activity: Self::Activity) -> Feedback {
         match activity {
-            Activity::Finalization(f) => {
-                if !self.send(Message::Finalized(f.proposal.payload)) {
-                    return Feedback::Closed;
-                }
+            Activity::Finalization(f) if !self.send(Message::Finalized(f.proposal.payload)) => {
+                return Feedback::Closed;
             }
             Activity::ConflictingNotarize(_)
             | Activity::ConflictingFinalize(_)
@@ -847,7 +845,7 @@ where
         self.retry_parked();
         self.advance();
         self.ticks += 1;
-        if self.ticks % REGOSSIP_TICKS == 0 {
+        if self.ticks.is_multiple_of(REGOSSIP_TICKS) {
             // Transactions pending here for a whole period go to the peers again: the first
             // forward may have been lost, and a full node never proposes them itself.
             let (old, mark) = {
