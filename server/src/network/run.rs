@@ -127,7 +127,7 @@ pub fn run(opts: NetworkNodeOptions) -> Result<(), RunError> {
             me.p2p,
             commonware_utils::NZUsize!(peers.peers.len().max(1)),
             MAX_MESSAGE_BYTES,
-            commonware_utils::NZUsize!(4096),
+            commonware_utils::NZUsize!(256),
         );
         let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p_cfg);
         let entries: Vec<(ed25519::PublicKey, Address)> = peers
@@ -137,7 +137,10 @@ pub fn run(opts: NetworkNodeOptions) -> Result<(), RunError> {
             .collect();
         let map: Map<ed25519::PublicKey, Address> = Map::from_iter_dedup(entries);
         let _ = oracle.track(0, map);
-        let quota = Quota::per_second(commonware_utils::NZU32!(100_000));
+        // Messages per second from each peer on each channel. The channels' mailboxes are
+        // preallocated at peers × this burst, so a generous quota costs memory and start time
+        // (100,000 took seconds of page-zeroing to start).
+        let quota = Quota::per_second(commonware_utils::NZU32!(1_024));
         let votes = network.register(channel::VOTES, quota);
         let certificates = network.register(channel::CERTIFICATES, quota);
         let resolver = network.register(channel::RESOLVER, quota);

@@ -156,7 +156,7 @@ impl TestNet {
             .unwrap(),
         );
         let control = self.oracle.control(m.identity.clone());
-        let quota = Quota::per_second(commonware_utils::NZU32!(100_000));
+        let quota = Quota::per_second(commonware_utils::NZU32!(1_024));
         let mut pairs = Vec::new();
         for ch in [
             channel::VOTES,

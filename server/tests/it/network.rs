@@ -10,12 +10,24 @@ use joule_light_client::api::{BlockResponse, ChainInfo, TxResponse, TxState};
 
 use super::support::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// The first of `n` consecutive free ports, below the kernel's ephemeral range (where
+/// `bind(0)` hands out neighbours, so two calls could overlap a testnet's port ranges).
+fn free_ports(n: u16) -> u16 {
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+        .subsec_nanos()
+        ^ std::process::id();
+    loop {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let base = 20_000 + (seed >> 8) as u16 % 10_000;
+        let held: Vec<_> = (base..base + n)
+            .map_while(|p| std::net::TcpListener::bind(("127.0.0.1", p)).ok())
+            .collect();
+        if held.len() == usize::from(n) {
+            return base;
+        }
+    }
 }
 
 /// Kills its processes however the test ends.
@@ -31,6 +43,10 @@ impl Drop for Procs {
 }
 
 fn spawn(dir: &Path, name: &str, port: u16) -> Child {
+    spawn_logged(dir, name, port, None)
+}
+
+fn spawn_logged(dir: &Path, name: &str, port: u16, log: Option<std::fs::File>) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_joule"));
     cmd.arg("node")
         .arg("--data-dir")
@@ -46,10 +62,11 @@ fn spawn(dir: &Path, name: &str, port: u16) -> Child {
         cmd.arg("--validator-key")
             .arg(dir.join(name).join("validator.key"));
     }
-    cmd.stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    let out = |f: &Option<std::fs::File>| match f {
+        Some(f) => Stdio::from(f.try_clone().unwrap()),
+        None => Stdio::null(),
+    };
+    cmd.stdout(out(&log)).stderr(out(&log)).spawn().unwrap()
 }
 
 fn chain(base: &str) -> Option<ChainInfo> {
@@ -90,7 +107,8 @@ fn block_hash(base: &str, height: u64) -> String {
 fn a_network_of_processes_includes_survives_a_sigkilled_validator_and_it_catches_up() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("net");
-    let (p2p, api) = (free_port(), free_port());
+    let p2p = free_ports(10);
+    let api = p2p + 5;
     let init = Command::new(env!("CARGO_BIN_EXE_joule"))
         .args([
             "testnet",
@@ -135,15 +153,20 @@ fn a_network_of_processes_includes_survives_a_sigkilled_validator_and_it_catches
     let id = stx.id();
     let deadline = Instant::now() + Duration::from_secs(30);
     let included = loop {
-        let tx: TxResponse = ureq::get(&format!("{}/api/v1/transactions/{id}", base(0)))
+        // 404 until the forward reaches v0.
+        let tx: Option<TxResponse> = ureq::get(&format!("{}/api/v1/transactions/{id}", base(0)))
             .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        if tx.state == TxState::Included {
-            break tx.inclusion.unwrap().at.height;
+            .ok()
+            .and_then(|r| r.into_json().ok());
+        if let Some(TxResponse {
+            state: TxState::Included,
+            inclusion: Some(inc),
+            ..
+        }) = tx
+        {
+            break inc.at.height;
         }
-        assert!(Instant::now() < deadline, "not included: {:?}", tx.state);
+        assert!(Instant::now() < deadline, "not included at v0");
         std::thread::sleep(Duration::from_millis(100));
     };
 
@@ -163,5 +186,128 @@ fn a_network_of_processes_includes_survives_a_sigkilled_validator_and_it_catches
         for i in 0..4 {
             assert_eq!(block_hash(&base(i), h), expected, "node {i} at height {h}");
         }
+    }
+}
+
+/// A log file for a node's output (appended across restarts).
+fn log_file(dir: &Path, name: &str) -> Option<std::fs::File> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{name}.log")))
+        .unwrap();
+    Some(f)
+}
+
+#[test]
+#[ignore = "real processes: run by `make test-e2e`"]
+fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    // JOULE_KEEP_NET=DIR keeps the network's files and logs for a look after a failure.
+    let dir = std::env::var_os("JOULE_KEEP_NET").map_or(tmp.path().join("net"), Into::into);
+    let p2p = free_ports(10);
+    let api = p2p + 5;
+    let init = Command::new(env!("CARGO_BIN_EXE_joule"))
+        .args([
+            "testnet",
+            "init",
+            "--validators",
+            "4",
+            "--block-interval-ms",
+            "200",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .args([
+            "--p2p-port",
+            &p2p.to_string(),
+            "--api-port",
+            &api.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{init:?}");
+    let names = ["v0", "v1", "v2", "v3", "full"];
+    let base = |i: usize| format!("http://127.0.0.1:{}", api + i as u16);
+    let mut procs = Procs(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Some(spawn_logged(&dir, n, api + i as u16, log_file(&dir, n))))
+            .collect(),
+    );
+    let full = base(4);
+    let info = wait_height(&full, 2, Duration::from_secs(90));
+
+    // Load: transfers from many accounts into the full node while validators die.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loader = {
+        let (stop, full, info) = (stop.clone(), full.clone(), info.clone());
+        std::thread::spawn(move || {
+            let mut sent = 0u64;
+            let mut nonce = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for i in 0..20u32 {
+                    let key = joule_server::devnet::account_key(i);
+                    let stx = transfer(&info, &key, nonce, address(&key), 1);
+                    let body = joule_light_client::api::SubmitRequest {
+                        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
+                    };
+                    if ureq::post(&format!("{full}/api/v1/transactions"))
+                        .send_json(&body)
+                        .is_ok()
+                    {
+                        sent += 1;
+                    }
+                }
+                nonce += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            sent
+        })
+    };
+
+    let mut rng = 0x9e37_79b9_u64;
+    for round in 0..20 {
+        let i = 1 + round % 3;
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(Duration::from_millis(150 + rng % 600));
+        let before = chain(&base(i)).map_or(0, |c| c.head_height);
+        let mut child = procs.0[i].take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        procs.0[i] = Some(spawn_logged(
+            &dir,
+            names[i],
+            api + i as u16,
+            log_file(&dir, names[i]),
+        ));
+        // What it had committed, it still has: its store is its own.
+        let after = wait_height(&base(i), before, Duration::from_secs(60));
+        assert!(after.head_height >= before, "v{i} lost blocks");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = loader.join().unwrap();
+    assert!(sent > 0);
+
+    let target = chain(&full).unwrap().head_height + 3;
+    for i in 0..5 {
+        wait_height(&base(i), target, Duration::from_secs(90));
+    }
+    for h in (1..=target).step_by(7).chain([target]) {
+        let expected = block_hash(&full, h);
+        for i in 0..4 {
+            assert_eq!(block_hash(&base(i), h), expected, "node {i} at height {h}");
+        }
+    }
+    drop(procs);
+    for n in names {
+        let log = std::fs::read_to_string(dir.join(format!("{n}.log"))).unwrap();
+        assert!(
+            !log.contains("consensus evidence"),
+            "{n} saw conflicting votes"
+        );
     }
 }
