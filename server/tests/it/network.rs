@@ -242,7 +242,7 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
     // Load: transfers from many accounts into the full node while validators die.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let loader = {
-        let (stop, full, info) = (stop.clone(), full.clone(), info.clone());
+        let (stop, full) = (stop.clone(), full.clone());
         std::thread::spawn(move || {
             let mut sent = 0u64;
             let mut nonce = 0;
