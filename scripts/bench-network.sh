@@ -50,7 +50,9 @@ def load(path):
     text = open(path).read()
     m = re.search(r"achieved\D*([\d.]+)", text)
     inc = re.search(r"included\D*(\d+)", text)
-    return (float(m.group(1)) if m else 0.0, int(inc.group(1)) if inc else 0, text)
+    blk = re.search(r"in a block\s+p50 (\d+) ms, p99 (\d+) ms", text)
+    return (float(m.group(1)) if m else 0.0, int(inc.group(1)) if inc else 0, text,
+            (int(blk.group(1)), int(blk.group(2))) if blk else (None, None))
 net, dev = load(f"{work}/net.load"), load(f"{work}/dev.load")
 lat = []
 for f in glob.glob(f"{work}/v*.log"):
@@ -64,11 +66,14 @@ rows = {"tps_target": tps, "seconds": secs,
         "network_tx_per_s": net[0], "devnet_tx_per_s": dev[0],
         "ratio": round(net[0] / dev[0], 3) if dev[0] else None,
         "proposal_to_commit_ms_p50": q(0.5), "proposal_to_commit_ms_p99": q(0.99),
+        "network_submission_to_block_ms": net[3], "devnet_submission_to_block_ms": dev[3],
         "blocks_committed_per_validator": blocks}
 print(f"network vs devnet, joule load {tps} tx/s for {secs} s, one machine")
 print(f"{'':28}{'network (4 validators)':>24}{'devnet (1 process)':>20}")
 print(f"{'achieved tx/s':28}{net[0]:>24.0f}{dev[0]:>20.0f}")
 print(f"{'included':28}{net[1]:>24}{dev[1]:>20}")
+print(f"{'submission -> block p50 ms':28}{str(net[3][0]):>24}{str(dev[3][0]):>20}")
+print(f"{'submission -> block p99 ms':28}{str(net[3][1]):>24}{str(dev[3][1]):>20}")
 print(f"{'proposal -> commit p50 ms':28}{q(0.5):>24}")
 print(f"{'proposal -> commit p99 ms':28}{q(0.99):>24}")
 print(f"network/devnet throughput: {rows['ratio']}")

@@ -678,4 +678,92 @@ mod tests {
         let reopened = Node::open(&NodeConfig::devnet(dir.path())).unwrap();
         assert_eq!(snapshot(&reopened).1, roots);
     }
+
+    /// The determinism property across machines: a second node, with another executor
+    /// (sequential against the devnet's parallel one) and its own store, executes the
+    /// first node's blocks from their transactions alone and computes the same headers byte
+    /// for byte, block after block (receipts crossing shards, the market's scheduled steps).
+    #[test]
+    fn a_second_node_executing_the_same_blocks_with_another_executor_gets_the_same_headers() {
+        use rand::{Rng, SeedableRng};
+
+        use crate::consensus::LocalValidators;
+        use crate::devnet::DevnetKeys;
+        use crate::genesis::Genesis;
+
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let a = Node::open(&NodeConfig {
+            always_block_stm: true,
+            ..NodeConfig::devnet(da.path())
+        })
+        .unwrap();
+        let genesis = Genesis::load(&da.path().join("genesis.json")).unwrap();
+        let keys = DevnetKeys::load(da.path()).unwrap();
+        let b = Node::open_with(
+            db.path(),
+            genesis.clone(),
+            Box::new(LocalValidators::new(keys.validators, genesis.validators.clone()).unwrap()),
+            Box::new(crate::chain::SequentialExecutor),
+            10_000,
+            None,
+        )
+        .unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut nonces = vec![0u64; 64];
+        for _ in 0..12 {
+            for _ in 0..rng.gen_range(0..120) {
+                let i = rng.gen_range(0..64u32);
+                let key = account_key(i);
+                let to = Address::from_public_key(&account_key(rng.gen_range(0..256)).public_key());
+                let stx = Transaction {
+                    chain_id: genesis.chain_id.clone(),
+                    sender: key.public_key(),
+                    nonce: nonces[i as usize],
+                    max_fee: genesis.min_fee,
+                    payload: Payload::Transfer {
+                        to,
+                        amount: rng.gen_range(1..1_000_000),
+                    },
+                };
+                if a.admit(stx.sign(&key)).is_ok() {
+                    nonces[i as usize] += 1;
+                }
+            }
+            let block = a.produce_block().unwrap();
+            a.store.wait_indexed();
+            let txs: Vec<Vec<_>> = block
+                .shards
+                .iter()
+                .map(|sh| {
+                    let positions: Vec<_> = (0..sh.tx_count)
+                        .map(|index| crate::store::TxPos {
+                            height: sh.height,
+                            shard: sh.shard,
+                            index,
+                        })
+                        .collect();
+                    a.store
+                        .txs_at(&positions)
+                        .unwrap()
+                        .into_iter()
+                        .map(|t| t.stx)
+                        .collect()
+                })
+                .collect();
+            let plan = super::BlockPlan {
+                timestamp_ms: block.header.timestamp_ms,
+                proposer: block.header.proposer,
+            };
+            let chain = b.chain();
+            let ex = b.execute_on(&chain, txs, &plan, std::time::Instant::now());
+            drop(chain);
+            assert!(ex.skipped.is_empty());
+            assert_eq!(ex.header, block.header, "height {}", block.header.height);
+            assert_eq!(ex.shard_headers, block.shards);
+            b.commit_executed(ex, block.commit.clone()).unwrap();
+        }
+        let roots = |n: &Node| -> Vec<_> { n.chain().shards.iter().map(|s| s.root()).collect() };
+        assert_eq!(roots(&a), roots(&b));
+        assert_eq!(a.chain().height(), 12);
+    }
 }

@@ -74,6 +74,9 @@ pub struct LoadReport {
     pub send_tps: f64,
     /// Included transactions per second, from the first send to the last inclusion.
     pub achieved_tps: f64,
+    /// From submission (this client's clock) to the timestamp of the block that includes
+    /// it (its proposer's clock; one machine: the same clock): p50 and p99, in ms.
+    pub inclusion_ms: Option<(u64, u64)>,
     /// Blocks that included them.
     pub heights: Option<(u64, u64)>,
 }
@@ -103,6 +106,12 @@ impl fmt::Display for LoadReport {
             writeln!(f, "blocks        {a}..={b}")?;
         }
         writeln!(f, "send rate     {:.0} tx/s", self.send_tps)?;
+        if let Some((p50, p99)) = self.inclusion_ms {
+            writeln!(
+                f,
+                "in a block    p50 {p50} ms, p99 {p99} ms after submission (block time)"
+            )?;
+        }
         write!(f, "achieved      {:.0} tx/s included", self.achieved_tps)
     }
 }
@@ -193,6 +202,13 @@ struct Sender {
     resync: bool,
 }
 
+/// Milliseconds since the Unix epoch, this machine's clock.
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// Runs the load and waits (up to 30 s) for the accepted transactions to be decided.
 pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
     if opts.senders == 0 || opts.senders > DEVNET_ACCOUNTS {
@@ -227,6 +243,7 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
         ..Default::default()
     };
     let mut accepted: Vec<Hash> = Vec::new();
+    let mut sent_ms: std::collections::HashMap<Hash, u64> = std::collections::HashMap::new();
     let started = Instant::now();
     let tick = Duration::from_millis(100);
     let ticks = opts.duration_s * 10;
@@ -279,9 +296,13 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
                 },
             )?;
             report.submitted += chunk.len() as u64;
+            let now = wall_ms();
             for (item, &owner) in res.results.iter().zip(owners) {
                 match (&item.id, &item.error) {
-                    (Some(id), _) => accepted.push(*id),
+                    (Some(id), _) => {
+                        accepted.push(*id);
+                        sent_ms.insert(*id, now);
+                    }
                     (None, Some(e)) => {
                         *report.rejected.entry(e.code.clone()).or_default() += 1;
                         // A refused nonce leaves a gap: learn the right one before sending again.
@@ -333,11 +354,15 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
+    let mut latencies = Vec::new();
     for r in results {
         let tx = r?;
         match (&tx.state, &tx.inclusion) {
             (TxState::Included, Some(inc)) => {
                 report.included += 1;
+                if let Some(sent) = sent_ms.get(&tx.id) {
+                    latencies.push(inc.timestamp_ms.saturating_sub(*sent));
+                }
                 if inc.outcome.status != ExecStatus::Success {
                     report.failed += 1;
                 }
@@ -355,6 +380,12 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
             (TxState::Dropped { .. }, _) => report.dropped += 1,
             _ => report.pending += 1,
         }
+    }
+    latencies.sort_unstable();
+    if !latencies.is_empty() {
+        let q =
+            |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        report.inclusion_ms = Some((q(0.5), q(0.99)));
     }
     let span_s = (last_ms.saturating_sub(start_ms)) as f64 / 1000.0;
     report.achieved_tps = if span_s > 0.0 {

@@ -57,7 +57,12 @@ fn spawn_logged(dir: &Path, name: &str, port: u16, log: Option<std::fs::File>) -
         .arg(dir.join("peers.json"))
         .args(["--port", &port.to_string()]);
     if name == "full" {
-        cmd.arg("--node-key").arg(dir.join("full/node.key"));
+        // The app, when built (the browser test needs it; the others do not look).
+        let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+        cmd.arg("--node-key")
+            .arg(dir.join("full/node.key"))
+            .arg("--dist")
+            .arg(dist);
     } else {
         cmd.arg("--validator-key")
             .arg(dir.join(name).join("validator.key"));
@@ -310,4 +315,61 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
             "{n} saw conflicting votes"
         );
     }
+}
+
+#[test]
+#[ignore = "needs the built app (dist/) and Chromium; `make test` runs it"]
+fn the_app_served_by_a_full_node_verifies_the_networks_blocks_in_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("net");
+    let p2p = free_ports(10);
+    let api = p2p + 5;
+    let init = Command::new(env!("CARGO_BIN_EXE_joule"))
+        .args(["testnet", "init", "--validators", "4"])
+        .arg("--dir")
+        .arg(&dir)
+        .args([
+            "--p2p-port",
+            &p2p.to_string(),
+            "--api-port",
+            &api.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{init:?}");
+    super::e2e::dist();
+    let names = ["v0", "v1", "v2", "v3", "full"];
+    let mut procs = Procs(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Some(spawn(&dir, n, api + i as u16)))
+            .collect(),
+    );
+    let full = format!("http://127.0.0.1:{}", api + 4);
+    let info = wait_height(&full, 2, Duration::from_secs(90));
+    let checkpoint = joule_light_client::Checkpoint::of_genesis(&info.genesis);
+
+    // The user's trust root is the network's genesis; the light client in the page follows
+    // the validators' commits from there.
+    let driver = super::e2e::Driver::start();
+    driver.goto(&format!("{full}/?checkpoint={checkpoint}"));
+    let verified = |driver: &super::e2e::Driver, at_least: u64| {
+        driver.wait_text("#lc-head", |t| {
+            t.trim_start_matches("✓ verified head #")
+                .parse::<u64>()
+                .is_ok_and(|h| h >= at_least)
+        })
+    };
+    verified(&driver, 3);
+    driver.wait_text(".card .verified", |t| {
+        t.contains("verified in your browser")
+    });
+
+    // One validator killed: the page goes on verifying new heads.
+    let mut v2 = procs.0[2].take().unwrap();
+    v2.kill().unwrap();
+    v2.wait().unwrap();
+    let now = chain(&full).unwrap().head_height;
+    verified(&driver, now + 4);
 }
