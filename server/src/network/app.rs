@@ -48,6 +48,9 @@ const MAX_BODIES: usize = 1_024;
 const REGOSSIP_TICKS: u64 = 20;
 /// Most transactions re-sent at once.
 const REGOSSIP_MAX: usize = 512;
+/// How far above the head a proposal's body or a committed block from a peer may be (further
+/// ones are not kept: a peer cannot park bodies for heights it may never reach).
+const MAX_AHEAD: u64 = 64;
 /// Committed blocks sent for one catch-up request: a node an hour behind (7,200 blocks at
 /// 500 ms) catches up in a few hundred round trips, not one per block.
 const SYNC_BATCH: u64 = 32;
@@ -280,7 +283,8 @@ where
         self
     }
 
-    /// Runs until every mailbox handle is dropped.
+    /// Runs until its task is aborted (its own timers hold a handle, so the inbox never
+    /// closes on its own).
     pub async fn run(mut self) {
         let ticker = self.mailbox.clone();
         self.context.child("tick").spawn(move |ctx| async move {
@@ -584,7 +588,8 @@ where
         let head = self.node.chain().height();
         match msg {
             Msg::Block(body) => {
-                if body.header.height <= head || self.bodies.len() >= MAX_BODIES {
+                let h = body.header.height;
+                if h <= head || h > head + MAX_AHEAD || self.bodies.len() >= MAX_BODIES {
                     return;
                 }
                 self.seen_height = self.seen_height.max(body.header.height);
@@ -612,7 +617,7 @@ where
             }
             Msg::Final { block, commit } => {
                 let height = block.header.height;
-                if height <= head || height > head + 64 {
+                if height <= head || height > head + MAX_AHEAD {
                     return;
                 }
                 let set = self.node.finalizer().validators(height);
