@@ -429,7 +429,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 joule_server::sim::Simulation::start(running.node.clone(), opts)
             });
-            tokio::signal::ctrl_c().await?;
+            // Ctrl-C or SIGTERM (what systemd, Docker and Kubernetes send): the same clean stop.
+            joule_server::network::run::wait_for_stop().await;
             tracing::info!("shutting down");
             if let Some(s) = simulation {
                 s.stop();
@@ -674,7 +675,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await??;
                 println!("{report}");
-                Ok(())
+                match report.stopped {
+                    // Reported above; the exit status still says the run was cut short.
+                    Some(why) => anyhow::bail!("load stopped early: {why}"),
+                    None => Ok(()),
+                }
             }
             "market" => {
                 let report = tokio::task::spawn_blocking(move || {

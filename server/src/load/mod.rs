@@ -77,6 +77,8 @@ pub struct LoadReport {
     /// From submission (this client's clock) to the timestamp of the block that includes
     /// it (its proposer's clock; one machine: the same clock): p50 and p99, in ms.
     pub inclusion_ms: Option<(u64, u64)>,
+    /// Why sending stopped early (the node went away): the report covers what was done.
+    pub stopped: Option<String>,
     /// Blocks that included them.
     pub heights: Option<(u64, u64)>,
 }
@@ -112,7 +114,14 @@ impl fmt::Display for LoadReport {
                 "in a block    p50 {p50} ms, p99 {p99} ms after submission (block time)"
             )?;
         }
-        write!(f, "achieved      {:.0} tx/s included", self.achieved_tps)
+        write!(f, "achieved      {:.0} tx/s included", self.achieved_tps)?;
+        if let Some(why) = &self.stopped {
+            write!(
+                f,
+                "\nstopped early: {why} (so far: the figures above; inclusion not checked)"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -250,10 +259,22 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
     let mut next_sender = 0usize;
     let mut owed = 0.0f64;
     for t in 0..ticks {
+        let mut failed = None;
         for s in senders.iter_mut().filter(|s| s.resync) {
-            let acc: AccountResponse = client.get(&format!("/accounts/{}?limit=1", s.address))?;
-            s.nonce = acc.next_nonce;
-            s.resync = false;
+            match client.get::<AccountResponse>(&format!("/accounts/{}?limit=1", s.address)) {
+                Ok(acc) => {
+                    s.nonce = acc.next_nonce;
+                    s.resync = false;
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failed {
+            report.stopped = Some(e.to_string());
+            break;
         }
         owed += f64::from(opts.tps) / 10.0;
         let count = owed.floor() as usize;
@@ -289,12 +310,18 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
             .chunks(crate::api::MAX_BATCH)
             .zip(batch_senders.chunks(crate::api::MAX_BATCH))
         {
-            let res: BatchSubmitResponse = client.post(
+            let res: BatchSubmitResponse = match client.post(
                 "/transactions/batch",
                 &BatchSubmitRequest {
                     txs: chunk.to_vec(),
                 },
-            )?;
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    report.stopped = Some(e.to_string());
+                    break;
+                }
+            };
             report.submitted += chunk.len() as u64;
             let now = wall_ms();
             for (item, &owner) in res.results.iter().zip(owners) {
@@ -312,6 +339,9 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
                 }
             }
         }
+        if report.stopped.is_some() {
+            break;
+        }
         let due = started + tick * (t as u32 + 1);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
@@ -320,11 +350,21 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
     let send_secs = started.elapsed().as_secs_f64();
     report.accepted = accepted.len() as u64;
     report.send_tps = report.submitted as f64 / send_secs;
+    if report.stopped.is_some() {
+        // The node is gone: what was sent and accepted is the report.
+        return Ok(report);
+    }
 
     // Wait for the mempool to drain (bounded), then ask about each accepted transaction.
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        let stats: Stats = client.get("/stats")?;
+        let stats: Stats = match client.get("/stats") {
+            Ok(s) => s,
+            Err(e) => {
+                report.stopped = Some(e.to_string());
+                return Ok(report);
+            }
+        };
         if stats.mempool_size == 0 {
             break;
         }
@@ -356,7 +396,14 @@ pub fn run(opts: &LoadOptions) -> Result<LoadReport, LoadError> {
     });
     let mut latencies = Vec::new();
     for r in results {
-        let tx = r?;
+        let tx = match r {
+            Ok(tx) => tx,
+            Err(e) => {
+                // Counted so far; the rest unknown.
+                report.stopped = Some(e.to_string());
+                break;
+            }
+        };
         match (&tx.state, &tx.inclusion) {
             (TxState::Included, Some(inc)) => {
                 report.included += 1;

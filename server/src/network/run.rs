@@ -181,7 +181,7 @@ async fn serve(
 }
 
 /// Ctrl-C or SIGTERM (what systemd, Docker and Kubernetes send).
-async fn wait_for_stop() {
+pub async fn wait_for_stop() {
     #[cfg(unix)]
     {
         let mut term =

@@ -224,3 +224,82 @@ fn sigkill_between_a_vote_end_and_its_execution_executes_it_exactly_once() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn sigterm_stops_as_cleanly_as_ctrl_c_and_keeps_pending_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    // Blocks a minute apart: a transaction sent after the first one waits in the mempool.
+    let spawn_slow = || {
+        Command::new(env!("CARGO_BIN_EXE_joule"))
+            .args(["node", "--data-dir"])
+            .arg(dir.path())
+            .args(["--port", &port.to_string(), "--block-interval-ms", "60000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = spawn_slow();
+    let chain = wait_up(&base);
+    let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
+    let stx = transfer(&chain, &key, 0, address(&key), 9);
+    let body = joule_light_client::api::SubmitRequest {
+        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
+    };
+    ureq::post(&format!("{base}/api/v1/transactions"))
+        .send_json(&body)
+        .unwrap();
+    let id = stx.id();
+    let tx: TxResponse = get_json(&base, &format!("/transactions/{id}"));
+    assert_eq!(tx.state, TxState::Pending);
+
+    // SIGTERM, as systemd, Docker and Kubernetes stop a service.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a clean exit, not a kill: {status:?}");
+
+    let mut child = spawn_slow();
+    wait_up(&base);
+    let tx: TxResponse = get_json(&base, &format!("/transactions/{id}"));
+    assert!(
+        matches!(tx.state, TxState::Pending | TxState::Included),
+        "kept across the stop: {:?}",
+        tx.state
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn joule_load_reports_what_it_achieved_when_the_node_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut node = spawn(dir.path(), port);
+    wait_up(&base);
+    let load = Command::new(env!("CARGO_BIN_EXE_joule"))
+        .args(["load", "--url", &base, "--tps", "200", "--duration", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    node.kill().unwrap();
+    node.wait().unwrap();
+    let out = load.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a cut-short run exits non-zero");
+    assert!(stdout.contains("stopped early"), "{stdout}");
+    let submitted: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("submitted"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(submitted > 0, "{stdout}");
+}
