@@ -152,3 +152,12 @@ pub struct ApiPath<T>(pub T);
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no API route {uri}"))
 }
+
+/// The answer for a route asked with a method it does not take.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{uri} does not take {method}"),
+    )
+}

@@ -104,8 +104,14 @@ pub fn v1() -> Router<AppState> {
 /// The API alone, with its JSON 404 and body limit.
 pub fn api_router(node: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", v1())
-        .route("/api", get(error::not_found))
+        // A known route with another method is a JSON 405, never an empty body.
+        .nest(
+            "/api/v1",
+            v1().method_not_allowed_fallback(error::method_not_allowed),
+        )
+        // Every other path under /api, whatever the method, is a JSON 404, never the app.
+        .route("/api", axum::routing::any(error::not_found))
+        .route("/api/", axum::routing::any(error::not_found))
         .route("/api/{*rest}", axum::routing::any(error::not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(node)

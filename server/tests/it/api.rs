@@ -39,6 +39,35 @@ fn unknown_api_route_is_a_json_404_not_the_app() {
     assert_eq!(err.code, "not_found");
     let (s, _) = rt.block_on(oneshot(&node, get("/api/elsewhere")));
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // `/api`, `/api/` and any method under /api: JSON, never the app.
+    for (method, uri, status, code) in [
+        ("GET", "/api", StatusCode::NOT_FOUND, "not_found"),
+        ("GET", "/api/", StatusCode::NOT_FOUND, "not_found"),
+        ("POST", "/api", StatusCode::NOT_FOUND, "not_found"),
+        (
+            "DELETE",
+            "/api/v1/chain",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "PUT",
+            "/api/v1/transactions",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let (s, body) = rt.block_on(oneshot(&node, req));
+        assert_eq!(s, status, "{method} {uri}");
+        let err: joule_light_client::api::ApiErrorBody = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {uri}: not JSON ({e}): {body:?}"));
+        assert_eq!(err.code, code, "{method} {uri}");
+    }
     // Deep links of the app get index.html.
     let (s, body) = rt.block_on(oneshot(&node, get("/blocks/12")));
     assert_eq!(
