@@ -405,7 +405,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let checkpoint = node.genesis.checkpoint();
             let running = RunningNode::start(node, listener, dist)?;
             tracing::info!(
-                "Joule devnet at http://{} (API under /api/v1); Ctrl-C stops",
+                "Joule devnet at http://{} (API under /api/v1); Ctrl-C or SIGTERM stops",
                 running.addr
             );
             // What a user compares before trusting this chain in the app (or the link that
