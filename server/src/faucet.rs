@@ -67,6 +67,14 @@ impl Faucet {
 
     /// Takes one grant for `to` at `now`, or says how long to wait.
     pub fn admit(&mut self, to: Address, now: Instant) -> Result<(), FaucetError> {
+        self.check(to, now)?;
+        self.record(to, now);
+        Ok(())
+    }
+
+    /// Whether `to` may have a grant at `now` (nothing is taken: a grant that then fails,
+    /// say for a full mempool, must not start the address's cooldown).
+    pub fn check(&mut self, to: Address, now: Instant) -> Result<(), FaucetError> {
         if let Some(prev) = self.last_grant.get(&to) {
             let since = now.saturating_duration_since(*prev);
             if since < ADDRESS_COOLDOWN {
@@ -75,25 +83,48 @@ impl Faucet {
                 });
             }
         }
+        self.refill(now);
+        if self.tokens < 1.0 {
+            return Err(FaucetError::RateLimited { retry_after_s: 1 });
+        }
+        Ok(())
+    }
+
+    /// Takes the grant [`Self::check`] allowed.
+    pub fn record(&mut self, to: Address, now: Instant) {
+        self.refill(now);
+        self.tokens = (self.tokens - 1.0).max(0.0);
+        self.last_grant
+            .retain(|_, t| now.saturating_duration_since(*t) < ADDRESS_COOLDOWN);
+        self.last_grant.insert(to, now);
+    }
+
+    fn refill(&mut self, now: Instant) {
         if let Some(at) = self.refilled_at {
             let dt = now.saturating_duration_since(at).as_secs_f64();
             self.tokens = (self.tokens + dt * BUCKET_REFILL_PER_S).min(BUCKET_CAPACITY);
         }
         self.refilled_at = Some(now);
-        if self.tokens < 1.0 {
-            return Err(FaucetError::RateLimited { retry_after_s: 1 });
-        }
-        self.tokens -= 1.0;
-        self.last_grant
-            .retain(|_, t| now.saturating_duration_since(*t) < ADDRESS_COOLDOWN);
-        self.last_grant.insert(to, now);
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_takes_nothing_only_a_recorded_grant_starts_the_cooldown() {
+        let mut f = Faucet::new(SecretKey::from_seed(&[1; 32]), 5);
+        let (a, t0) = (Address([1; 20]), Instant::now());
+        // Checked, then the grant failed (say the mempool was full): asking again works.
+        f.check(a, t0).unwrap();
+        f.check(a, t0).unwrap();
+        f.record(a, t0);
+        assert!(matches!(
+            f.check(a, t0),
+            Err(FaucetError::RateLimited { .. })
+        ));
+    }
 
     #[test]
     fn per_address_cooldown_and_bucket() {

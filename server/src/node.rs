@@ -584,7 +584,8 @@ impl Node {
     pub fn faucet(&self, to: Address) -> Result<(Hash, u64), FaucetError> {
         let faucet = self.faucet.as_ref().ok_or(FaucetError::Disabled)?;
         let mut faucet = faucet.lock().unwrap_or_else(|p| p.into_inner());
-        faucet.admit(to, Instant::now())?;
+        let now = Instant::now();
+        faucet.check(to, now)?;
         let key: &SecretKey = faucet.key();
         let from = Address::from_public_key(&key.public_key());
         let chain = self.chain();
@@ -606,6 +607,8 @@ impl Node {
         let id = mempool
             .insert(stx, &account)
             .map_err(FaucetError::Rejected)?;
+        // Only a grant that reached the mempool starts the cooldown.
+        faucet.record(to, now);
         let amount = faucet.amount();
         drop((mempool, chain, faucet));
         self.forward(forwarded.into_iter().collect());

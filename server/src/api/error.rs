@@ -21,6 +21,8 @@ pub struct ApiError {
     pub code: String,
     /// Readable message.
     pub message: String,
+    /// Seconds to wait before trying again (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -30,7 +32,14 @@ impl ApiError {
             status,
             code: code.to_owned(),
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to wait `seconds` before trying again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// 404 with `code = not_found`.
@@ -65,7 +74,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let retry_after = self.retry_after;
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(s) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        response
     }
 }
 
@@ -81,7 +97,12 @@ impl From<RejectReason> for ApiError {
             RejectReason::PoolFull => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
-        ApiError::new(status, r.code(), r.to_string())
+        let e = ApiError::new(status, r.code(), r.to_string());
+        // Both clear as blocks include what waits: try again after about a block.
+        match status {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => e.retry_after(1),
+            _ => e,
+        }
     }
 }
 
@@ -102,8 +123,9 @@ impl From<FaucetError> for ApiError {
             FaucetError::Disabled => {
                 ApiError::new(StatusCode::NOT_FOUND, "faucet_disabled", e.to_string())
             }
-            FaucetError::RateLimited { .. } => {
+            FaucetError::RateLimited { retry_after_s } => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
+                    .retry_after(retry_after_s)
             }
             FaucetError::Rejected(r) => r.into(),
         }

@@ -304,6 +304,16 @@ fn faucet_funds_a_new_account_and_is_rate_limited() {
         )
         .unwrap_err();
     assert_eq!((err.0, err.1.code.as_str()), (429, "rate_limited"));
+    // A 429 says when to come back.
+    match ureq::post(&format!("{}/api/v1/faucet", node.base)).send_json(&FaucetRequest {
+        address: fresh.to_string(),
+    }) {
+        Err(ureq::Error::Status(429, resp)) => {
+            let wait: u64 = resp.header("Retry-After").unwrap().parse().unwrap();
+            assert!((1..=3600).contains(&wait), "{wait}");
+        }
+        other => panic!("expected a 429: {other:?}"),
+    }
     let err = node
         .post::<FaucetResponse>(
             "/faucet",
