@@ -16,6 +16,13 @@ use joule_light_client::{Address, Checkpoint, Encode, GenesisHeader, Hash, Valid
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Shortest block interval a genesis may set.
+pub const MIN_BLOCK_INTERVAL_MS: u64 = 50;
+/// Longest block interval a genesis may set.
+pub const MAX_BLOCK_INTERVAL_MS: u64 = 3_600_000;
+/// Most transactions per shard block a genesis may allow (a network's decoder bound).
+pub const MAX_TXS_PER_SHARD_BLOCK: u32 = crate::network::wire::MAX_WIRE_TXS_PER_SHARD as u32;
+
 /// Why a genesis document was refused.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -121,8 +128,20 @@ impl Genesis {
         if self.min_fee == 0 {
             return bad("min fee must be positive".into());
         }
-        if self.block_interval_ms == 0 || self.max_txs_per_shard_block == 0 {
-            return bad("block interval and block size must be positive".into());
+        // A block interval of 1 ms once produced 700 blocks a second; an hour between blocks
+        // is no chain anyone waits on.
+        if !(MIN_BLOCK_INTERVAL_MS..=MAX_BLOCK_INTERVAL_MS).contains(&self.block_interval_ms) {
+            return bad(format!(
+                "block interval must be {MIN_BLOCK_INTERVAL_MS} to {MAX_BLOCK_INTERVAL_MS} ms, not {}",
+                self.block_interval_ms
+            ));
+        }
+        if self.max_txs_per_shard_block == 0
+            || self.max_txs_per_shard_block > MAX_TXS_PER_SHARD_BLOCK
+        {
+            return bad(format!(
+                "block size must be 1 to {MAX_TXS_PER_SHARD_BLOCK} transactions per shard"
+            ));
         }
         let mut seen = HashSet::new();
         let mut supply: u64 = 0;
@@ -268,5 +287,38 @@ impl Genesis {
     pub fn save(&self, path: &Path) -> Result<(), GenesisError> {
         std::fs::write(path, serde_json::to_vec_pretty(self)?)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::devnet::{genesis, DevnetKeys, DevnetOptions};
+
+    fn with_interval(ms: u64) -> super::Genesis {
+        genesis(
+            &DevnetOptions {
+                shard_count: 4,
+                block_interval_ms: ms,
+                genesis_time_ms: 1,
+            },
+            &DevnetKeys::generate(),
+        )
+    }
+
+    #[test]
+    fn block_interval_and_size_have_bounds() {
+        assert!(with_interval(500).validate().is_ok());
+        for ms in [0, 1, 49, 3_600_001] {
+            let err = with_interval(ms).validate().unwrap_err().to_string();
+            assert!(
+                err.contains("block interval must be 50 to 3600000 ms"),
+                "{err}"
+            );
+        }
+        let mut g = with_interval(500);
+        g.max_txs_per_shard_block = 0;
+        assert!(g.validate().unwrap_err().to_string().contains("block size"));
+        g.max_txs_per_shard_block = super::MAX_TXS_PER_SHARD_BLOCK + 1;
+        assert!(g.validate().is_err());
     }
 }
