@@ -61,6 +61,15 @@ pub enum NodeError {
         /// The genesis file.
         path: PathBuf,
     },
+    /// The data directory holds a chain but not its genesis.
+    #[error(
+        "{} is missing but this data directory holds a chain (chain.redb); restore the file, or remove the directory to start a new devnet",
+        path.display()
+    )]
+    GenesisMissing {
+        /// The genesis file.
+        path: PathBuf,
+    },
     /// A block to commit was not executed on the current head.
     #[error("block {height} was not executed on the head (height {head})")]
     NotOnHead {
@@ -210,6 +219,10 @@ impl Node {
         let genesis_path = dir.join("genesis.json");
         let (genesis, keys) = if genesis_path.exists() {
             (Genesis::load(&genesis_path)?, DevnetKeys::load(dir)?)
+        } else if dir.join("chain.redb").exists() {
+            // A chain without its genesis: making a new one would put the old chain under a
+            // genesis it did not grow from.
+            return Err(NodeError::GenesisMissing { path: genesis_path });
         } else {
             // Keys first: a start interrupted before the genesis is written makes new ones
             // next time, and a genesis never exists without its keys.
@@ -300,6 +313,16 @@ impl Node {
                 })
                 .collect();
             store.init_genesis(&accounts, &genesis.objects(), &genesis.validators)?;
+            store.record_genesis(&genesis.hash())?;
+        }
+        // The database names the genesis it grew from: another one (edited: a chain id, a
+        // balance) is refused, not continued under.
+        if let Some(recorded) = store.genesis_hash()? {
+            if recorded != genesis.hash() {
+                return Err(NodeError::GenesisMismatch {
+                    path: dir.join("genesis.json"),
+                });
+            }
         }
         let height = store.head_height()?.ok_or(StoreError::Uninitialised)?;
         // The state trees are rebuilt from the stored accounts (in parallel) and must give

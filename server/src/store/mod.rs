@@ -33,6 +33,8 @@ pub use commit::WrittenBlock;
 pub use records::{AppliedAt, OutcomeList, ReceiptList, StoredBlock, StoredTx};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// The hash of the genesis this database was started from (one row, `"hash"`).
+const GENESIS: TableDefinition<&str, &[u8]> = TableDefinition::new("genesis");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const BLOCK_BY_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_by_hash");
 const SHARD_TXS: TableDefinition<(u64, u16), &[u8]> = TableDefinition::new("shard_txs");
@@ -387,6 +389,35 @@ impl Store {
     pub fn burned(&self) -> Result<u64> {
         let tx = self.db.begin_read()?;
         Ok(tx.open_table(META)?.get(BURNED)?.map_or(0, |g| g.value()))
+    }
+
+    /// Records the hash of the genesis this database holds the chain of.
+    pub fn record_genesis(&self, hash: &Hash) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(GENESIS)?.insert("hash", hash.0.as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The recorded genesis hash (`None`: a database from before it was recorded).
+    pub fn genesis_hash(&self) -> Result<Option<Hash>> {
+        let tx = self.db.begin_read()?;
+        let t = match tx.open_table(GENESIS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(v) = t.get("hash")? else {
+            return Ok(None);
+        };
+        let bytes: [u8; 32] = v.value().try_into().map_err(|_| StoreError::Corrupt {
+            table: "genesis",
+            source: joule_light_client::codec::CodecError::Invalid {
+                field: "hash",
+                reason: "not 32 bytes",
+            },
+        })?;
+        Ok(Some(Hash(bytes)))
     }
 
     /// Writes the genesis state: balances, objects and the validator set, head at height 0.

@@ -76,3 +76,33 @@ fn an_edited_genesis_is_refused() {
         .to_string();
     assert!(err.contains("is not the genesis of the chain"), "{err}");
 }
+
+#[test]
+fn a_genesis_edited_before_the_first_block_is_refused_too() {
+    // No block 1 yet to name its parent: the database's own record of the genesis decides.
+    let dir = tempfile::tempdir().unwrap();
+    drop(Node::open(&config(dir.path())).unwrap());
+    let path = dir.path().join("genesis.json");
+    let mut genesis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    genesis["chain_id"] = serde_json::Value::from("joule-edited");
+    std::fs::write(&path, serde_json::to_vec(&genesis).unwrap()).unwrap();
+    let err = Node::open(&config(dir.path())).unwrap_err().to_string();
+    assert!(err.contains("is not the genesis of the chain"), "{err}");
+}
+
+#[test]
+fn a_deleted_genesis_is_not_silently_replaced() {
+    let mut node = TestNode::start();
+    node.wait_until("block 1", |n| n.chain().head_height >= 1);
+    node.stop();
+    std::fs::remove_file(node.dir.path().join("genesis.json")).unwrap();
+    let err = Node::open(&config(node.dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("genesis.json is missing") && err.contains("restore the file"),
+        "{err}"
+    );
+    assert!(!node.dir.path().join("genesis.json").exists());
+}
