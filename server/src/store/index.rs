@@ -455,7 +455,16 @@ impl Drop for Indexer {
 }
 
 fn open_db(path: &Path) -> Result<Database> {
-    let db = Database::create(path)?;
+    // The index is derived from the chain: whatever state its file is in, it is rebuilt.
+    let db = match super::open_checked(path) {
+        Ok(db) => db,
+        Err(StoreError::Damaged { reason, .. }) => {
+            tracing::warn!(path = %path.display(), reason, "index damaged; rebuilding it");
+            std::fs::remove_file(path).map_err(|e| StoreError::Db(Box::new(e.into())))?;
+            Database::create(path)?
+        }
+        Err(e) => return Err(e),
+    };
     let tx = db.begin_write()?;
     runs::create(&tx, &runs::INDEX)?;
     let layout = {

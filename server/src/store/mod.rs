@@ -110,6 +110,18 @@ pub enum StoreError {
     /// The store has not been initialised with a genesis.
     #[error("store has no genesis")]
     Uninitialised,
+    /// The database file cannot be read as a database (truncated, overwritten, garbled).
+    #[error(
+        "{} is damaged ({reason}); restore it from a backup, or remove the data directory to \
+         start a new devnet",
+        path.display()
+    )]
+    Damaged {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What redb said.
+        reason: String,
+    },
     /// The database was written by a build with another table layout.
     #[error(
         "this database uses store layout {found}, this build reads layout {expected}: it was \
@@ -314,7 +326,7 @@ impl Store {
     /// Opens (or creates) the database at `path`, and its index next to it (`*.index.redb`),
     /// indexing any blocks the index lacks.
     pub fn open(path: &Path) -> Result<Self> {
-        let db = Database::create(path)?;
+        let db = open_checked(path)?;
         let tx = db.begin_write()?;
         // Create every table so readers never meet a missing one.
         tx.open_table(META)?;
@@ -746,6 +758,34 @@ impl Store {
     }
 }
 
+/// Opens (or creates) the database at `path`, turning redb's failures and panics on a damaged
+/// file into [`StoreError::Damaged`] that names the file. redb asserts on some corruptions
+/// instead of returning an error; a node must say which file is broken, not crash.
+pub(crate) fn open_checked(path: &Path) -> Result<Database> {
+    let damaged = |reason: String| StoreError::Damaged {
+        path: path.to_owned(),
+        reason,
+    };
+    let opened = std::panic::catch_unwind(|| {
+        let db = Database::create(path)?;
+        // Reading a table walks the file's root pages: a garbled file fails here.
+        let tx = db.begin_read()?;
+        drop(tx);
+        Ok::<_, redb::Error>(db)
+    });
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e @ redb::Error::DatabaseAlreadyOpen)) => Err(StoreError::Db(Box::new(e))),
+        Ok(Err(e)) => Err(damaged(e.to_string())),
+        Err(panic) => Err(damaged(
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "unreadable".into()),
+        )),
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
