@@ -767,15 +767,15 @@ pub(crate) fn open_checked(path: &Path) -> Result<Database> {
         reason,
     };
     let opened = std::panic::catch_unwind(|| {
-        let db = Database::create(path)?;
+        let db = Database::create(path).map_err(|e| Box::new(redb::Error::from(e)))?;
         // Reading a table walks the file's root pages: a garbled file fails here.
-        let tx = db.begin_read()?;
+        let tx = db.begin_read().map_err(|e| Box::new(redb::Error::from(e)))?;
         drop(tx);
-        Ok::<_, redb::Error>(db)
+        Ok::<_, Box<redb::Error>>(db)
     });
     match opened {
         Ok(Ok(db)) => Ok(db),
-        Ok(Err(e @ redb::Error::DatabaseAlreadyOpen)) => Err(StoreError::Db(Box::new(e))),
+        Ok(Err(e)) if matches!(*e, redb::Error::DatabaseAlreadyOpen) => Err(StoreError::Db(e)),
         Ok(Err(e)) => Err(damaged(e.to_string())),
         Err(panic) => Err(damaged(
             panic
