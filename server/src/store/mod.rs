@@ -769,7 +769,9 @@ pub(crate) fn open_checked(path: &Path) -> Result<Database> {
     let opened = std::panic::catch_unwind(|| {
         let db = Database::create(path).map_err(|e| Box::new(redb::Error::from(e)))?;
         // Reading a table walks the file's root pages: a garbled file fails here.
-        let tx = db.begin_read().map_err(|e| Box::new(redb::Error::from(e)))?;
+        let tx = db
+            .begin_read()
+            .map_err(|e| Box::new(redb::Error::from(e)))?;
         drop(tx);
         Ok::<_, Box<redb::Error>>(db)
     });

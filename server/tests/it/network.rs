@@ -42,6 +42,49 @@ impl Drop for Procs {
     }
 }
 
+const NAMES: [&str; 5] = ["v0", "v1", "v2", "v3", "full"];
+
+/// `joule testnet init` for 4 validators and a full node into `dir`; the first API port.
+fn init(dir: &Path, block_interval_ms: u64) -> u16 {
+    let p2p = free_ports(10);
+    let api = p2p + 5;
+    let out = Command::new(env!("CARGO_BIN_EXE_joule"))
+        .args(["testnet", "init", "--validators", "4"])
+        .args(["--block-interval-ms", &block_interval_ms.to_string()])
+        .arg("--dir")
+        .arg(dir)
+        .args(["--p2p-port", &p2p.to_string()])
+        .args(["--api-port", &api.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    api
+}
+
+/// Every node of the testnet in `dir`, running (logged into `dir` when `logged`).
+fn start_all(dir: &Path, api: u16, logged: bool) -> Procs {
+    Procs(
+        NAMES
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let log = logged.then(|| log_file(dir, n)).flatten();
+                Some(spawn_logged(dir, n, api + i as u16, log))
+            })
+            .collect(),
+    )
+}
+
+/// Submits `stx` to the node at `base`; whether it was accepted.
+fn submit(base: &str, stx: &joule_light_client::SignedTransaction) -> bool {
+    let body = joule_light_client::api::SubmitRequest {
+        tx: hex::encode(joule_light_client::Encode::encode(stx)),
+    };
+    ureq::post(&format!("{base}/api/v1/transactions"))
+        .send_json(&body)
+        .is_ok()
+}
+
 fn spawn(dir: &Path, name: &str, port: u16) -> Child {
     spawn_logged(dir, name, port, None)
 }
@@ -112,49 +155,16 @@ fn block_hash(base: &str, height: u64) -> String {
 fn a_network_of_processes_includes_survives_a_sigkilled_validator_and_it_catches_up() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("net");
-    let p2p = free_ports(10);
-    let api = p2p + 5;
-    let init = Command::new(env!("CARGO_BIN_EXE_joule"))
-        .args([
-            "testnet",
-            "init",
-            "--validators",
-            "4",
-            "--block-interval-ms",
-            "300",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .args([
-            "--p2p-port",
-            &p2p.to_string(),
-            "--api-port",
-            &api.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(init.status.success(), "{init:?}");
-    let names = ["v0", "v1", "v2", "v3", "full"];
+    let api = init(&dir, 300);
     let base = |i: usize| format!("http://127.0.0.1:{}", api + i as u16);
-    let mut procs = Procs(
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Some(spawn(&dir, n, api + i as u16)))
-            .collect(),
-    );
+    let mut procs = start_all(&dir, api, false);
     let full = base(4);
     let info = wait_height(&full, 3, Duration::from_secs(90));
 
     // Submitted to the full node, forwarded to the validators, included.
     let (_, key) = devnet_key_where(info.genesis.shard_count, |_| true);
     let stx = transfer(&info, &key, 0, address(&key), 9);
-    let body = joule_light_client::api::SubmitRequest {
-        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
-    };
-    ureq::post(&format!("{full}/api/v1/transactions"))
-        .send_json(&body)
-        .unwrap();
+    assert!(submit(&full, &stx));
     let id = stx.id();
     let deadline = Instant::now() + Duration::from_secs(30);
     let included = loop {
@@ -210,37 +220,9 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
     let tmp = tempfile::tempdir().unwrap();
     // JOULE_KEEP_NET=DIR keeps the network's files and logs for a look after a failure.
     let dir = std::env::var_os("JOULE_KEEP_NET").map_or(tmp.path().join("net"), Into::into);
-    let p2p = free_ports(10);
-    let api = p2p + 5;
-    let init = Command::new(env!("CARGO_BIN_EXE_joule"))
-        .args([
-            "testnet",
-            "init",
-            "--validators",
-            "4",
-            "--block-interval-ms",
-            "200",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .args([
-            "--p2p-port",
-            &p2p.to_string(),
-            "--api-port",
-            &api.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(init.status.success(), "{init:?}");
-    let names = ["v0", "v1", "v2", "v3", "full"];
+    let api = init(&dir, 200);
     let base = |i: usize| format!("http://127.0.0.1:{}", api + i as u16);
-    let mut procs = Procs(
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Some(spawn_logged(&dir, n, api + i as u16, log_file(&dir, n))))
-            .collect(),
-    );
+    let mut procs = start_all(&dir, api, true);
     let full = base(4);
     let info = wait_height(&full, 2, Duration::from_secs(90));
 
@@ -255,13 +237,7 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
                 for i in 0..20u32 {
                     let key = joule_server::devnet::account_key(i);
                     let stx = transfer(&info, &key, nonce, address(&key), 1);
-                    let body = joule_light_client::api::SubmitRequest {
-                        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
-                    };
-                    if ureq::post(&format!("{full}/api/v1/transactions"))
-                        .send_json(&body)
-                        .is_ok()
-                    {
+                    if submit(&full, &stx) {
                         sent += 1;
                     }
                 }
@@ -285,9 +261,9 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
         child.wait().unwrap();
         procs.0[i] = Some(spawn_logged(
             &dir,
-            names[i],
+            NAMES[i],
             api + i as u16,
-            log_file(&dir, names[i]),
+            log_file(&dir, NAMES[i]),
         ));
         // What it had committed, it still has: its store is its own.
         let after = wait_height(&base(i), before, Duration::from_secs(60));
@@ -308,7 +284,7 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
         }
     }
     drop(procs);
-    for n in names {
+    for n in NAMES {
         let log = std::fs::read_to_string(dir.join(format!("{n}.log"))).unwrap();
         assert!(
             !log.contains("consensus evidence"),
@@ -322,30 +298,9 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
 fn the_app_served_by_a_full_node_verifies_the_networks_blocks_in_the_browser() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("net");
-    let p2p = free_ports(10);
-    let api = p2p + 5;
-    let init = Command::new(env!("CARGO_BIN_EXE_joule"))
-        .args(["testnet", "init", "--validators", "4"])
-        .arg("--dir")
-        .arg(&dir)
-        .args([
-            "--p2p-port",
-            &p2p.to_string(),
-            "--api-port",
-            &api.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(init.status.success(), "{init:?}");
-    super::e2e::dist();
-    let names = ["v0", "v1", "v2", "v3", "full"];
-    let mut procs = Procs(
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Some(spawn(&dir, n, api + i as u16)))
-            .collect(),
-    );
+    let api = init(&dir, 500);
+    super::e2e::dist(); // the app is built (or say how to build it)
+    let mut procs = start_all(&dir, api, false);
     let full = format!("http://127.0.0.1:{}", api + 4);
     let info = wait_height(&full, 2, Duration::from_secs(90));
     let checkpoint = joule_light_client::Checkpoint::of_genesis(&info.genesis);
