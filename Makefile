@@ -51,9 +51,11 @@ test-wasm:
 bench-wasm: setup-app
 	$(CARGO) test --locked --release -p joule-light-client --target wasm32-unknown-unknown --test it cost -- --nocapture
 
-# A real node serving the built app, driven in Chromium through chromedriver.
+# A real node serving the built app, driven in Chromium through chromedriver; and networks of
+# real processes. `--workspace` (the light client's `it` has no ignored tests) keeps the feature
+# set of test-native, so this reuses its build instead of compiling every dependency again.
 test-e2e: app
-	$(CARGO) test --locked -p joule-server --test it -- --ignored --skip app_load_measurement
+	$(CARGO) test --locked --workspace --test it -- --ignored --skip app_load_measurement
 
 ## The app's load time to a verified head, in Chromium against a release node (a table).
 bench-app: app
