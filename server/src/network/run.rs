@@ -12,7 +12,6 @@ use commonware_p2p::{Address, AddressableManager as _};
 use commonware_runtime::{Quota, Runner as _, Supervisor as _};
 use commonware_stream::{cups, sake};
 use commonware_utils::ordered::Map;
-use joule_light_client::SecretKey;
 
 use super::peers::{load_key, PeersError, PeersFile};
 use super::{channel, consensus_key, consensus_signer, MAX_MESSAGE_BYTES};
@@ -198,9 +197,4 @@ pub async fn wait_for_stop() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
-}
-
-/// A validator key for tests and tools.
-pub fn validator_identity(key: &SecretKey) -> Option<ed25519::PublicKey> {
-    consensus_key(&key.public_key())
 }

@@ -8,7 +8,7 @@
 //! Each node keeps its database in its own directory. The full node holds the faucet's key,
 //! so the app it serves can fund new wallets.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use joule_light_client::SecretKey;
 use rand::Rng;
@@ -118,11 +118,6 @@ fn peer(opts: &TestnetOptions, i: usize, name: String, key: &SecretKey) -> Peer 
         p2p: ([127, 0, 0, 1], opts.p2p_port + i).into(),
         api: format!("http://127.0.0.1:{}", opts.api_port + i),
     }
-}
-
-/// The directory of node `name` in a testnet directory.
-pub fn node_dir(dir: &Path, name: &str) -> PathBuf {
-    dir.join(name)
 }
 
 #[cfg(test)]
