@@ -54,8 +54,10 @@ bench-wasm: setup-app
 # A real node serving the built app, driven in Chromium through chromedriver; and networks of
 # real processes. `--workspace` (the light client's `it` has no ignored tests) keeps the feature
 # set of test-native, so this reuses its build instead of compiling every dependency again.
+# The networks run after the browser tests, one at a time: each is 5 processes on 2 cores.
 test-e2e: app
-	$(CARGO) test --locked --workspace --test it -- --ignored --skip app_load_measurement
+	$(CARGO) test --locked --workspace --test it -- --ignored --skip app_load_measurement --skip network::
+	$(CARGO) test --locked --workspace --test it -- --ignored --test-threads=1 network::
 
 ## The app's load time to a verified head, in Chromium against a release node (a table).
 bench-app: app

@@ -239,6 +239,8 @@ pub struct Actor<E, S> {
     /// The first height of the last catch-up request.
     want_from: u64,
     ticks: u64,
+    /// Bodies asked for, with the tick of the last ask.
+    asked: HashMap<Hash, u64>,
     /// The mempool's mark at the last re-send: what is older has waited a whole period.
     regossip_mark: u64,
     fault: Option<Fault>,
@@ -271,6 +273,7 @@ where
             last_progress_ms: 0,
             want_from: 0,
             ticks: 0,
+            asked: HashMap::new(),
             regossip_mark: 0,
             fault: None,
         };
@@ -496,9 +499,10 @@ where
             return None;
         }
         let Some(body) = self.bodies.get(&p.hash).cloned() else {
+            self.ask_body(p.hash);
             return Some(p);
         };
-        if self.parent_time(parent).is_none() {
+        if !self.ensure_executed(parent) {
             return Some(p);
         }
         match self.check(&p.context, &body) {
@@ -512,6 +516,54 @@ where
             }
         }
         None
+    }
+
+    /// Whether `hash` (the head, or a block above it) is executed here; executes it and its
+    /// ancestors from their bodies if it can (consensus certified them; each must still
+    /// execute to its own header), and asks peers for a missing body.
+    fn ensure_executed(&mut self, hash: Hash) -> bool {
+        let head = {
+            let chain = self.node.chain();
+            Self::head_hash(&chain, self.node.genesis_hash)
+        };
+        if hash == head || self.executed.contains_key(&hash) {
+            return true;
+        }
+        let Some(body) = self.bodies.get(&hash).cloned() else {
+            self.ask_body(hash);
+            return false;
+        };
+        if body.header.height <= self.node.chain().height()
+            || !self.ensure_executed(body.header.parent_hash)
+        {
+            return false;
+        }
+        let plan = BlockPlan {
+            timestamp_ms: body.header.timestamp_ms,
+            proposer: body.header.proposer,
+        };
+        let node = self.node.clone();
+        let Some(ex) = self.on_state(body.header.parent_hash, |chain| {
+            node.execute_on(chain, body.txs.clone(), &plan, Instant::now())
+        }) else {
+            return false;
+        };
+        if ex.header != body.header || !ex.skipped.is_empty() {
+            return false;
+        }
+        self.executed.insert(hash, ex);
+        true
+    }
+
+    /// Asks every peer for the body of `hash` (once a second at most).
+    fn ask_body(&mut self, hash: Hash) {
+        let now = self.ticks;
+        if self.asked.get(&hash).is_some_and(|at| now < at + 4) {
+            return;
+        }
+        self.asked.insert(hash, now);
+        self.net
+            .send(Recipients::All, Msg::WantBody { hash }.encode(), false);
     }
 
     /// Executes `body` on its parent and checks it is exactly what its header claims.
@@ -646,6 +698,12 @@ where
             Msg::Txs(txs) => {
                 // Relayed, not forwarded again: the submitting node sent them to everyone.
                 let _ = self.node.admit_relayed(txs);
+            }
+            Msg::WantBody { hash } => {
+                if let Some(body) = self.bodies.get(&hash) {
+                    let reply = Msg::Block((**body).clone()).encode();
+                    self.net.send(Recipients::One(from), reply, false);
+                }
             }
         }
     }
@@ -829,6 +887,8 @@ where
         self.executed.retain(|_, e| e.header.height > head);
         self.votes.retain(|_, (h, _)| *h > head);
         self.final_at.retain(|h, _| *h > head);
+        let bodies = &self.bodies;
+        self.asked.retain(|h, _| !bodies.contains_key(h));
         // A signed hash is kept while its height could still be asked about.
         let bodies = &self.bodies;
         self.signed.retain(|h| bodies.contains_key(h));

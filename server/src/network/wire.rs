@@ -58,6 +58,12 @@ pub enum Msg {
     },
     /// Transactions admitted by the sender, for the next proposers (tag 4).
     Txs(Vec<SignedTransaction>),
+    /// "Send me the body of this block, final or not" (tag 5): a restarted validator lost the
+    /// bodies of blocks consensus may still build on.
+    WantBody {
+        /// The block's hash.
+        hash: Hash,
+    },
 }
 
 impl Encode for NetBlock {
@@ -107,6 +113,10 @@ impl Encode for Msg {
                 4u8.encode_to(out);
                 put_vec(out, txs);
             }
+            Msg::WantBody { hash } => {
+                5u8.encode_to(out);
+                hash.encode_to(out);
+            }
         }
     }
 }
@@ -126,6 +136,9 @@ impl Decode for Msg {
                 commit: Commit::decode_from(r)?,
             },
             4 => Msg::Txs(r.vec("txs", MAX_FORWARDED_TXS, 100)?),
+            5 => Msg::WantBody {
+                hash: Hash::decode_from(r)?,
+            },
             _ => {
                 return Err(codec::CodecError::Invalid {
                     field: "message",
@@ -198,6 +211,9 @@ mod tests {
                 },
             },
             Msg::Txs(vec![tx(), tx()]),
+            Msg::WantBody {
+                hash: Hash([3; 32]),
+            },
         ];
         for m in msgs {
             assert_eq!(decode_exact::<Msg>(&m.encode()).unwrap(), m);

@@ -268,6 +268,10 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
         // What it had committed, it still has: its store is its own.
         let after = wait_height(&base(i), before, Duration::from_secs(60));
         assert!(after.head_height >= before, "v{i} lost blocks");
+        // An operator's restart: it catches up before the next one goes down (two validators
+        // of four behind at once is no quorum, by design).
+        let network = chain(&full).map_or(0, |c| c.head_height);
+        wait_height(&base(i), network, Duration::from_secs(90));
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let sent = loader.join().unwrap();
@@ -275,7 +279,7 @@ fn twenty_sigkills_of_validators_under_load_lose_no_final_block_and_sign_nothing
 
     let target = chain(&full).unwrap().head_height + 3;
     for i in 0..5 {
-        wait_height(&base(i), target, Duration::from_secs(90));
+        wait_height(&base(i), target, Duration::from_secs(180));
     }
     for h in (1..=target).step_by(7).chain([target]) {
         let expected = block_hash(&full, h);
