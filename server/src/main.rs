@@ -69,6 +69,10 @@ enum Command {
         /// The faucet's key file, to serve the faucet from this node.
         #[arg(long, requires = "peers")]
         faucet_key: Option<PathBuf>,
+        /// Start the chain over from its genesis at height 0 where this data directory's chain
+        /// database is gone (deleted or emptied); without it such a directory is refused.
+        #[arg(long)]
+        new_chain: bool,
     },
     /// Local networks of separate validator processes.
     Testnet {
@@ -260,6 +264,19 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// A node's restart with a large pending pool (restored from its journal) against the same
+    /// directory with an empty one: how long the API is down.
+    Restart {
+        /// Pending transactions at the restart.
+        #[arg(long, default_value_t = 120_000)]
+        pending: usize,
+        /// Opens of each kind (median reported).
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Write the row as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// A proposal's tally at its end: every shard's votes summed and the outcome decided.
     Tally {
         /// Votes on the proposal, over all shards.
@@ -318,6 +335,7 @@ fn main() -> anyhow::Result<()> {
         data_dir,
         port,
         dist,
+        new_chain,
         ..
     } = cli.command
     {
@@ -330,6 +348,7 @@ fn main() -> anyhow::Result<()> {
             faucet_key,
             port,
             dist,
+            new_chain,
         };
         return joule_server::network::run::run(opts).context("running the network node");
     }
@@ -379,11 +398,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             simulate,
             sim_seed,
             sim_proposal_every,
+            new_chain,
             ..
         } => {
             let config = NodeConfig {
                 shard_count: shards,
                 block_interval_ms,
+                new_chain,
                 ..NodeConfig::devnet(&data_dir)
             };
             let node = tokio::task::spawn_blocking(move || Node::open(&config))
@@ -597,6 +618,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 json,
                 &serde_json::json!({ "forecast": rows, "anomaly": anomaly }),
             )
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Restart {
+                    pending,
+                    reps,
+                    json,
+                },
+        } => {
+            use joule_server::bench::restart;
+            let opts = restart::RestartBenchOptions { pending, reps };
+            println!("restart: a devnet node opened with {pending} pending transactions in its journal, and without; median of {reps}");
+            let row = tokio::task::spawn_blocking(move || restart::run_restart(&opts))
+                .await?
+                .map_err(anyhow::Error::msg)?;
+            print!("{}", restart::table(std::slice::from_ref(&row)));
+            write_json(json, &vec![row])
         }
         Command::Bench {
             which:

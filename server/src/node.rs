@@ -22,6 +22,7 @@ use crate::devnet::{self, DevnetKeys, DevnetOptions, KeysError};
 use crate::faucet::{Faucet, FaucetError};
 use crate::genesis::{Genesis, GenesisError};
 use crate::janitor::Janitor;
+use crate::journal::{frame, Journal, JournalError, Ticket};
 use crate::mempool::{check_fields, check_stateless, Mempool, RejectReason};
 use crate::store::{Store, StoreError, StoredBlock};
 
@@ -41,6 +42,9 @@ pub enum NodeError {
     /// Consensus failed.
     #[error(transparent)]
     Consensus(#[from] ConsensusError),
+    /// The mempool's journal could not be opened.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
     /// The devnet's keys are missing or unreadable.
     #[error(transparent)]
     Keys(#[from] KeysError),
@@ -69,6 +73,19 @@ pub enum NodeError {
     GenesisMissing {
         /// The genesis file.
         path: PathBuf,
+    },
+    /// The directory held a chain whose database is gone (deleted, emptied or replaced by a new
+    /// one): starting over at height 0 silently would look like a chain that lost its blocks.
+    #[error(
+        "{} is missing or empty, but this data directory held a chain ({} says so): restore the database from a backup; or, to start the chain over from its genesis at height 0, run again with --new-chain",
+        chain.display(),
+        marker.display()
+    )]
+    ChainMissing {
+        /// The chain database.
+        chain: PathBuf,
+        /// The marker written when the chain began.
+        marker: PathBuf,
     },
     /// A block to commit was not executed on the current head.
     #[error("block {height} was not executed on the head (height {head})")]
@@ -102,6 +119,9 @@ pub struct NodeConfig {
     /// Run Block-STM on every non-empty block, however small or contended (tests use it to
     /// exercise the parallel path end to end); otherwise the executor decides per block.
     pub always_block_stm: bool,
+    /// Start the chain over from its genesis where this directory's chain database is gone
+    /// (see [`NodeError::ChainMissing`]); a chain still there is kept.
+    pub new_chain: bool,
 }
 
 impl NodeConfig {
@@ -113,6 +133,7 @@ impl NodeConfig {
             block_interval_ms: 500,
             mempool_capacity: 200_000,
             always_block_stm: false,
+            new_chain: false,
         }
     }
 }
@@ -170,6 +191,8 @@ pub struct Node {
     pub store: Store,
     pub(crate) chain: RwLock<ChainState>,
     pub(crate) mempool: Mutex<Mempool>,
+    /// Where admitted transactions are made durable before the node says it accepted them.
+    journal: Journal,
     pub(crate) finalizer: Box<dyn Finalizer>,
     pub(crate) executor: Box<dyn Executor>,
     pub(crate) faucet: Option<Mutex<Faucet>>,
@@ -216,10 +239,13 @@ impl Node {
             path: dir.clone(),
             source,
         })?;
+        if config.new_chain {
+            allow_new_chain(dir)?;
+        }
         let genesis_path = dir.join("genesis.json");
         let (genesis, keys) = if genesis_path.exists() {
             (Genesis::load(&genesis_path)?, DevnetKeys::load(dir)?)
-        } else if dir.join("chain.redb").exists() {
+        } else if dir.join("chain.redb").exists() || dir.join(CHAIN_MARKER).exists() {
             // A chain without its genesis: making a new one would put the old chain under a
             // genesis it did not grow from.
             return Err(NodeError::GenesisMissing { path: genesis_path });
@@ -258,15 +284,20 @@ impl Node {
 
     /// Opens a node of a network in `dir` under `genesis` (copied into `dir` on first start and
     /// compared on every later one), finalized by the network's validators.
+    /// `new_chain` as in [`NodeConfig::new_chain`].
     pub fn open_network(
         dir: &Path,
         genesis: Genesis,
         faucet_key: Option<SecretKey>,
+        new_chain: bool,
     ) -> Result<Self, NodeError> {
         std::fs::create_dir_all(dir).map_err(|source| NodeError::DataDir {
             path: dir.to_owned(),
             source,
         })?;
+        if new_chain {
+            allow_new_chain(dir)?;
+        }
         let path = dir.join("genesis.json");
         if path.exists() {
             if Genesis::load(&path)?.hash() != genesis.hash() {
@@ -297,8 +328,16 @@ impl Node {
         faucet_key: Option<SecretKey>,
     ) -> Result<Self, NodeError> {
         let store = Store::open(&dir.join("chain.redb"))?;
+        let (journal, recovered) = Journal::open(&dir.join("mempool"))?;
         let n = genesis.shard_count;
+        let marker = dir.join(CHAIN_MARKER);
         if store.head_height()?.is_none() {
+            if marker.exists() {
+                return Err(NodeError::ChainMissing {
+                    chain: dir.join("chain.redb"),
+                    marker,
+                });
+            }
             let accounts: Vec<(Address, Account)> = genesis
                 .accounts
                 .iter()
@@ -323,6 +362,14 @@ impl Node {
                     path: dir.join("genesis.json"),
                 });
             }
+        }
+        if !marker.exists() {
+            // From here on, a missing or empty database is a lost chain, not a first start
+            // (written for directories of an older joule too).
+            write_marker(&marker, &genesis.hash()).map_err(|source| NodeError::DataDir {
+                path: marker.clone(),
+                source,
+            })?;
         }
         let height = store.head_height()?.ok_or(StoreError::Uninitialised)?;
         // The state trees are rebuilt from the stored accounts (in parallel) and must give
@@ -414,6 +461,7 @@ impl Node {
             store,
             chain: RwLock::new(chain),
             mempool: Mutex::new(mempool),
+            journal,
             finalizer,
             executor,
             faucet,
@@ -425,23 +473,82 @@ impl Node {
             analytics: Mutex::new(crate::analytics::tracker::Tracker::new(real_day)),
             forwarder: std::sync::OnceLock::new(),
         };
-        node.restore_mempool()?;
+        let started = Instant::now();
+        let restored = node.restore_mempool(recovered.txs)?;
+        if recovered.segments > 0 {
+            tracing::info!(
+                pending = restored,
+                segments = recovered.segments,
+                ms = started.elapsed().as_millis() as u64,
+                "mempool restored from its journal"
+            );
+        }
         Ok(node)
     }
 
-    /// Re-admits the mempool persisted at the last clean shutdown; records why any failed.
-    fn restore_mempool(&self) -> Result<(), NodeError> {
-        let txs = self.store.take_mempool()?;
+    /// Re-admits what the journal (and, from an older joule, the mempool table) held, records
+    /// why any that is neither pending again, included nor already dropped cannot be, and
+    /// compacts the journal to what is pending. Returns how many are pending.
+    ///
+    /// Signatures are not checked again: the journal is the node's own file, written after
+    /// admission checked them and guarded frame by frame by a checksum (like `chain.redb`,
+    /// its integrity rests on the data directory's) — which is what lets 120,000 pending
+    /// transactions come back in well under a second.
+    fn restore_mempool(&self, journaled: Vec<SignedTransaction>) -> Result<usize, NodeError> {
+        let saved = self.store.saved_mempool()?;
+        let had_saved = !saved.is_empty();
+        let g = &self.genesis;
         let mut dropped = Vec::new();
-        for stx in txs {
-            if let Err(e) = self.admit(stx.clone()) {
-                dropped.push((stx, format!("dropped at restart: {e}")));
+        for stx in saved.into_iter().chain(journaled) {
+            let id = stx.id();
+            let verdict = check_fields(&g.chain_id, g.min_fee, g.shard_count, &stx)
+                .and_then(|()| self.insert_checked_signature(stx.clone(), id));
+            match verdict {
+                Ok(_) | Err(RejectReason::AlreadyKnown) => {}
+                Err(e) => {
+                    // Included or dropped since it was journaled: its record is in the chain.
+                    if self.store.tx(&id)?.is_some() || self.store.dropped(&id)?.is_some() {
+                        continue;
+                    }
+                    dropped.push((stx, format!("dropped at restart: {e}")));
+                }
             }
         }
         if !dropped.is_empty() {
+            tracing::warn!(
+                count = dropped.len(),
+                "pending transactions dropped at restart"
+            );
             self.store.record_dropped(&dropped)?;
         }
-        Ok(())
+        let (pending, ticket) = {
+            let mempool = self.mempool();
+            (mempool.len(), self.journal.compact(mempool.oldest_first()))
+        };
+        self.journal.wait(ticket)?;
+        if had_saved {
+            self.store.clear_saved_mempool()?;
+        }
+        Ok(pending)
+    }
+
+    /// Admits a transaction whose signature is known good, with its id.
+    fn insert_checked_signature(
+        &self,
+        stx: SignedTransaction,
+        id: Hash,
+    ) -> Result<Hash, RejectReason> {
+        let chain = self.chain();
+        check_window(
+            &self.market_context(&chain),
+            &self.gov_params(&chain),
+            chain.height() + 1,
+            &stx,
+            live_of(&chain, &stx),
+        )?;
+        let sender = stx.tx.sender_address();
+        let account = chain.account(&sender);
+        self.mempool().insert_checked(stx, id, sender, &account)
     }
 
     /// Read access to the chain state.
@@ -473,27 +580,52 @@ impl Node {
         *self.burned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Decodes, checks and admits a transaction from its canonical bytes.
+    /// Decodes, checks and admits a transaction from its canonical bytes (see [`Self::admit`]).
     pub fn submit(&self, bytes: &[u8]) -> Result<Hash, RejectReason> {
         let stx = SignedTransaction::from_bytes(bytes)?;
         self.admit(stx)
     }
 
-    /// Checks and admits a decoded transaction.
+    /// Checks and admits a decoded transaction, and waits until the journal holds it: `Ok`
+    /// means it survives a crash of the node.
     pub fn admit(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
-        let g = &self.genesis;
-        check_stateless(&g.chain_id, g.min_fee, g.shard_count, &stx)?;
-        let forwarded = self.forwarder.get().map(|_| stx.clone());
-        let id = self.admit_signature_checked(stx)?;
-        self.forward(forwarded.into_iter().collect());
+        let (id, ticket) = self.admit_queued(stx)?;
+        self.journal.wait(ticket).map_err(not_durable)?;
         Ok(id)
     }
 
+    /// [`Self::admit`] without the wait: the transaction is pending and queued for the
+    /// journal; [`Self::durable`] tells when it is on disk.
+    pub fn admit_queued(&self, stx: SignedTransaction) -> Result<(Hash, Ticket), RejectReason> {
+        let g = &self.genesis;
+        check_stateless(&g.chain_id, g.min_fee, g.shard_count, &stx)?;
+        let frames = frame::encode(&stx);
+        let forwarded = self.forwarder.get().map(|_| stx.clone());
+        let id = stx.id();
+        let id = self.insert_checked_signature(stx, id)?;
+        let ticket = self.journal.append_encoded(frames);
+        self.forward(forwarded.into_iter().collect());
+        Ok((id, ticket))
+    }
+
+    /// Waits, without blocking a thread, until what `ticket` covers is in the journal.
+    pub async fn durable(&self, ticket: Ticket) -> Result<(), RejectReason> {
+        self.journal.durable(ticket).await.map_err(not_durable)
+    }
+
     /// Checks and admits many transactions, their signatures verified in parallel batches
-    /// ([`crate::sigverify`]); each gets its own verdict, in order.
+    /// ([`crate::sigverify`]); each gets its own verdict, in order. Those admitted are in the
+    /// journal when this returns.
     pub fn admit_many(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
         let copies = self.forwarder.get().map(|_| txs.clone());
-        let verdicts = self.admission.install(|| self.admit_many_in_pool(txs));
+        let (mut verdicts, ticket) = self
+            .admission
+            .install(|| self.admit_many_in_pool(txs, true));
+        if let Err(e) = self.journal.wait(ticket) {
+            for v in verdicts.iter_mut().filter(|v| v.is_ok()) {
+                *v = Err(not_durable(e.clone()));
+            }
+        }
         if let Some(copies) = copies {
             let admitted = copies
                 .into_iter()
@@ -506,9 +638,13 @@ impl Node {
         verdicts
     }
 
-    /// Admits transactions a peer relayed (checked like a client's, not forwarded again).
+    /// Admits transactions a peer relayed (checked like a client's, not forwarded again, not
+    /// journaled: the node that accepted them from a client journaled them, and sends them
+    /// again until they are in a block).
     pub fn admit_relayed(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
-        self.admission.install(|| self.admit_many_in_pool(txs))
+        self.admission
+            .install(|| self.admit_many_in_pool(txs, false))
+            .0
     }
 
     /// Sends every transaction admitted from a client to `forwarder` too (once; a network
@@ -528,7 +664,12 @@ impl Node {
         self.admission.install(f)
     }
 
-    fn admit_many_in_pool(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, RejectReason>> {
+    /// Admits a batch; with `journal`, queues the admitted ones' frames and returns the ticket.
+    fn admit_many_in_pool(
+        &self,
+        txs: Vec<SignedTransaction>,
+        journal: bool,
+    ) -> (Vec<Result<Hash, RejectReason>>, Ticket) {
         use rayon::prelude::*;
         let verdicts = crate::sigverify::verify_signatures(&txs);
         let (chain_id, min_fee) = (&self.genesis.chain_id, self.genesis.min_fee);
@@ -546,39 +687,44 @@ impl Node {
             .collect();
         // One read of the chain for the batch (its accounts read in parallel), then one lock of
         // the pool: the same verdicts as admitting one by one, without 2n lock round trips.
+        // Journal frames are encoded here too, off the pool's lock.
         let chain = self.chain();
         let (market, gov) = (self.market_context(&chain), self.gov_params(&chain));
-        let checked: Vec<Result<(Hash, Address, Account), RejectReason>> = checked
+        type Checked = (Hash, Address, Account, Vec<u8>);
+        let checked: Vec<Result<Checked, RejectReason>> = checked
             .into_par_iter()
             .zip(&txs)
             .map(|(c, stx)| {
                 let (id, sender) = c?;
                 check_window(&market, &gov, chain.height() + 1, stx, live_of(&chain, stx))?;
-                Ok((id, sender, chain.account(&sender)))
+                let frames = if journal {
+                    frame::encode(stx)
+                } else {
+                    Vec::new()
+                };
+                Ok((id, sender, chain.account(&sender), frames))
             })
             .collect();
         let mut mempool = self.mempool();
-        txs.into_iter()
+        let mut admitted = Vec::new();
+        let verdicts = txs
+            .into_iter()
             .zip(checked)
             .map(|(stx, c)| {
-                let (id, sender, account) = c?;
-                mempool.insert_checked(stx, id, sender, &account)
+                let (id, sender, account, frames) = c?;
+                let id = mempool.insert_checked(stx, id, sender, &account)?;
+                admitted.push(frames);
+                Ok(id)
             })
-            .collect()
-    }
-
-    /// Admits a transaction whose stateless checks passed.
-    fn admit_signature_checked(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
-        let chain = self.chain();
-        check_window(
-            &self.market_context(&chain),
-            &self.gov_params(&chain),
-            chain.height() + 1,
-            &stx,
-            live_of(&chain, &stx),
-        )?;
-        let account = chain.account(&stx.tx.sender_address());
-        self.mempool().insert(stx, &account)
+            .collect();
+        drop(mempool);
+        drop(chain);
+        let ticket = if journal {
+            self.journal.append_encoded(admitted.concat())
+        } else {
+            Ticket::NONE
+        };
+        (verdicts, ticket)
     }
 
     /// Pending transaction by id.
@@ -627,25 +773,47 @@ impl Node {
         }
         .sign(key);
         let forwarded = self.forwarder.get().map(|_| stx.clone());
+        let frames = frame::encode(&stx);
         let id = mempool
             .insert(stx, &account)
             .map_err(FaucetError::Rejected)?;
+        let ticket = self.journal.append_encoded(frames);
         // Only a grant that reached the mempool starts the cooldown.
         faucet.record(to, now);
         let amount = faucet.amount();
         drop((mempool, chain, faucet));
         self.forward(forwarded.into_iter().collect());
+        self.journal
+            .wait(ticket)
+            .map_err(|e| FaucetError::Rejected(not_durable(e)))?;
         Ok((id, amount))
     }
 
-    /// Writes the mempool to disk so a restart resumes it (called at clean shutdown).
+    /// Compacts the journal when it has grown enough (after a block, off its critical path):
+    /// the snapshot is read and queued under the pool's lock, see [`Journal::compact`].
+    pub(crate) fn compact_journal_if_due(&self) {
+        if self.journal.wants_compaction() {
+            let started = Instant::now();
+            let mempool = self.mempool();
+            let _queued = self.journal.compact(mempool.oldest_first());
+            let pending = mempool.len();
+            drop(mempool);
+            tracing::debug!(
+                pending,
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "mempool journal compaction queued"
+            );
+        }
+    }
+
+    /// Stops the journal once what it was given is on disk (at a clean stop; after it, no
+    /// transaction is accepted). Every pending transaction is in the journal already.
     pub fn shutdown(&self) -> Result<(), NodeError> {
-        let txs = self.mempool().all();
-        self.store.save_mempool(&txs)?;
+        self.journal.close();
         tracing::info!(
-            pending = txs.len(),
+            pending = self.mempool_len(),
             height = self.chain().height(),
-            "node stopped; mempool saved"
+            "node stopped; pending transactions are in the journal"
         );
         Ok(())
     }
@@ -654,6 +822,45 @@ impl Node {
     pub fn block_interval(&self) -> Duration {
         Duration::from_millis(self.genesis.block_interval_ms)
     }
+}
+
+/// The file that says a data directory holds a chain (written once its database holds the
+/// genesis state; outside the database, so it outlives the database's loss).
+pub const CHAIN_MARKER: &str = "chain.started";
+
+fn write_marker(path: &Path, genesis: &Hash) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    writeln!(f, "genesis {genesis}")?;
+    f.sync_all()?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// `--new-chain`: where the chain database is gone, forgets that there was a chain so the
+/// node starts over at height 0. A database that still holds blocks is left alone (the node
+/// goes on with it): discarding a chain takes removing its files by hand.
+fn allow_new_chain(dir: &Path) -> Result<(), NodeError> {
+    let marker = dir.join(CHAIN_MARKER);
+    if !marker.exists() {
+        return Ok(());
+    }
+    let chain = dir.join("chain.redb");
+    if chain.exists() && Store::open(&chain)?.head_height()?.is_some() {
+        tracing::warn!(chain = %chain.display(), "--new-chain: the chain database holds a chain; it is kept");
+        return Ok(());
+    }
+    tracing::warn!(dir = %dir.display(), "--new-chain: starting the chain over at height 0 from its genesis");
+    std::fs::remove_file(&marker).map_err(|source| NodeError::DataDir {
+        path: marker,
+        source,
+    })
+}
+
+fn not_durable(e: JournalError) -> RejectReason {
+    RejectReason::NotDurable(e.to_string())
 }
 
 /// A proposer's live-proposal marker at the head, if the transaction is a proposal.

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::chain::producer::run_producer;
+use crate::http::Limits;
 use crate::node::Node;
 
 /// A node serving HTTP in this process; dropping the handle does not stop it, [`Self::stop`] does.
@@ -23,14 +24,25 @@ pub struct RunningNode {
 }
 
 impl RunningNode {
-    /// Starts producing blocks and serving `listener` (the app from `dist`).
+    /// Starts producing blocks and serving `listener` (the app from `dist`) under the
+    /// process's connection limits ([`Limits::for_process`]).
     pub fn start(node: Node, listener: TcpListener, dist: PathBuf) -> std::io::Result<Self> {
-        Self::run(Arc::new(node), listener, dist, true)
+        Self::start_limited(node, listener, dist, Limits::for_process())
+    }
+
+    /// [`Self::start`] under other limits (tests use small ones).
+    pub fn start_limited(
+        node: Node,
+        listener: TcpListener,
+        dist: PathBuf,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        Self::run(Arc::new(node), listener, dist, true, limits)
     }
 
     /// Serves `listener` for a node whose blocks come from elsewhere (a network's consensus).
     pub fn serve(node: Arc<Node>, listener: TcpListener, dist: PathBuf) -> std::io::Result<Self> {
-        Self::run(node, listener, dist, false)
+        Self::run(node, listener, dist, false, Limits::for_process())
     }
 
     fn run(
@@ -38,19 +50,19 @@ impl RunningNode {
         listener: TcpListener,
         dist: PathBuf,
         produce: bool,
+        limits: Limits,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (shutdown, rx) = watch::channel(false);
         let producer = produce.then(|| tokio::spawn(run_producer(node.clone(), rx.clone())));
-        let app = crate::api::router(node.clone(), &dist);
-        let mut http_rx = rx;
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
+        let app = crate::http::with_limits(crate::api::router(node.clone(), &dist), &limits);
+        tracing::info!(
+            max_connections = limits.max_connections,
+            header_timeout_s = limits.header_timeout.as_secs_f64(),
+            body_timeout_s = limits.body_timeout.as_secs_f64(),
+            "HTTP limits"
+        );
+        let http = tokio::spawn(crate::http::serve(listener, app, limits, rx));
         Ok(Self {
             node,
             addr,

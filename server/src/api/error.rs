@@ -94,7 +94,7 @@ impl From<RejectReason> for ApiError {
             RejectReason::Malformed(_) => StatusCode::BAD_REQUEST,
             RejectReason::AlreadyKnown | RejectReason::DuplicateNonce(_) => StatusCode::CONFLICT,
             RejectReason::SenderQueueFull => StatusCode::TOO_MANY_REQUESTS,
-            RejectReason::PoolFull => StatusCode::SERVICE_UNAVAILABLE,
+            RejectReason::PoolFull | RejectReason::NotDurable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let e = ApiError::new(status, r.code(), r.to_string());

@@ -15,10 +15,6 @@ use super::{AppState, MAX_BATCH, MAX_PAGE_LIMIT};
 use crate::node::Node;
 use crate::store::TxPos;
 
-fn submit_hex(node: &Node, hex_tx: &str) -> Result<Hash, ApiError> {
-    Ok(node.admit(decode_hex(hex_tx)?)?)
-}
-
 fn decode_hex(hex_tx: &str) -> Result<SignedTransaction, ApiError> {
     let bytes = hex::decode(hex_tx.trim().trim_start_matches("0x"))
         .map_err(|_| ApiError::bad_request("malformed_transaction", "transaction must be hex"))?;
@@ -26,12 +22,14 @@ fn decode_hex(hex_tx: &str) -> Result<SignedTransaction, ApiError> {
         .map_err(|e| ApiError::from(crate::mempool::RejectReason::from(e)))
 }
 
-/// `POST /transactions`: 202 with the id once admitted to the mempool.
+/// `POST /transactions`: 202 with the id once admitted to the mempool and in its journal on
+/// disk (the handler waits for the journal's group commit without holding a thread).
 pub async fn submit(
     State(node): State<AppState>,
     ApiJson(req): ApiJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
-    let id = submit_hex(&node, &req.tx)?;
+    let (id, ticket) = node.admit_queued(decode_hex(&req.tx)?)?;
+    node.durable(ticket).await?;
     Ok((StatusCode::ACCEPTED, Json(SubmitResponse { id })))
 }
 
@@ -57,17 +55,10 @@ pub async fn submit_batch(
         .iter()
         .filter_map(|d| d.as_ref().ok().cloned())
         .collect();
-    // Checking a batch's signatures takes milliseconds of CPU: not on the async runtime.
-    let admitting = node.clone();
-    let mut verdicts = tokio::task::spawn_blocking(move || admitting.admit_many(txs))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("admission failed: {e}"),
-            )
-        })?
+    // Checking a batch's signatures takes milliseconds of CPU, and the journal's sync a
+    // moment more: not on the async runtime.
+    let mut verdicts = blocking(&node, move |n| n.admit_many(txs))
+        .await?
         .into_iter();
     let results = decoded
         .into_iter()
@@ -150,8 +141,25 @@ pub async fn faucet(
 ) -> Result<(StatusCode, Json<FaucetResponse>), ApiError> {
     let to = Address::parse(&req.address)
         .map_err(|e| ApiError::bad_request("invalid_address", e.to_string()))?;
-    let (id, amount) = node.faucet(to)?;
+    let (id, amount) = blocking(&node, move |n| n.faucet(to)).await??;
     Ok((StatusCode::ACCEPTED, Json(FaucetResponse { id, amount })))
+}
+
+/// Runs `f` on a thread that may block (admission that waits for the journal).
+async fn blocking<R: Send + 'static>(
+    node: &AppState,
+    f: impl FnOnce(&Node) -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    let node = node.clone();
+    tokio::task::spawn_blocking(move || f(&node))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("admission failed: {e}"),
+            )
+        })
 }
 
 /// Blocks looked through for the latest transactions, at most.

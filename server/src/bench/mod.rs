@@ -1,4 +1,4 @@
-//! `joule bench exec|e2e|state|clear|tally` (and `engines`, with `--features fjall-bench`): the benchmarks behind the README's performance tables.
+//! `joule bench exec|e2e|state|clear|tally|restart` (and `engines`, with `--features fjall-bench`): the benchmarks behind the README's performance tables.
 //! Each prints a table and can write its rows as JSON; each measures its contenders side by
 //! side in one run and reports medians.
 
@@ -8,6 +8,7 @@ pub mod e2e;
 pub mod engines;
 pub mod exec;
 pub mod forecast;
+pub mod restart;
 pub mod state;
 pub mod tally;
 pub mod workload;

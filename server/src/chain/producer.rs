@@ -401,6 +401,7 @@ impl Node {
         self.publish(response.clone());
         // After publication: the analytics are no reader's or subscriber's business to wait for.
         self.analyze(height, &market, &bc.shards);
+        self.compact_journal_if_due();
         let published_at = Instant::now();
         // After the locks and the block's publication: neither readers, admission nor
         // subscribers wait for merges. A failed step leaves the runs unmerged a while longer,

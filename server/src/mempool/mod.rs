@@ -112,6 +112,10 @@ pub enum RejectReason {
     /// A reading before its interval has ended, or after its window.
     #[error("{0}")]
     ReadingOutOfWindow(WindowError),
+    /// The node could not make the transaction durable (its journal failed or it is
+    /// stopping), so it does not accept it.
+    #[error("not accepted: {0}")]
+    NotDurable(String),
 }
 
 impl RejectReason {
@@ -136,6 +140,7 @@ impl RejectReason {
             RejectReason::InvalidAction(_) => "invalid_action",
             RejectReason::MarketClosed(_) => "market_closed",
             RejectReason::ReadingOutOfWindow(_) => "reading_out_of_window",
+            RejectReason::NotDurable(_) => "not_durable",
         }
     }
 }
@@ -408,7 +413,6 @@ impl Mempool {
             .collect()
     }
 
-    /// Every pending transaction, oldest first (persisted on shutdown).
     /// The sequence number the next admitted transaction gets (a mark: what is older was
     /// admitted before it was read).
     pub fn next_seq(&self) -> u64 {
@@ -433,13 +437,18 @@ impl Mempool {
 
     /// Every pending transaction, oldest first.
     pub fn all(&self) -> Vec<SignedTransaction> {
+        self.oldest_first().into_iter().cloned().collect()
+    }
+
+    /// Every pending transaction, oldest first, borrowed (the journal's snapshot).
+    pub fn oldest_first(&self) -> Vec<&SignedTransaction> {
         let mut v: Vec<&Entry> = self
             .by_sender
             .values()
             .flat_map(SenderQueue::iter)
             .collect();
         v.sort_unstable_by_key(|e| e.seq);
-        v.into_iter().map(|e| e.stx.clone()).collect()
+        v.into_iter().map(|e| &e.stx).collect()
     }
 }
 

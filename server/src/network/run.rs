@@ -38,6 +38,8 @@ pub struct NetworkNodeOptions {
     pub port: u16,
     /// The built web app.
     pub dist: PathBuf,
+    /// Start over where the chain database is gone (see [`crate::NodeConfig::new_chain`]).
+    pub new_chain: bool,
 }
 
 /// Why a network node could not run.
@@ -91,7 +93,12 @@ pub fn run(opts: NetworkNodeOptions) -> Result<(), RunError> {
         }
     }
     let faucet = opts.faucet_key.as_deref().map(load_key).transpose()?;
-    let node = Arc::new(Node::open_network(&opts.data_dir, genesis, faucet)?);
+    let node = Arc::new(Node::open_network(
+        &opts.data_dir,
+        genesis,
+        faucet,
+        opts.new_chain,
+    )?);
     let role = if validator.is_some() {
         "validator"
     } else {

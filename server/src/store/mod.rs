@@ -727,34 +727,25 @@ impl Store {
             .transpose()
     }
 
-    /// Replaces the persisted mempool with `txs` (at shutdown).
-    pub fn save_mempool(&self, txs: &[SignedTransaction]) -> Result<()> {
-        let tx = self.db.begin_write()?;
-        {
-            let mut t = tx.open_table(MEMPOOL)?;
-            t.retain(|_, _| false)?;
-            for (i, stx) in txs.iter().enumerate() {
-                t.insert(i as u64, stx.encode().as_slice())?;
-            }
+    /// The mempool an older joule saved here at shutdown (before the journal; read once at
+    /// start, then [cleared](Self::clear_saved_mempool)).
+    pub fn saved_mempool(&self) -> Result<Vec<SignedTransaction>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(MEMPOOL)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            out.push(decode("mempool", v.value())?);
         }
-        tx.commit()?;
-        Ok(())
+        Ok(out)
     }
 
-    /// Takes the persisted mempool out of the store (at start).
-    pub fn take_mempool(&self) -> Result<Vec<SignedTransaction>> {
+    /// Empties the saved mempool (once the journal holds it).
+    pub fn clear_saved_mempool(&self) -> Result<()> {
         let tx = self.db.begin_write()?;
-        let mut out = Vec::new();
-        {
-            let mut t = tx.open_table(MEMPOOL)?;
-            for row in t.iter()? {
-                let (_, v) = row?;
-                out.push(decode("mempool", v.value())?);
-            }
-            t.retain(|_, _| false)?;
-        }
+        tx.open_table(MEMPOOL)?.retain(|_, _| false)?;
         tx.commit()?;
-        Ok(out)
+        Ok(())
     }
 }
 

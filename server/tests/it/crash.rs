@@ -3,19 +3,43 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use joule_light_client::api::{ChainInfo, TxResponse, TxState};
+use joule_light_client::api::{
+    BatchSubmitRequest, BatchSubmitResponse, ChainInfo, SubmitResponse, TxResponse, TxState,
+};
+use joule_light_client::Hash;
+use joule_server::devnet::account_key;
 
 use super::support::*;
 
 fn spawn(dir: &std::path::Path, port: u16) -> Child {
+    spawn_paced(dir, port, 100)
+}
+
+/// A devnet node whose blocks come `interval_ms` apart (a new devnet's; an existing one keeps
+/// its genesis).
+fn spawn_paced(dir: &std::path::Path, port: u16, interval_ms: u64) -> Child {
     Command::new(env!("CARGO_BIN_EXE_joule"))
         .args(["node", "--data-dir"])
         .arg(dir)
-        .args(["--port", &port.to_string(), "--block-interval-ms", "100"])
+        .args(["--port", &port.to_string()])
+        .args(["--block-interval-ms", &interval_ms.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// `POST /transactions`: the id on 202, else the status.
+fn post_tx(base: &str, stx: &joule_light_client::SignedTransaction) -> Result<Hash, u16> {
+    let body = joule_light_client::api::SubmitRequest {
+        tx: hex::encode(joule_light_client::Encode::encode(stx)),
+    };
+    match ureq::post(&format!("{base}/api/v1/transactions")).send_json(&body) {
+        Ok(r) if r.status() == 202 => Ok(r.into_json::<SubmitResponse>().unwrap().id),
+        Ok(r) => Err(r.status()),
+        Err(ureq::Error::Status(code, _)) => Err(code),
+        Err(e) => panic!("POST /transactions: {e}"),
+    }
 }
 
 fn free_port() -> u16 {
@@ -46,12 +70,7 @@ fn sigkill_loses_no_committed_block() {
     let chain = wait_up(&base);
     let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let stx = transfer(&chain, &key, 0, address(&key), 9);
-    let body = joule_light_client::api::SubmitRequest {
-        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
-    };
-    ureq::post(&format!("{base}/api/v1/transactions"))
-        .send_json(&body)
-        .unwrap();
+    post_tx(&base, &stx).unwrap();
     let id = stx.id();
     let deadline = Instant::now() + Duration::from_secs(20);
     let included_at = loop {
@@ -121,12 +140,7 @@ fn send_and_wait(
         payload,
     }
     .sign(key);
-    let body = joule_light_client::api::SubmitRequest {
-        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
-    };
-    ureq::post(&format!("{base}/api/v1/transactions"))
-        .send_json(&body)
-        .unwrap();
+    post_tx(base, &stx).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let tx: TxResponse = get_json(base, &format!("/transactions/{}", stx.id()));
@@ -231,26 +245,12 @@ fn sigterm_stops_as_cleanly_as_ctrl_c_and_keeps_pending_transactions() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     // Blocks a minute apart: a transaction sent after the first one waits in the mempool.
-    let spawn_slow = || {
-        Command::new(env!("CARGO_BIN_EXE_joule"))
-            .args(["node", "--data-dir"])
-            .arg(dir.path())
-            .args(["--port", &port.to_string(), "--block-interval-ms", "60000"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let spawn_slow = || spawn_paced(dir.path(), port, 60_000);
     let mut child = spawn_slow();
     let chain = wait_up(&base);
     let (_, key) = devnet_key_where(chain.genesis.shard_count, |_| true);
     let stx = transfer(&chain, &key, 0, address(&key), 9);
-    let body = joule_light_client::api::SubmitRequest {
-        tx: hex::encode(joule_light_client::Encode::encode(&stx)),
-    };
-    ureq::post(&format!("{base}/api/v1/transactions"))
-        .send_json(&body)
-        .unwrap();
+    post_tx(&base, &stx).unwrap();
     let id = stx.id();
     let tx: TxResponse = get_json(&base, &format!("/transactions/{id}"));
     assert_eq!(tx.state, TxState::Pending);
@@ -272,6 +272,78 @@ fn sigterm_stops_as_cleanly_as_ctrl_c_and_keeps_pending_transactions() {
         "kept across the stop: {:?}",
         tx.state
     );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// `202` is a promise: the transaction is in the journal on disk before the node answers, so
+/// SIGKILL right after the answers, before any block, loses none of them.
+#[test]
+fn sigkill_before_the_next_block_loses_no_accepted_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_paced(dir.path(), port, 60_000);
+    let chain = wait_up(&base);
+    let to = address(&account_key(9));
+    // Four senders one transaction per request, concurrently, and a batch from a fifth: both
+    // paths wait for the journal's group commit.
+    let accepted: Vec<Hash> = std::thread::scope(|s| {
+        let (base, chain) = (&base, &chain);
+        let singles: Vec<_> = (0..4)
+            .map(|i| {
+                s.spawn(move || {
+                    let key = account_key(i);
+                    (0..40)
+                        .map(|n| post_tx(base, &transfer(chain, &key, n, to, 1)).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let batch = s.spawn(move || {
+            let key = account_key(4);
+            let txs = (0..60)
+                .map(|n| {
+                    let stx = transfer(chain, &key, n, to, 1);
+                    hex::encode(joule_light_client::Encode::encode(&stx))
+                })
+                .collect();
+            let r: BatchSubmitResponse = ureq::post(&format!("{base}/api/v1/transactions/batch"))
+                .send_json(&BatchSubmitRequest { txs })
+                .unwrap()
+                .into_json()
+                .unwrap();
+            r.results
+                .into_iter()
+                .map(|item| item.id.expect("accepted"))
+                .collect::<Vec<_>>()
+        });
+        let mut ids: Vec<Hash> = singles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        ids.extend(batch.join().unwrap());
+        ids
+    });
+    assert_eq!(accepted.len(), 220);
+    let stats: joule_light_client::api::Stats = get_json(&base, "/stats");
+    assert_eq!(
+        stats.mempool_size, 220,
+        "all pending at the kill: no block came between"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let mut child = spawn_paced(dir.path(), port, 60_000);
+    wait_up(&base);
+    for id in &accepted {
+        let tx: TxResponse = get_json(&base, &format!("/transactions/{id}"));
+        assert!(
+            matches!(tx.state, TxState::Pending | TxState::Included),
+            "{id} was accepted before the kill: {:?}",
+            tx.state
+        );
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -378,6 +450,78 @@ fn a_garbled_index_is_rebuilt_and_the_node_serves_the_same_chain() {
     // The rebuilt index answers: a block's first transaction-less shard lookups and search.
     let found: serde_json::Value = get_json(&base, &format!("/search?q={head}"));
     assert!(found.to_string().contains(&head.to_string()), "{found}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_deleted_or_emptied_chain_database_is_refused_not_restarted_at_height_0() {
+    let (dir, head) = stopped_devnet();
+    let path = dir.path().join("chain.redb");
+    let genesis = std::fs::read(dir.path().join("genesis.json")).unwrap();
+    // Emptied (truncated to nothing), then deleted.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let out = refused_start(dir.path());
+    assert!(out.contains("chain.redb is missing or empty"), "{out}");
+    assert!(out.contains("--new-chain"), "{out}");
+    std::fs::remove_file(&path).unwrap();
+    let out = refused_start(dir.path());
+    assert!(out.contains("chain.redb is missing or empty"), "{out}");
+    // Refusing changed nothing: the genesis is the one the chain grew from.
+    assert_eq!(
+        std::fs::read(dir.path().join("genesis.json")).unwrap(),
+        genesis
+    );
+
+    // Asked for explicitly, the chain starts over from the same genesis.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_joule"))
+        .args(["node", "--new-chain", "--data-dir"])
+        .arg(dir.path())
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let chain = wait_up(&base);
+    assert!(
+        chain.head_height < head,
+        "started over: {}",
+        chain.head_height
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("genesis.json")).unwrap(),
+        genesis
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn new_chain_keeps_a_chain_that_is_still_there() {
+    let (dir, head) = stopped_devnet();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_joule"))
+        .args(["node", "--new-chain", "--data-dir"])
+        .arg(dir.path())
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let chain = wait_up(&base);
+    assert!(
+        chain.head_height >= head,
+        "kept: {} < {head}",
+        chain.head_height
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

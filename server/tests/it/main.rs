@@ -7,6 +7,8 @@ mod devnet;
 mod e2e;
 mod e2e_community;
 mod governance;
+mod journal;
+mod limits;
 mod market;
 mod network;
 mod proxy;
