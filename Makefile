@@ -8,7 +8,7 @@ DATA_DIR ?= ./data
 SIMULATE ?= 24
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run testnet bench-network test setup setup-app app test-native test-wasm test-e2e bench-wasm bench-app lint fmt clean
+.PHONY: run testnet bench-network test setup setup-app app test-native test-api test-wasm test-e2e bench-wasm bench-app lint fmt clean
 
 ## Build the app and start the node with a devnet and the web UI on http://127.0.0.1:$(PORT).
 run: app
@@ -26,7 +26,7 @@ bench-network: setup
 	./scripts/bench-network.sh
 
 ## Every test: native (unit, integration over loopback HTTP), wasm in headless Chromium, end-to-end.
-test: setup test-native test-wasm test-e2e
+test: setup test-native test-api test-wasm test-e2e
 
 setup:
 	./scripts/setup.sh
@@ -42,6 +42,11 @@ app: setup-app
 
 test-native:
 	$(CARGO) test --locked --workspace
+
+# The served API against its OpenAPI document: schemathesis for two minutes on the binary
+# test-native built (no 5xx, every response conforming, every error JSON).
+test-api:
+	./scripts/api-fuzz.sh 120 target/debug/joule
 
 # The light client's and the app's tests compiled to wasm32, run in headless Chromium.
 test-wasm:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need on a fresh machine that has only Rust:
 # the wasm32 target, trunk, wasm-bindgen-cli (the exact version in Cargo.lock), wasm-split-cli,
-# wasm-opt, and Chromium with chromedriver (and axe-core for its accessibility checks).
+# wasm-opt, Chromium with chromedriver (and axe-core for its accessibility checks), and
+# schemathesis (the API's property-based test).
 # Idempotent: each step checks first, so a second run installs nothing. `setup.sh app` skips the browser (enough for `make run`).
 # wasm-opt is binaryen 132 from the npm registry, in .tools/ (Debian's binaryen 108 breaks
 # wasm-bindgen 0.2.130 output: WebAssembly.Table.set fails at load); it keeps the app within
@@ -75,6 +76,16 @@ if [[ $want_browser -eq 1 ]] && ! grep -qs "\"version\": \"$AXE_VERSION\"" .tool
   command -v npm >/dev/null || apt_install nodejs npm
   log "installing axe-core $AXE_VERSION (from npm) into .tools/"
   npm install --silent --no-fund --no-audit --prefix .tools "axe-core@$AXE_VERSION"
+fi
+
+# schemathesis: the property-based test of the API against its OpenAPI document
+# (scripts/api-fuzz.sh), from PyPI into its own virtual environment in .tools/.
+ST_VERSION=4.32.5
+if [[ $want_browser -eq 1 ]] && [[ "$(.tools/schemathesis/bin/schemathesis --version 2>/dev/null || true)" != *"$ST_VERSION"* ]]; then
+  log "installing schemathesis $ST_VERSION (from PyPI) into .tools/schemathesis"
+  rm -rf .tools/schemathesis
+  python3 -m venv .tools/schemathesis
+  .tools/schemathesis/bin/pip install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
 
 # trunk and cargo --offline need every crate already downloaded.

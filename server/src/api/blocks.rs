@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::error::{ApiError, ApiPath, ApiQuery, ApiResult};
 use super::views::{shard_inclusion, tx_summary};
-use super::{AppState, PageQuery, MAX_PAGE_LIMIT};
+use super::{AppState, PageQuery};
 use crate::node::Node;
 use crate::store::{StoredBlock, TxPos};
 
@@ -19,6 +19,7 @@ use crate::store::{StoredBlock, TxPos};
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     before: Option<u64>,
+    #[serde(default, deserialize_with = "super::page_limit")]
     limit: Option<u32>,
 }
 
@@ -39,7 +40,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<BlockList> {
     let head = node.chain().height();
-    let limit = u64::from(q.limit.unwrap_or(20).clamp(1, MAX_PAGE_LIMIT));
+    let limit = u64::from(q.limit.unwrap_or(20));
     let top = q.before.map_or(head, |b| b.saturating_sub(1).min(head));
     let bottom = top.saturating_sub(limit) + 1;
     let mut blocks = Vec::new();
@@ -57,7 +58,8 @@ pub async fn list(
 
 /// Resolves a height or a block hash.
 fn find_block(node: &Node, id: &str) -> Result<StoredBlock, ApiError> {
-    let height = if id.bytes().all(|b| b.is_ascii_digit()) {
+    // 64 hex digits are a hash even when they are all decimal digits (no height has 64).
+    let height = if id.len() != 64 && id.bytes().all(|b| b.is_ascii_digit()) {
         id.parse::<u64>()
             .map_err(|_| ApiError::bad_request("invalid_block_id", "height is too large"))?
     } else {

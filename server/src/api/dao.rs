@@ -73,11 +73,13 @@ pub struct ProposalsQuery {
     state: Option<String>,
     #[serde(default)]
     page: u32,
+    #[serde(default, deserialize_with = "super::page_limit")]
     limit: Option<u32>,
 }
 
 fn limit(l: Option<u32>) -> u32 {
-    l.unwrap_or(25).clamp(1, MAX_GOV_PAGE)
+    const _: () = assert!(MAX_GOV_PAGE == super::MAX_PAGE_LIMIT);
+    l.unwrap_or(25)
 }
 
 /// A proposal with its proof and estimated times, at the head.
@@ -224,7 +226,7 @@ pub async fn votes(
     let id = parse_id(&id)?;
     let chain = node.chain();
     find(&node, &chain, &id)?;
-    let limit = q.limit().min(MAX_GOV_PAGE);
+    let limit = q.limit();
     let skip = usize::try_from(u64::from(q.page) * u64::from(limit)).unwrap_or(usize::MAX);
     let all = chain
         .shards

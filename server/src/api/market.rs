@@ -68,7 +68,8 @@ pub async fn market(State(node): State<AppState>) -> ApiResult<MarketResponse> {
 #[derive(Debug, serde::Deserialize)]
 pub struct IntervalsQuery {
     before: Option<u64>,
-    limit: Option<u64>,
+    #[serde(default, deserialize_with = "super::page_limit")]
+    limit: Option<u32>,
 }
 
 /// `GET /market/intervals?before=&limit=`: closed intervals, newest first.
@@ -76,7 +77,8 @@ pub async fn intervals(
     State(node): State<AppState>,
     ApiQuery(q): ApiQuery<IntervalsQuery>,
 ) -> ApiResult<IntervalsPage> {
-    let limit = q.limit.unwrap_or(20).clamp(1, MAX_INTERVALS_PAGE);
+    const _: () = assert!(MAX_INTERVALS_PAGE == super::MAX_PAGE_LIMIT as u64);
+    let limit = u64::from(q.limit.unwrap_or(20));
     let chain = node.chain();
     let height = chain.height();
     let params = node.market_context(&chain).params;

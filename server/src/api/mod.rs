@@ -39,20 +39,34 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 /// Shared state of the handlers.
 pub type AppState = Arc<Node>;
 
+/// A `limit` query parameter: 1 to [`MAX_PAGE_LIMIT`], as the OpenAPI document says; anything
+/// else is a `400 invalid_query` (not silently clamped: a client asking for 500 learns it gets
+/// at most 100).
+pub fn page_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let limit = Option::<u32>::deserialize(d)?;
+    match limit {
+        Some(l) if !(1..=MAX_PAGE_LIMIT).contains(&l) => Err(serde::de::Error::custom(format!(
+            "limit must be 1 to {MAX_PAGE_LIMIT}, got {l}"
+        ))),
+        l => Ok(l),
+    }
+}
+
 /// `?page=&limit=`.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct PageQuery {
     /// Zero-based page.
     #[serde(default)]
     pub page: u32,
-    /// Page size (default 25, at most [`MAX_PAGE_LIMIT`]).
+    /// Page size (default 25; 1 to [`MAX_PAGE_LIMIT`], else the query is refused).
+    #[serde(default, deserialize_with = "page_limit")]
     pub limit: Option<u32>,
 }
 
 impl PageQuery {
-    /// The page size, clamped to 1..=MAX_PAGE_LIMIT.
+    /// The page size (checked at deserialization: 1..=MAX_PAGE_LIMIT).
     pub fn limit(&self) -> u32 {
-        self.limit.unwrap_or(25).clamp(1, MAX_PAGE_LIMIT)
+        self.limit.unwrap_or(25)
     }
 
     /// Items to skip.

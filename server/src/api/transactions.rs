@@ -11,7 +11,7 @@ use joule_light_client::{Address, Hash, SignedTransaction};
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiResult};
 use super::views::{receipt_view, tx_inclusion, tx_summary};
-use super::{AppState, MAX_BATCH, MAX_PAGE_LIMIT};
+use super::{AppState, MAX_BATCH};
 use crate::node::Node;
 use crate::store::TxPos;
 
@@ -168,6 +168,7 @@ const LATEST_SCAN: u64 = 200;
 /// `?limit=`.
 #[derive(Debug, serde::Deserialize)]
 pub struct LatestQuery {
+    #[serde(default, deserialize_with = "super::page_limit")]
     limit: Option<u32>,
 }
 
@@ -177,7 +178,7 @@ pub async fn latest(
     State(node): State<AppState>,
     super::error::ApiQuery(q): super::error::ApiQuery<LatestQuery>,
 ) -> ApiResult<TxList> {
-    let limit = q.limit.unwrap_or(10).clamp(1, MAX_PAGE_LIMIT) as usize;
+    let limit = q.limit.unwrap_or(10) as usize;
     let head = node.chain().height();
     let shards = node.genesis.shard_count;
     let mut positions = Vec::with_capacity(limit);

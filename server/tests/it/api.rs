@@ -452,3 +452,59 @@ fn openapi_documents_every_route() {
         "documented routes that do not exist"
     );
 }
+
+#[test]
+fn a_page_limit_outside_the_documented_range_is_refused_not_clamped() {
+    let node = TestNode::start();
+    for path in [
+        "/blocks?limit=0",
+        "/blocks?limit=101",
+        "/transactions?limit=500",
+        "/market/intervals?limit=0",
+        "/governance/proposals?limit=101",
+    ] {
+        let (status, err) = node.get_err(path);
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(err.code, "invalid_query", "{path}");
+        assert!(
+            err.message.contains("limit must be 1 to 100"),
+            "{path}: {}",
+            err.message
+        );
+    }
+    let list: joule_light_client::api::BlockList = node.get("/blocks?limit=100");
+    assert!(list.blocks.len() <= 100);
+}
+
+#[test]
+fn a_block_id_of_64_decimal_digits_is_read_as_a_hash() {
+    let node = TestNode::start();
+    let (status, err) = node.get_err(&format!("/blocks/{}", "5".repeat(64)));
+    assert_eq!(
+        (status, err.code.as_str()),
+        (404, "not_found"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn the_openapi_document_is_relative_and_requires_what_is_required() {
+    let node = TestNode::start();
+    let doc: serde_json::Value = node.get("/openapi.json");
+    assert_eq!(doc["servers"][0]["url"], "/");
+    let schemas = &doc["components"]["schemas"];
+    for (name, field) in [
+        ("SubmitRequest", "tx"),
+        ("BatchSubmitRequest", "txs"),
+        ("FaucetRequest", "address"),
+        ("ApiError", "code"),
+        ("ApiError", "message"),
+    ] {
+        let required = schemas[name]["required"].as_array().unwrap();
+        assert!(required.iter().any(|r| r == field), "{name}.{field}");
+    }
+    // The example address is a real one.
+    let example = schemas["Address"]["example"].as_str().unwrap();
+    joule_light_client::Address::parse(example).unwrap();
+}
