@@ -89,11 +89,12 @@ pub fn read(bytes: &[u8]) -> Read {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use joule_light_client::{Address, Payload, SecretKey, Transaction};
 
-    fn tx(nonce: u64) -> SignedTransaction {
+    /// A signed transfer from a fixed key (shared with the journal's tests).
+    pub(crate) fn tx(nonce: u64) -> SignedTransaction {
         let key = SecretKey::from_seed(&[7; 32]);
         Transaction {
             chain_id: "joule-test".into(),

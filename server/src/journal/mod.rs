@@ -443,23 +443,8 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
+    use super::frame::tests::tx;
     use super::*;
-    use joule_light_client::{Address, Payload, SecretKey, Transaction};
-
-    fn tx(nonce: u64) -> SignedTransaction {
-        let key = SecretKey::from_seed(&[3; 32]);
-        Transaction {
-            chain_id: "joule-test".into(),
-            sender: key.public_key(),
-            nonce,
-            max_fee: 10,
-            payload: Payload::Transfer {
-                to: Address([1; 20]),
-                amount: 2,
-            },
-        }
-        .sign(&key)
-    }
 
     fn files(dir: &Path) -> Vec<u64> {
         segments(dir).unwrap().into_iter().map(|(n, _)| n).collect()

@@ -461,7 +461,7 @@ fn open_db(path: &Path) -> Result<Database> {
         Err(StoreError::Damaged { reason, .. }) => {
             tracing::warn!(path = %path.display(), reason, "index damaged; rebuilding it");
             std::fs::remove_file(path).map_err(|e| StoreError::Db(Box::new(e.into())))?;
-            Database::create(path)?
+            super::create_db(path)?
         }
         Err(e) => return Err(e),
     };

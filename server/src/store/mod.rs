@@ -749,6 +749,16 @@ impl Store {
     }
 }
 
+/// Page cache of each database file (redb's default is 1 GiB each, which a long-running node
+/// fills: resident memory grew by 500 MB over half a million transactions). The node's state
+/// lives in memory; the files serve recent blocks and indexes, for which this is plenty.
+pub const CACHE_BYTES: usize = 64 << 20;
+
+/// Creates or opens a redb database with the node's cache size.
+pub(crate) fn create_db(path: &Path) -> std::result::Result<Database, redb::DatabaseError> {
+    Database::builder().set_cache_size(CACHE_BYTES).create(path)
+}
+
 /// Opens (or creates) the database at `path`, turning redb's failures and panics on a damaged
 /// file into [`StoreError::Damaged`] that names the file. redb asserts on some corruptions
 /// instead of returning an error; a node must say which file is broken, not crash.
@@ -758,7 +768,7 @@ pub(crate) fn open_checked(path: &Path) -> Result<Database> {
         reason,
     };
     let opened = std::panic::catch_unwind(|| {
-        let db = Database::create(path).map_err(|e| Box::new(redb::Error::from(e)))?;
+        let db = create_db(path).map_err(|e| Box::new(redb::Error::from(e)))?;
         // Reading a table walks the file's root pages: a garbled file fails here.
         let tx = db
             .begin_read()

@@ -337,16 +337,26 @@ fn sigkill_before_the_next_block_loses_no_accepted_transaction() {
 
     let mut child = spawn_paced(dir.path(), port, 60_000);
     wait_up(&base);
-    for id in &accepted {
-        let tx: TxResponse = get_json(&base, &format!("/transactions/{id}"));
+    for (id, state) in accepted.iter().zip(states(&base, &accepted)) {
         assert!(
-            matches!(tx.state, TxState::Pending | TxState::Included),
-            "{id} was accepted before the kill: {:?}",
-            tx.state
+            matches!(state, TxState::Pending | TxState::Included),
+            "{id} was accepted before the kill: {state:?}"
         );
     }
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Where each transaction stands; a transaction the node does not know fails the test.
+fn states(base: &str, ids: &[Hash]) -> Vec<TxState> {
+    ids.iter()
+        .map(
+            |id| match ureq::get(&format!("{base}/api/v1/transactions/{id}")).call() {
+                Ok(r) => r.into_json::<TxResponse>().unwrap().state,
+                Err(e) => panic!("{id} was accepted before the kill, and now: {e}"),
+            },
+        )
+        .collect()
 }
 
 /// The same under load, killed at a moment the test does not choose: submissions in flight
@@ -398,22 +408,11 @@ fn sigkill_under_load_loses_no_accepted_transaction() {
 
     let mut child = spawn(dir.path(), port);
     wait_up(&base);
-    let (mut pending, mut included, mut dropped) = (0, 0, 0);
-    for id in &accepted {
-        let tx: TxResponse = match ureq::get(&format!("{base}/api/v1/transactions/{id}")).call() {
-            Ok(r) => r.into_json().unwrap(),
-            Err(e) => panic!("{id} was accepted before the kill, and now: {e}"),
-        };
-        match tx.state {
-            TxState::Pending => pending += 1,
-            TxState::Included => included += 1,
-            TxState::Dropped { reason } => {
-                assert!(!reason.is_empty());
-                dropped += 1;
-            }
+    for state in states(&base, &accepted) {
+        if let TxState::Dropped { reason } = state {
+            assert!(!reason.is_empty());
         }
     }
-    assert_eq!(pending + included + dropped, accepted.len());
     child.kill().unwrap();
     child.wait().unwrap();
 }

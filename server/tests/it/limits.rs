@@ -77,6 +77,15 @@ fn get(addr: SocketAddr, path: &str) -> String {
     )
 }
 
+/// Waits (5 s at most) until the node answers 200 again.
+fn serving_again(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !get(addr, "/api/v1/chain").starts_with("HTTP/1.1 200") {
+        assert!(Instant::now() < deadline, "service resumed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Whether the server closed `s` within `within` (reads return end of stream or an error).
 fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
     s.set_read_timeout(Some(within)).unwrap();
@@ -176,14 +185,7 @@ fn connections_over_the_bound_get_a_json_503_at_once_and_service_resumes() {
         "answered at once"
     );
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if get(node.addr, "/api/v1/chain").starts_with("HTTP/1.1 200") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "service resumed");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    serving_again(node.addr);
 }
 
 #[test]
@@ -199,14 +201,7 @@ fn a_flood_of_connections_past_every_bound_does_not_stall_the_node() {
         .collect();
     assert!(held.len() > 100);
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if get(node.addr, "/api/v1/chain").starts_with("HTTP/1.1 200") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "service resumed");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    serving_again(node.addr);
 }
 
 /// The real binary with 24 file descriptors: a flood of connections runs it out of them
@@ -248,11 +243,7 @@ fn running_out_of_file_descriptors_does_not_stop_the_accept_loop() {
         "answered during the flood: {during}"
     );
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !get(addr, "/api/v1/chain").starts_with("HTTP/1.1 200") {
-        assert!(Instant::now() < deadline, "service resumed after the flood");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    serving_again(addr);
     let _ = child.kill();
     let _ = child.wait();
     let log = std::fs::read_to_string(&log).unwrap();
