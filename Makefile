@@ -43,10 +43,10 @@ app: setup-app
 test-native:
 	$(CARGO) test --locked --workspace
 
-# The served API against its OpenAPI document: schemathesis for two minutes on the binary
+# The served API against its OpenAPI document: schemathesis for a minute on the binary
 # test-native built (no 5xx, every response conforming, every error JSON).
 test-api:
-	./scripts/api-fuzz.sh 120 target/debug/joule
+	./scripts/api-fuzz.sh 60 target/debug/joule
 
 # The light client's and the app's tests compiled to wasm32, run in headless Chromium.
 test-wasm:
