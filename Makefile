@@ -8,7 +8,7 @@ DATA_DIR ?= ./data
 SIMULATE ?= 24
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run testnet bench-network test setup setup-app app test-native test-api test-wasm test-e2e bench-wasm bench-app lint fmt clean
+.PHONY: run testnet bench-network fuzz test setup setup-app app test-native test-api test-wasm test-e2e bench-wasm bench-app lint fmt clean
 
 ## Build the app and start the node with a devnet and the web UI on http://127.0.0.1:$(PORT).
 run: app
@@ -63,6 +63,13 @@ bench-wasm: setup-app
 test-e2e: app
 	$(CARGO) test --locked --workspace --test it -- --ignored --skip app_load_measurement --skip network::
 	$(CARGO) test --locked --workspace --test it -- --ignored --test-threads=1 network::
+
+## Fuzz one decoder with afl.rs (TARGET: tx block commit proof receipt api_json; EXECS
+## executions, 10 million by default); the corpus it keeps goes to fuzz/corpus/ (commit it).
+TARGET ?= tx
+EXECS ?= 10000000
+fuzz:
+	./scripts/fuzz.sh $(TARGET) $(EXECS)
 
 ## The app's load time to a verified head, in Chromium against a release node (a table).
 bench-app: app

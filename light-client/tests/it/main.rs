@@ -9,6 +9,8 @@ mod commit;
 #[cfg(target_arch = "wasm32")]
 mod cost;
 mod fixtures;
+#[cfg(not(target_arch = "wasm32"))]
+mod fuzz_corpus;
 mod golden;
 mod inclusion;
 mod proven;
