@@ -7,16 +7,17 @@ use joule_light_client::api::{
 };
 
 fn main() {
-    afl::fuzz!(|data: &[u8]| match data.split_first() {
-        Some((k, rest)) => match k % 7 {
-            0 => json::<BlockResponse>(rest),
-            1 => json::<TxResponse>(rest),
-            2 => json::<AccountResponse>(rest),
-            3 => json::<ChainInfo>(rest),
-            4 => json::<ObjectResponse>(rest),
-            5 => json::<SubmitRequest>(rest),
-            _ => json::<BatchSubmitRequest>(rest),
-        },
-        None => {}
+    afl::fuzz!(|data: &[u8]| {
+        if let Some((k, rest)) = data.split_first() {
+            match k % 7 {
+                0 => json::<BlockResponse>(rest),
+                1 => json::<TxResponse>(rest),
+                2 => json::<AccountResponse>(rest),
+                3 => json::<ChainInfo>(rest),
+                4 => json::<ObjectResponse>(rest),
+                5 => json::<SubmitRequest>(rest),
+                _ => json::<BatchSubmitRequest>(rest),
+            }
+        }
     });
 }
