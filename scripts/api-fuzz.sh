@@ -23,7 +23,18 @@ cleanup() {
 trap cleanup EXIT
 "$BIN" node --data-dir "$WORK/data" --port "$PORT" --block-interval-ms 500 >"$WORK/node.log" 2>&1 &
 NODE=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/v1/chain" >/dev/null && break; sleep 0.2; done
+# Up when /chain answers (python, not curl: only what setup.sh guarantees).
+python3 - "$PORT" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/api/v1/chain", timeout=1)
+        break
+    except Exception:
+        time.sleep(0.2)
+else:
+    sys.exit("api-fuzz: the node did not come up")
+PY
 # Orders, readings and trades for the market routes to return (well past the fuzzing's end).
 "$BIN" load --url "http://127.0.0.1:$PORT" --workload market --tps 50 --duration $((SECS + 60)) >"$WORK/load.log" 2>&1 &
 LOAD=$!
