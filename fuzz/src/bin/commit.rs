@@ -1,11 +1,6 @@
 //! Commits and validator sets (the first byte picks which).
-use joule_fuzz::canonical;
-use joule_light_client::{Commit, ValidatorSet};
-
 fn main() {
-    afl::fuzz!(|data: &[u8]| match data.split_first() {
-        Some((k, rest)) if k % 2 == 0 => canonical::<Commit>(rest),
-        Some((_, rest)) => canonical::<ValidatorSet>(rest),
-        None => {}
+    afl::fuzz!(|data: &[u8]| {
+        let _ = joule_fuzz::checks::commit(data);
     });
 }

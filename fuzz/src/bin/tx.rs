@@ -1,8 +1,6 @@
-//! Signed transactions, as `POST /transactions` and blocks carry them.
+//! Signed transactions.
 fn main() {
     afl::fuzz!(|data: &[u8]| {
-        if let Ok(stx) = joule_light_client::SignedTransaction::from_bytes(data) {
-            assert_eq!(joule_light_client::Encode::encode(&stx), data);
-        }
+        let _ = joule_fuzz::checks::tx(data);
     });
 }

@@ -4,31 +4,9 @@
 
 use std::path::PathBuf;
 
-use joule_light_client::api::{
-    AccountResponse, BatchSubmitRequest, BlockResponse, ChainInfo, ObjectResponse, SubmitRequest,
-    TxResponse,
-};
-use joule_light_client::codec::decode_exact;
-use joule_light_client::object::ObjectProof;
-use joule_light_client::{
-    BlockHeader, Commit, Decode, Encode, MerkleProof, Receipt, ShardHeader, SignedTransaction,
-    StateProof, TxOutcome, ValidatorSet,
-};
-
-/// Whether `data` decoded (then it must be canonical).
-fn canonical<T: Decode + Encode>(data: &[u8]) -> bool {
-    match decode_exact::<T>(data) {
-        Ok(value) => {
-            assert_eq!(value.encode(), data, "a non-canonical encoding decoded");
-            true
-        }
-        Err(_) => false,
-    }
-}
-
-fn json<T: serde::de::DeserializeOwned>(data: &[u8]) {
-    let _ = serde_json::from_slice::<T>(data);
-}
+// The fuzz targets' own checks (fuzz/ is its own workspace and links afl: shared as source).
+#[path = "../../../fuzz/src/checks.rs"]
+mod checks;
 
 /// Every input of `target`'s corpus (at least one: the corpus is committed).
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -89,65 +67,30 @@ impl From<()> for Decoded {
 
 #[test]
 fn transactions() {
-    replay("tx", |d| match SignedTransaction::from_bytes(d) {
-        Ok(stx) => {
-            assert_eq!(stx.encode(), d);
-            true
-        }
-        Err(_) => false,
-    });
+    replay("tx", checks::tx);
 }
 
 #[test]
 fn block_and_shard_headers() {
-    replay("block", |d| match d.split_first() {
-        Some((k, rest)) if k % 2 == 0 => canonical::<BlockHeader>(rest),
-        Some((_, rest)) => canonical::<ShardHeader>(rest),
-        None => false,
-    });
+    replay("block", checks::block);
 }
 
 #[test]
 fn commits_and_validator_sets() {
-    replay("commit", |d| match d.split_first() {
-        Some((k, rest)) if k % 2 == 0 => canonical::<Commit>(rest),
-        Some((_, rest)) => canonical::<ValidatorSet>(rest),
-        None => false,
-    });
+    replay("commit", checks::commit);
 }
 
 #[test]
 fn proofs() {
-    replay("proof", |d| match d.split_first() {
-        Some((k, rest)) if k % 3 == 0 => canonical::<MerkleProof>(rest),
-        Some((k, rest)) if k % 3 == 1 => canonical::<StateProof>(rest),
-        Some((_, rest)) => canonical::<ObjectProof>(rest),
-        None => false,
-    });
+    replay("proof", checks::proof);
 }
 
 #[test]
 fn receipts_and_outcomes() {
-    replay("receipt", |d| match d.split_first() {
-        Some((k, rest)) if k % 2 == 0 => canonical::<Receipt>(rest),
-        Some((_, rest)) => canonical::<TxOutcome>(rest),
-        None => false,
-    });
+    replay("receipt", checks::receipt);
 }
 
 #[test]
 fn api_json() {
-    replay("api_json", |d| {
-        if let Some((k, rest)) = d.split_first() {
-            match k % 7 {
-                0 => json::<BlockResponse>(rest),
-                1 => json::<TxResponse>(rest),
-                2 => json::<AccountResponse>(rest),
-                3 => json::<ChainInfo>(rest),
-                4 => json::<ObjectResponse>(rest),
-                5 => json::<SubmitRequest>(rest),
-                _ => json::<BatchSubmitRequest>(rest),
-            }
-        }
-    });
+    replay("api_json", checks::api_json);
 }

@@ -548,17 +548,7 @@ fn a_deleted_or_emptied_chain_database_is_refused_not_restarted_at_height_0() {
     );
 
     // Asked for explicitly, the chain starts over from the same genesis.
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_joule"))
-        .args(["node", "--new-chain", "--data-dir"])
-        .arg(dir.path())
-        .args(["--port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let chain = wait_up(&base);
+    let (mut child, chain) = start_new_chain(dir.path());
     assert!(
         chain.head_height < head,
         "started over: {}",
@@ -572,20 +562,25 @@ fn a_deleted_or_emptied_chain_database_is_refused_not_restarted_at_height_0() {
     child.wait().unwrap();
 }
 
-#[test]
-fn new_chain_keeps_a_chain_that_is_still_there() {
-    let (dir, head) = stopped_devnet();
+/// `joule node --new-chain` on `dir`, once it answers.
+fn start_new_chain(dir: &std::path::Path) -> (Child, ChainInfo) {
     let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_joule"))
+    let child = Command::new(env!("CARGO_BIN_EXE_joule"))
         .args(["node", "--new-chain", "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .args(["--port", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let chain = wait_up(&base);
+    let chain = wait_up(&format!("http://127.0.0.1:{port}"));
+    (child, chain)
+}
+
+#[test]
+fn new_chain_keeps_a_chain_that_is_still_there() {
+    let (dir, head) = stopped_devnet();
+    let (mut child, chain) = start_new_chain(dir.path());
     assert!(
         chain.head_height >= head,
         "kept: {} < {head}",
