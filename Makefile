@@ -8,7 +8,7 @@ DATA_DIR ?= ./data
 SIMULATE ?= 24
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run testnet bench-network fuzz test setup setup-app app test-native test-api test-wasm test-e2e bench-wasm bench-app lint fmt clean
+.PHONY: run testnet bench-network fuzz fuzz-smoke test setup setup-app app test-native test-api test-wasm test-e2e bench-wasm bench-app lint fmt clean
 
 ## Build the app and start the node with a devnet and the web UI on http://127.0.0.1:$(PORT).
 run: app
@@ -70,6 +70,12 @@ TARGET ?= tx
 EXECS ?= 10000000
 fuzz:
 	./scripts/fuzz.sh $(TARGET) $(EXECS)
+
+## Every fuzz target for FUZZ_SECONDS (20) from the committed corpus, which stays as it is:
+## CI's short run (a crash fails it). Installs cargo-afl (and AFL++) once.
+FUZZ_SECONDS ?= 20
+fuzz-smoke:
+	./scripts/fuzz.sh --smoke $(FUZZ_SECONDS)
 
 ## The app's load time to a verified head, in Chromium against a release node (a table).
 bench-app: app

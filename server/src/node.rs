@@ -589,28 +589,58 @@ impl Node {
     /// Checks and admits a decoded transaction, and waits until the journal holds it: `Ok`
     /// means it survives a crash of the node.
     pub fn admit(&self, stx: SignedTransaction) -> Result<Hash, RejectReason> {
-        let (id, ticket) = self.admit_queued(stx)?;
-        self.journal.wait(ticket).map_err(not_durable)?;
-        Ok(id)
+        let admitted = self.admit_queued(stx)?;
+        let durable = self.journal.wait(admitted.ticket);
+        self.settle(admitted, durable)
     }
 
     /// [`Self::admit`] without the wait: the transaction is pending and queued for the
-    /// journal; [`Self::durable`] tells when it is on disk.
-    pub fn admit_queued(&self, stx: SignedTransaction) -> Result<(Hash, Ticket), RejectReason> {
+    /// journal; [`Self::durable`] waits until it is on disk.
+    pub fn admit_queued(&self, stx: SignedTransaction) -> Result<Admitted, RejectReason> {
         let g = &self.genesis;
         check_stateless(&g.chain_id, g.min_fee, g.shard_count, &stx)?;
         let frames = frame::encode(&stx);
-        let forwarded = self.forwarder.get().map(|_| stx.clone());
+        let forward = self.forwarder.get().map(|_| stx.clone());
         let id = stx.id();
         let id = self.insert_checked_signature(stx, id)?;
         let ticket = self.journal.append_encoded(frames);
-        self.forward(forwarded.into_iter().collect());
-        Ok((id, ticket))
+        Ok(Admitted {
+            id,
+            ticket,
+            forward,
+        })
     }
 
-    /// Waits, without blocking a thread, until what `ticket` covers is in the journal.
-    pub async fn durable(&self, ticket: Ticket) -> Result<(), RejectReason> {
-        self.journal.durable(ticket).await.map_err(not_durable)
+    /// Waits, without blocking a thread, until an admitted transaction is in the journal;
+    /// then it is relayed to peers. If the journal failed, it is taken back out of the pool.
+    pub async fn durable(&self, admitted: Admitted) -> Result<Hash, RejectReason> {
+        let durable = self.journal.durable(admitted.ticket).await;
+        self.settle(admitted, durable)
+    }
+
+    /// After the journal's verdict on an admission: relay it once durable (peers never hold a
+    /// transaction this node answered 503 for), or take it back out of the pool, so that the
+    /// 503 is true — unless a block already took it (the error says to look it up).
+    fn settle(
+        &self,
+        admitted: Admitted,
+        durable: Result<(), JournalError>,
+    ) -> Result<Hash, RejectReason> {
+        match durable {
+            Ok(()) => {
+                self.forward(admitted.forward.into_iter().collect());
+                Ok(admitted.id)
+            }
+            Err(e) => {
+                self.take_back(vec![admitted.id]);
+                Err(not_durable(e))
+            }
+        }
+    }
+
+    /// Removes admitted transactions whose journal write failed.
+    fn take_back(&self, ids: Vec<Hash>) {
+        drop(self.mempool().remove(ids));
     }
 
     /// Checks and admits many transactions, their signatures verified in parallel batches
@@ -622,6 +652,8 @@ impl Node {
             .admission
             .install(|| self.admit_many_in_pool(txs, true));
         if let Err(e) = self.journal.wait(ticket) {
+            let ids = verdicts.iter().filter_map(|v| v.as_ref().ok().copied());
+            self.take_back(ids.collect());
             for v in verdicts.iter_mut().filter(|v| v.is_ok()) {
                 *v = Err(not_durable(e.clone()));
             }
@@ -782,10 +814,15 @@ impl Node {
         faucet.record(to, now);
         let amount = faucet.amount();
         drop((mempool, chain, faucet));
-        self.forward(forwarded.into_iter().collect());
-        self.journal
-            .wait(ticket)
-            .map_err(|e| FaucetError::Rejected(not_durable(e)))?;
+        let durable = self.journal.wait(ticket);
+        let admitted = Admitted {
+            id,
+            ticket,
+            forward: forwarded,
+        };
+        let id = self
+            .settle(admitted, durable)
+            .map_err(FaucetError::Rejected)?;
         Ok((id, amount))
     }
 
@@ -857,6 +894,17 @@ fn allow_new_chain(dir: &Path) -> Result<(), NodeError> {
         path: marker,
         source,
     })
+}
+
+/// A transaction in the pool whose journal write is queued: [`Node::durable`] finishes its
+/// admission.
+#[derive(Debug)]
+#[must_use = "an admission is not durable until it is waited on"]
+pub struct Admitted {
+    id: Hash,
+    ticket: Ticket,
+    /// A copy for the peers, when the node relays.
+    forward: Option<SignedTransaction>,
 }
 
 fn not_durable(e: JournalError) -> RejectReason {

@@ -28,8 +28,8 @@ pub async fn submit(
     State(node): State<AppState>,
     ApiJson(req): ApiJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
-    let (id, ticket) = node.admit_queued(decode_hex(&req.tx)?)?;
-    node.durable(ticket).await?;
+    let admitted = node.admit_queued(decode_hex(&req.tx)?)?;
+    let id = node.durable(admitted).await?;
     Ok((StatusCode::ACCEPTED, Json(SubmitResponse { id })))
 }
 

@@ -113,8 +113,8 @@ pub enum RejectReason {
     #[error("{0}")]
     ReadingOutOfWindow(WindowError),
     /// The node could not make the transaction durable (its journal failed or it is
-    /// stopping), so it does not accept it.
-    #[error("not accepted: {0}")]
+    /// stopping), so it took it back out of its pool — unless a block took it first.
+    #[error("not accepted: {0} (if a block took it before this answer, it is included: look its id up before sending it again)")]
     NotDurable(String),
 }
 

@@ -85,3 +85,38 @@ fn a_restart_compacts_the_journal_to_what_is_pending() {
         .collect();
     assert_eq!(segments.len(), 1, "{segments:?}");
 }
+
+#[test]
+fn a_transaction_the_journal_could_not_keep_is_refused_and_not_left_pending() {
+    let node = TestNode::start();
+    let chain = node.chain();
+    let to = address(&account_key(8));
+    // Nonce 1 with 0 never sent: nothing can include it, so only the refusal removes it.
+    let single = transfer(&chain, &account_key(7), 1, to, 5);
+    let batched = transfer(&chain, &account_key(9), 1, to, 5);
+    // The journal stops taking writes (as when the node stops, or its disk fails) while the
+    // API still answers.
+    node.node().shutdown().unwrap();
+    let pending_before = node.node().mempool_len();
+
+    let (status, err) = node.submit(&single).unwrap_err();
+    assert_eq!((status, err.code.as_str()), (503, "not_durable"));
+    let batch = joule_light_client::api::BatchSubmitRequest {
+        txs: vec![hex::encode(joule_light_client::Encode::encode(&batched))],
+    };
+    let (_, answer): (u16, joule_light_client::api::BatchSubmitResponse) =
+        node.post("/transactions/batch", &batch).unwrap();
+    let verdict = &answer.results[0];
+    assert_eq!(
+        verdict.error.as_ref().map(|e| e.code.as_str()),
+        Some("not_durable")
+    );
+
+    // A 503 means not accepted: neither is pending.
+    assert_eq!(node.node().mempool_len(), pending_before);
+    for stx in [&single, &batched] {
+        assert!(node.node().pending(&stx.id()).is_none());
+        let (status, _) = node.get_err(&format!("/transactions/{}", stx.id()));
+        assert_eq!(status, 404);
+    }
+}
