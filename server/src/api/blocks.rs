@@ -5,7 +5,6 @@ use axum::Json;
 use joule_light_client::api::{
     BlockList, BlockResponse, BlockSummary, Page, ShardBlockResponse, TxSummary,
 };
-use joule_light_client::receipt::outcomes_tree;
 use joule_light_client::{Hash, ShardId};
 use serde::Deserialize;
 
@@ -108,8 +107,9 @@ pub async fn shard_block(
     let b = find_block(&node, &id)?;
     let at = shard_inclusion(&b, shard)?;
     let height = b.header.height;
-    let outcomes = node.store.shard_outcomes(height, shard)?;
-    let positions: Vec<TxPos> = (0..outcomes.len() as u32)
+    // Each row carries its outcome's proof, so a client can check every row it shows.
+    let outcomes = node.store.outcomes_proving(height, shard)?;
+    let positions: Vec<TxPos> = (0..outcomes.items.len() as u32)
         .skip(page.skip() as usize)
         .take(page.limit() as usize)
         .map(|index| TxPos {
@@ -118,14 +118,12 @@ pub async fn shard_block(
             index,
         })
         .collect();
-    // Each row carries its outcome's proof, so a client can check every row it shows.
-    let tree = outcomes_tree(&outcomes);
     let items = node
         .store
         .txs_at(&positions)?
         .into_iter()
         .map(|t| {
-            let proof = tree.proof(u64::from(t.index));
+            let proof = outcomes.tree.proof(u64::from(t.index));
             TxSummary {
                 proof,
                 ..tx_summary(t)
@@ -141,9 +139,13 @@ pub async fn shard_block(
             items,
             page: page.page,
             limit: page.limit(),
-            total: outcomes.len() as u64,
+            total: outcomes.items.len() as u64,
         },
-        outgoing_receipts: node.store.receipts_out(height, shard)?,
-        incoming_receipts: node.store.receipts_in(height, shard)?,
+        outgoing_receipts: node
+            .store
+            .receipts_out_proving(height, shard)?
+            .items
+            .clone(),
+        incoming_receipts: node.store.receipts_in_proving(height, shard)?.items.clone(),
     }))
 }

@@ -4,7 +4,6 @@ use joule_light_client::api::{
     ReceiptApplied, ReceiptView, ShardInclusion, TxInclusion, TxSummary,
 };
 use joule_light_client::block::shards_tree;
-use joule_light_client::receipt::{outcomes_tree, receipts_tree};
 use joule_light_client::ShardId;
 
 use super::error::ApiError;
@@ -42,8 +41,9 @@ fn load_block(store: &Store, height: u64) -> Result<StoredBlock, ApiError> {
 /// A stored transaction's inclusion proof.
 pub fn tx_inclusion(store: &Store, t: &StoredTx) -> Result<TxInclusion, ApiError> {
     let block = load_block(store, t.height)?;
-    let outcomes = store.shard_outcomes(t.height, t.shard)?;
-    let proof = outcomes_tree(&outcomes)
+    let proof = store
+        .outcomes_proving(t.height, t.shard)?
+        .tree
         .proof(u64::from(t.index))
         .ok_or_else(|| ApiError::not_found("transaction missing from its shard block"))?;
     Ok(TxInclusion {
@@ -57,20 +57,19 @@ pub fn tx_inclusion(store: &Store, t: &StoredTx) -> Result<TxInclusion, ApiError
 
 /// The cross-shard receipt a transaction emitted, with proofs, if it emitted one.
 pub fn receipt_view(store: &Store, t: &StoredTx) -> Result<Option<ReceiptView>, ApiError> {
-    let out = store.receipts_out(t.height, t.shard)?;
-    let Some(index) = out.iter().position(|r| r.tx_id == t.outcome.tx_id) else {
+    let out = store.receipts_out_proving(t.height, t.shard)?;
+    let Some(index) = out.items.iter().position(|r| r.tx_id == t.outcome.tx_id) else {
         return Ok(None);
     };
-    let outgoing_proof = receipts_tree(&out)
-        .proof(index as u64)
-        .expect("index in range");
-    let receipt = out[index].clone();
+    let outgoing_proof = out.tree.proof(index as u64).expect("index in range");
+    let receipt = out.items[index].clone();
     let applied = match store.receipt_applied(&receipt.id())? {
         None => None,
         Some(at) => {
             let block = load_block(store, at.height)?;
-            let incoming = store.receipts_in(at.height, at.shard)?;
-            let incoming_proof = receipts_tree(&incoming)
+            let incoming_proof = store
+                .receipts_in_proving(at.height, at.shard)?
+                .tree
                 .proof(u64::from(at.index))
                 .ok_or_else(|| ApiError::not_found("receipt missing from its shard block"))?;
             Some(ReceiptApplied {

@@ -13,9 +13,11 @@ pub mod events;
 mod index;
 mod records;
 mod runs;
+pub mod trees;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use joule_light_client::api::{ExecMode, ShardExecMetrics};
 use joule_light_client::codec::{decode_exact, CodecError, Decode, Encode};
@@ -28,6 +30,7 @@ use redb::{Database, ReadableTable, TableDefinition};
 use thiserror::Error;
 
 use runs::Kind;
+use trees::{Proving, Trees};
 
 pub use commit::WrittenBlock;
 pub use records::{AppliedAt, OutcomeList, ReceiptList, StoredBlock, StoredTx};
@@ -285,6 +288,10 @@ pub struct Store {
     /// Account records committed since [`Store::merge_accounts`] last ran: what the next
     /// merge step may merge is proportional to it.
     unmerged: AtomicU64,
+    /// Trees of recently proven shard blocks ([`trees`]).
+    outcome_trees: Trees<TxOutcome>,
+    receipts_out_trees: Trees<Receipt>,
+    receipts_in_trees: Trees<Receipt>,
     #[cfg(test)]
     fail_next_commit: std::sync::atomic::AtomicBool,
 }
@@ -371,6 +378,9 @@ impl Store {
             db,
             index,
             unmerged: AtomicU64::new(0),
+            outcome_trees: Trees::new(trees::LEAVES),
+            receipts_out_trees: Trees::new(trees::LEAVES),
+            receipts_in_trees: Trees::new(trees::LEAVES),
             #[cfg(test)]
             fail_next_commit: Default::default(),
         })
@@ -570,13 +580,53 @@ impl Store {
 
     /// Outcomes of a shard block's transactions, in order.
     pub fn shard_outcomes(&self, height: u64, shard: ShardId) -> Result<Vec<TxOutcome>> {
+        Ok(self.shard_outcomes_row(height, shard)?.unwrap_or_default())
+    }
+
+    fn shard_outcomes_row(&self, height: u64, shard: ShardId) -> Result<Option<Vec<TxOutcome>>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(SHARD_TXS)?;
         let list = t
             .get((height, shard))?
             .map(|g| decode::<OutcomeList>("shard_txs", g.value()))
             .transpose()?;
-        Ok(list.unwrap_or_default().0)
+        Ok(list.map(|l| l.0))
+    }
+
+    /// A shard block's outcomes with their tree, whose root is its `tx_root` (cached: see
+    /// [`trees`]).
+    pub fn outcomes_proving(&self, height: u64, shard: ShardId) -> Result<Arc<Proving<TxOutcome>>> {
+        self.outcome_trees.get_or_load(
+            (height, shard),
+            || self.shard_outcomes_row(height, shard),
+            |o| joule_light_client::receipt::outcomes_tree(o),
+        )
+    }
+
+    /// Receipts a shard sent at `height` with their tree (its `outgoing_receipts_root`).
+    pub fn receipts_out_proving(
+        &self,
+        height: u64,
+        shard: ShardId,
+    ) -> Result<Arc<Proving<Receipt>>> {
+        self.receipts_out_trees.get_or_load(
+            (height, shard),
+            || self.receipts_row(RECEIPTS_OUT, height, shard),
+            |r| joule_light_client::receipt::receipts_tree(r),
+        )
+    }
+
+    /// Receipts a shard applied at `height` with their tree (its `incoming_receipts_root`).
+    pub fn receipts_in_proving(
+        &self,
+        height: u64,
+        shard: ShardId,
+    ) -> Result<Arc<Proving<Receipt>>> {
+        self.receipts_in_trees.get_or_load(
+            (height, shard),
+            || self.receipts_row(RECEIPTS_IN, height, shard),
+            |r| joule_light_client::receipt::receipts_tree(r),
+        )
     }
 
     /// An included transaction.
@@ -634,13 +684,21 @@ impl Store {
         height: u64,
         shard: ShardId,
     ) -> Result<Vec<Receipt>> {
+        Ok(self.receipts_row(table, height, shard)?.unwrap_or_default())
+    }
+
+    fn receipts_row(
+        &self,
+        table: TableDefinition<(u64, u16), &[u8]>,
+        height: u64,
+        shard: ShardId,
+    ) -> Result<Option<Vec<Receipt>>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(table)?;
         Ok(t.get((height, shard))?
             .map(|g| decode::<ReceiptList>("receipts", g.value()))
             .transpose()?
-            .unwrap_or_default()
-            .0)
+            .map(|l| l.0))
     }
 
     /// Where a receipt was applied, if it has been (from the explorer's index: found as soon
