@@ -599,7 +599,7 @@ impl Store {
         self.outcome_trees.get_or_load(
             (height, shard),
             || self.shard_outcomes_row(height, shard),
-            |o| joule_light_client::receipt::outcomes_tree(o),
+            joule_light_client::receipt::outcomes_tree,
         )
     }
 
@@ -612,7 +612,7 @@ impl Store {
         self.receipts_out_trees.get_or_load(
             (height, shard),
             || self.receipts_row(RECEIPTS_OUT, height, shard),
-            |r| joule_light_client::receipt::receipts_tree(r),
+            joule_light_client::receipt::receipts_tree,
         )
     }
 
@@ -625,7 +625,7 @@ impl Store {
         self.receipts_in_trees.get_or_load(
             (height, shard),
             || self.receipts_row(RECEIPTS_IN, height, shard),
-            |r| joule_light_client::receipt::receipts_tree(r),
+            joule_light_client::receipt::receipts_tree,
         )
     }
 

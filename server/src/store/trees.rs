@@ -26,10 +26,13 @@ pub struct Proving<T> {
     pub tree: MerkleTree,
 }
 
-/// Recently used trees of one kind, by (height, shard).
+/// A shard block's tree, by (height, shard).
+type Entry<T> = ((u64, ShardId), Arc<Proving<T>>);
+
+/// Recently used trees of one kind, most recent first.
 #[derive(Debug)]
 pub struct Trees<T> {
-    recent: Mutex<VecDeque<((u64, ShardId), Arc<Proving<T>>)>>,
+    recent: Mutex<VecDeque<Entry<T>>>,
     budget: usize,
 }
 
