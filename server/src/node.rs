@@ -613,6 +613,8 @@ impl Node {
 
     /// Waits, without blocking a thread, until an admitted transaction is in the journal;
     /// then it is relayed to peers. If the journal failed, it is taken back out of the pool.
+    /// A caller that stops waiting (its client went away) leaves it admitted: a network node
+    /// relays it with its periodic re-send of what is still pending.
     pub async fn durable(&self, admitted: Admitted) -> Result<Hash, RejectReason> {
         let durable = self.journal.durable(admitted.ticket).await;
         self.settle(admitted, durable)
