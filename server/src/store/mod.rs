@@ -609,11 +609,7 @@ impl Store {
         height: u64,
         shard: ShardId,
     ) -> Result<Arc<Proving<Receipt>>> {
-        self.receipts_out_trees.get_or_load(
-            (height, shard),
-            || self.receipts_row(RECEIPTS_OUT, height, shard),
-            joule_light_client::receipt::receipts_tree,
-        )
+        self.receipts_proving(&self.receipts_out_trees, RECEIPTS_OUT, height, shard)
     }
 
     /// Receipts a shard applied at `height` with their tree (its `incoming_receipts_root`).
@@ -622,9 +618,19 @@ impl Store {
         height: u64,
         shard: ShardId,
     ) -> Result<Arc<Proving<Receipt>>> {
-        self.receipts_in_trees.get_or_load(
+        self.receipts_proving(&self.receipts_in_trees, RECEIPTS_IN, height, shard)
+    }
+
+    fn receipts_proving(
+        &self,
+        trees: &Trees<Receipt>,
+        table: TableDefinition<(u64, u16), &[u8]>,
+        height: u64,
+        shard: ShardId,
+    ) -> Result<Arc<Proving<Receipt>>> {
+        trees.get_or_load(
             (height, shard),
-            || self.receipts_row(RECEIPTS_IN, height, shard),
+            || self.receipts_row(table, height, shard),
             joule_light_client::receipt::receipts_tree,
         )
     }
