@@ -364,6 +364,27 @@ fn states(base: &str, ids: &[Hash]) -> Vec<TxState> {
 /// afterwards pending, included or dropped with a reason.
 #[test]
 fn sigkill_under_load_loses_no_accepted_transaction() {
+    under_load_no_accepted_transaction_is_lost(|child| child.kill().unwrap());
+}
+
+/// SIGTERM under the same load: the node stops cleanly while submissions keep arriving (those
+/// it answers during the stop are refused `503`, or accepted and journaled).
+#[test]
+fn sigterm_under_load_loses_no_accepted_transaction() {
+    under_load_no_accepted_transaction_is_lost(|child| {
+        let term = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "a clean exit under load: {status:?}");
+    });
+}
+
+/// Six senders submit continuously; after 1.5 s `stop` ends the node while they still send;
+/// after a restart every `202` is pending, included or dropped with a reason.
+fn under_load_no_accepted_transaction_is_lost(stop_node: impl FnOnce(&mut Child)) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -396,7 +417,7 @@ fn sigkill_under_load_loses_no_accepted_transaction() {
             })
             .collect();
         std::thread::sleep(Duration::from_millis(1_500));
-        child.kill().unwrap();
+        stop_node(&mut child);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         senders
             .into_iter()
