@@ -6,10 +6,11 @@
 #                                         api_json; default 10,000,000 executions)
 #   scripts/fuzz.sh --smoke [SECONDS]     every target for SECONDS (default 20), two at a time,
 #                                         from the committed corpus, which it leaves alone (CI)
+#   scripts/fuzz.sh --minimize            every committed corpus cut to its coverage (afl-cmin)
 #
 # A campaign starts from fuzz/corpus/TARGET (else fuzz/seeds/TARGET), writes what it finds to
-# fuzz/out/TARGET, then replaces fuzz/corpus/TARGET with what it kept (commit it) and prints
-# the run's statistics. Either way a crash is a failure: its input is in
+# fuzz/out/TARGET, then replaces fuzz/corpus/TARGET with what it kept, minimized (commit it),
+# and prints the run's statistics. Either way a crash is a failure: its input is in
 # fuzz/out/TARGET/default/crashes (fuzz/out-smoke/… for the smoke run).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -35,6 +36,20 @@ fuzz() {
   mkdir -p "$out"
   cargo afl fuzz -i "$in" -o "$out/$t" "$@" "target/release/$t" >"$out-$t.log" 2>&1 || true
   [[ -f $out/$t/default/fuzzer_stats ]] || { tail -20 "$out-$t.log" >&2; echo "$t: afl-fuzz did not start" >&2; return 1; }
+}
+
+# minimize TARGET: fuzz/corpus/TARGET cut to a smallest set of inputs with the same coverage,
+# by AFL++'s afl-cmin.bash (its Python afl-cmin records no coverage from afl.rs's persistent
+# binaries); the seeds' real encodings are always kept (the corpus replay checks them).
+minimize() {
+  local t=$1 bin
+  bin=$(dirname "$(find "${XDG_DATA_HOME:-$HOME/.local/share}/afl.rs" -path "*afl.rs-$AFL_VERSION/afl/bin/afl-showmap" | sort | tail -1)")
+  rm -rf "corpus/$t.min"
+  AFL_PATH=$bin "$bin/afl-cmin.bash" -i "corpus/$t" -o "corpus/$t.min" -- "target/release/$t" >"out-cmin-$t.log" 2>&1
+  cp seeds/"$t"/real-* "corpus/$t.min/" 2>/dev/null || true
+  echo "$t: corpus minimized from $(ls "corpus/$t" | wc -l) to $(ls "corpus/$t.min" | wc -l) inputs"
+  rm -rf "corpus/$t"
+  mv "corpus/$t.min" "corpus/$t"
 }
 
 stat() { sed -n "s/^$2 *: //p" "$1/default/fuzzer_stats"; }
@@ -65,7 +80,13 @@ if [[ "${1:-}" == "--smoke" ]]; then
   exit "$failed"
 fi
 
-T=${1:?target: ${TARGETS[*]}, or --smoke}
+if [[ "${1:-}" == "--minimize" ]]; then
+  cargo afl build --release --locked >/dev/null
+  for t in "${TARGETS[@]}"; do minimize "$t"; done
+  exit
+fi
+
+T=${1:?target: ${TARGETS[*]}, --smoke or --minimize}
 EXECS=${2:-10000000}
 cargo afl build --release --locked --bin "$T" >/dev/null
 fuzz out "$T" -E "$EXECS"
@@ -83,6 +104,7 @@ for f in out/"$T"/default/queue/id:*; do
 done
 rm -rf "corpus/$T"
 mv "corpus/$T.new" "corpus/$T"
+minimize "$T"
 n=$(crashes "out/$T")
 if ((n > 0)); then
   echo "$T: $n crashing inputs in fuzz/out/$T/default/crashes" >&2
