@@ -57,12 +57,14 @@ bench-wasm: setup-app
 	$(CARGO) test --locked --release -p joule-light-client --target wasm32-unknown-unknown --test it cost -- --nocapture
 
 # A real node serving the built app, driven in Chromium through chromedriver; and networks of
-# real processes. `--workspace` (the light client's `it` has no ignored tests) keeps the feature
-# set of test-native, so this reuses its build instead of compiling every dependency again.
+# real processes. The same selection as test-native (every test binary of the workspace, of
+# which only the ignored tests run), so this reuses its build: selecting only the `it` binaries
+# leaves joule-app out, which changes syn's features for every proc macro and rebuilt ~140
+# crates (2.5 minutes of a clean `make test`).
 # The networks run after the browser tests, one at a time: each is 5 processes on 2 cores.
 test-e2e: app
-	$(CARGO) test --locked --workspace --test it -- --ignored --skip app_load_measurement --skip network::
-	$(CARGO) test --locked --workspace --test it -- --ignored --test-threads=1 network::
+	$(CARGO) test --locked --workspace -- --ignored --skip app_load_measurement --skip network::
+	$(CARGO) test --locked --workspace -- --ignored --test-threads=1 network::
 
 ## Fuzz one decoder with afl.rs (TARGET: tx block commit proof receipt api_json; EXECS
 ## executions, 10 million by default); the corpus it keeps goes to fuzz/corpus/ (commit it).
