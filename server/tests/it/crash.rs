@@ -257,13 +257,7 @@ fn sigterm_stops_as_cleanly_as_ctrl_c_and_keeps_pending_transactions() {
     assert_eq!(tx.state, TxState::Pending);
 
     // SIGTERM, as systemd, Docker and Kubernetes stop a service.
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "a clean exit, not a kill: {status:?}");
+    sigterm_to_a_clean_exit(&mut child);
 
     let mut child = spawn_slow();
     wait_up(&base);
@@ -371,15 +365,18 @@ fn sigkill_under_load_loses_no_accepted_transaction() {
 /// it answers during the stop are refused `503`, or accepted and journaled).
 #[test]
 fn sigterm_under_load_loses_no_accepted_transaction() {
-    under_load_no_accepted_transaction_is_lost(|child| {
-        let term = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(term.success());
-        let status = child.wait().unwrap();
-        assert!(status.success(), "a clean exit under load: {status:?}");
-    });
+    under_load_no_accepted_transaction_is_lost(sigterm_to_a_clean_exit);
+}
+
+/// Sends SIGTERM and waits: the node must exit cleanly, not be killed.
+fn sigterm_to_a_clean_exit(child: &mut Child) {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a clean exit, not a kill: {status:?}");
 }
 
 /// Six senders submit continuously; after 1.5 s `stop` ends the node while they still send;
